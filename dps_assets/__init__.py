@@ -1,0 +1,1 @@
+"""DFPS ⇄ DPS missing-person exchange."""

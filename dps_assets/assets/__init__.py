@@ -1,0 +1,1 @@
+"""The exchange's assets, every one partitioned by fiscal quarter."""

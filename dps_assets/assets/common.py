@@ -1,0 +1,34 @@
+"""What every asset of the exchange shares: owners, partition, metadata helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from dagster import MetadataValue, TableColumn, TableSchema
+
+from dps_assets.quarters import FiscalQuarter
+
+OWNERS = ["team:dfps-data-analytics"]
+
+
+def quarter_metadata(quarter: FiscalQuarter) -> dict[str, object]:
+    """Shown on every materialisation, so the UI reads `FY2025-Q1`, not just `2024-09-01`."""
+    return {
+        "fiscal_quarter": quarter.label,
+        "window": f"{quarter.window_start.isoformat()} .. {quarter.window_end.isoformat()}",
+    }
+
+
+def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
+    """Row count and column schema: the shape of the data, never its values."""
+    return {
+        "dagster/row_count": len(frame),
+        "dagster/column_schema": TableSchema(
+            columns=[TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
+        ),
+    }
+
+
+def path_metadata(path: Path) -> MetadataValue:
+    return MetadataValue.path(str(path))

@@ -1,0 +1,241 @@
+"""The sending half: children in conservatorship -> export files -> DPS's SFTP folder."""
+
+import hashlib
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetOut,
+    Config,
+    MetadataValue,
+    Output,
+    asset,
+    multi_asset,
+)
+from dagster_pandera import pandera_schema_to_dagster_type
+from pydantic import Field
+
+from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.core.export import wrangle_export
+from dps_assets.core.export_workbook import build_export_workbook
+from dps_assets.core.ledger import Submission, check_can_submit
+from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
+from dps_assets.core.text_file import render_text_file
+from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.resources.database import WarehouseResource
+from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.local_files import LocalFilesResource, write_private
+from dps_assets.resources.sftp import SftpResource
+from dps_assets.run_log import RunLog, this_run_stamp
+from dps_assets.submissions import answers_fetched, recorded_submissions
+
+GROUP = "to_dps"
+HALF = "to_dps"
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    text_file: Path
+    workbook: Path
+    text_sha256: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class SubmissionReceipt:
+    """What DPS was sent for a quarter: the reconciliation checks its answer against this."""
+
+    quarter_key: str
+    remote_path: str
+    sha256: str
+    rows: int
+    submitted_at: float
+    archive_folder: str | None
+
+
+@multi_asset(
+    outs={
+        "dps_export": AssetOut(
+            description="Children in conservatorship during the quarter's fiscal-year-to-date "
+            "window, cleaned, one row per child: the list DPS searches its records for.",
+            dagster_type=pandera_schema_to_dagster_type(EXPORT_SCHEMA),
+            owners=OWNERS,
+            kinds={"oracle", "pandas"},
+        ),
+        "dps_export_rejected": AssetOut(
+            description="Rows of the export query that were not sent to DPS, each with its REASON.",
+            dagster_type=pandera_schema_to_dagster_type(EXPORT_REJECTED_SCHEMA),
+            owners=OWNERS,
+            kinds={"oracle", "pandas"},
+        ),
+    },
+    partitions_def=fiscal_quarter_partitions,
+    group_name=GROUP,
+)
+def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
+               exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource):
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
+    log.info(f"{quarter.label}: export query returned {len(rows)} row(s) "
+             f"for {quarter.window_start} .. {quarter.window_end}")
+    split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps)
+    sent = validate(EXPORT_SCHEMA, split.sent, f"dps_export {quarter.label}")
+    rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, f"dps_export_rejected {quarter.label}")
+    reasons = Counter(reason for cell in rejected["REASON"] for reason in cell.split("; "))
+    log.info(f"{quarter.label}: {len(sent)} child(ren) to send, {len(rejected)} row(s) rejected, "
+             f"{split.duplicates_dropped} duplicate row(s) merged")
+    yield Output(sent, output_name="dps_export", metadata={
+        **quarter_metadata(quarter), **frame_metadata(sent),
+        "query_rows": len(rows), "duplicates_merged": split.duplicates_dropped,
+        "sex_codes": MetadataValue.json(dict(Counter(sent["SEX"]))),
+        "race_codes": MetadataValue.json(dict(Counter(sent["RACE"]))),
+    })
+    yield Output(rejected, output_name="dps_export_rejected", metadata={
+        **quarter_metadata(quarter), **frame_metadata(rejected),
+        "reasons": MetadataValue.json(dict(reasons)),
+    })
+
+
+@asset(
+    description="end_export.xlsx (sheets Export, Rejected, About) and End_txt_file.txt, the "
+    "pipe-delimited ASCII file in DPS's layout, written to the work folder.",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"excel", "file"},
+    ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
+)
+def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
+                     dps_export_rejected: pd.DataFrame, exchange_rules: ExchangeRulesResource,
+                     local_files: LocalFilesResource) -> Output[ExportFiles]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    folder = local_files.work_folder(HALF, quarter.tag, this_run_stamp(context))
+    text = render_text_file(dps_export, exchange_rules.text_layout)
+    text_sha256 = hashlib.sha256(text).hexdigest()
+    text_path = write_private(folder / exchange_rules.text_file_name, text)
+    workbook_path = folder / exchange_rules.workbook_file_name
+    build_export_workbook(
+        workbook_path, dps_export, dps_export_rejected,
+        about=[
+            ("Partition", quarter.label),
+            ("Window start", quarter.window_start),
+            ("Window end", quarter.window_end),
+            ("Rows sent", len(dps_export)),
+            ("Rows rejected", len(dps_export_rejected)),
+            ("Text file", exchange_rules.text_file_name),
+            ("Text file SHA-256", text_sha256),
+            ("Created at (UTC)", datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)),
+        ],
+    )
+    log.info(f"{quarter.label}: wrote {text_path.name} ({len(text)} bytes, sha256 {text_sha256}) "
+             f"and {workbook_path.name}")
+    files = ExportFiles(text_path, workbook_path, text_sha256, len(dps_export))
+    return Output(files, metadata={
+        **quarter_metadata(quarter),
+        "text_file": path_metadata(text_path),
+        "text_file_bytes": len(text),
+        "text_file_sha256": text_sha256,
+        "workbook": path_metadata(workbook_path),
+        "workbook_sha256": hashlib.sha256(workbook_path.read_bytes()).hexdigest(),
+        "rows": len(dps_export),
+    })
+
+
+class SubmissionConfig(Config):
+    force: bool = Field(
+        default=False,
+        description="Upload even if this quarter was submitted before, or another quarter is "
+        "still waiting for DPS's answer (its request is then overwritten).",
+    )
+
+
+@asset(
+    description="End_txt_file.txt delivered to DPS's from_folder (temporary name, size check, "
+    "atomic rename), and both export files archived under archive/to_dps/. A quarter already "
+    "submitted is not uploaded again unless the run config sets force.",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"sftp"},
+)
+def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
+                   dps_export_files: ExportFiles, sftp: SftpResource,
+                   exchange_rules: ExchangeRulesResource,
+                   local_files: LocalFilesResource) -> Output[SubmissionReceipt]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    earlier = check_can_submit(
+        quarter, recorded_submissions(context.instance), answers_fetched(context.instance), config.force
+    )
+    if earlier is not None:
+        return _already_submitted(context, log, quarter, earlier, dps_export_files, exchange_rules, sftp)
+
+    stamp = this_run_stamp(context)
+    archived = local_files.archive_files(
+        HALF, quarter.tag, stamp, [dps_export_files.text_file, dps_export_files.workbook]
+    )
+    try:
+        with sftp.session() as session:
+            upload = session.upload_atomically(
+                dps_export_files.text_file, sftp.from_folder, exchange_rules.text_file_name
+            )
+    except BaseException:
+        # Nothing was sent, so this run has nothing to keep in the archive.
+        shutil.rmtree(archived[0].parent)
+        raise
+    submitted_at = time.time()
+    if upload.sha256 != dps_export_files.text_sha256:
+        raise RuntimeError(f"{upload.path}: uploaded file changed on disk during the run")
+    log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256}); "
+             f"archived to {archived[0].parent}")
+    receipt = SubmissionReceipt(
+        quarter.partition_key, upload.path, upload.sha256, dps_export_files.rows,
+        submitted_at, str(archived[0].parent),
+    )
+    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload.size))
+
+
+def _already_submitted(context, log, quarter, earlier: Submission, files: ExportFiles,
+                       rules: ExchangeRulesResource, sftp: SftpResource) -> Output[SubmissionReceipt]:
+    same = earlier.sha256 == files.text_sha256
+    sent_at = datetime.fromtimestamp(earlier.submitted_at, timezone.utc).isoformat(timespec="seconds")
+    log.warning(
+        f"{quarter.label} was already submitted at {sent_at}; not uploading again "
+        f"({'the rebuilt file is identical' if same else 'the rebuilt file differs from what was sent'}). "
+        "Set force: true in the run config to upload anyway."
+    )
+    receipt = SubmissionReceipt(
+        quarter.partition_key, f"{sftp.from_folder.rstrip('/')}/{rules.text_file_name}",
+        earlier.sha256, earlier.rows, earlier.submitted_at, None,
+    )
+    return Output(receipt, metadata={
+        **_receipt_metadata(quarter, receipt, uploaded=False),
+        "rebuilt_file_identical": same,
+    })
+
+
+def _receipt_metadata(quarter, receipt: SubmissionReceipt, uploaded: bool,
+                      upload_bytes: int | None = None) -> dict[str, object]:
+    metadata = {
+        **quarter_metadata(quarter),
+        "uploaded": uploaded,
+        "remote_path": receipt.remote_path,
+        "sha256": receipt.sha256,
+        "rows": receipt.rows,
+        "submitted_at": receipt.submitted_at,
+        "submitted_at_utc": datetime.fromtimestamp(receipt.submitted_at, timezone.utc).isoformat(timespec="seconds"),
+    }
+    if upload_bytes is not None:
+        metadata["bytes"] = upload_bytes
+    if receipt.archive_folder:
+        metadata["archive_folder"] = MetadataValue.path(receipt.archive_folder)
+    return metadata

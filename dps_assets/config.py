@@ -1,0 +1,213 @@
+"""The exchange's configuration: `dps_config.yml`, loaded and validated once.
+
+Secrets never live here. Where a secret is needed the YAML names the environment variable that
+holds it (`password_env: DPS_DB_PASSWORD`) and the resource reads it through Dagster's `EnvVar`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_ENV_VAR = "DPS_CONFIG"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PRODUCTION_CONFIG = PACKAGE_DIR.parent / "dps_config.yml"
+
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    driver: Literal["oracle", "duckdb"]
+    dsn: str | None = None
+    user: str | None = None
+    password_env: EnvVarName | None = None
+    duckdb_path: str | None = None
+    fetch_batch_rows: int = Field(default=10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _driver_settings(self) -> DatabaseConfig:
+        if self.driver == "oracle":
+            missing = [k for k in ("dsn", "user", "password_env") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"driver 'oracle' needs {', '.join(missing)}")
+        if self.driver == "duckdb" and not self.duckdb_path:
+            raise ValueError("driver 'duckdb' needs duckdb_path")
+        return self
+
+
+class SqlConfig(_Section):
+    export: str
+    sa_98: str
+    county_region: str
+
+
+class SftpConfig(_Section):
+    host: str
+    port: int = Field(default=22, gt=0, lt=65536)
+    username: str
+    password_env: EnvVarName | None = None
+    private_key_file: str | None = None
+    private_key_passphrase_env: EnvVarName | None = None
+    known_hosts_file: str
+    from_folder: str
+    to_dfps_folder: str
+    connect_timeout_s: float = Field(default=15, gt=0)
+    banner_timeout_s: float = Field(default=15, gt=0)
+    auth_timeout_s: float = Field(default=15, gt=0)
+
+    @model_validator(mode="after")
+    def _some_auth(self) -> SftpConfig:
+        if not self.password_env and not self.private_key_file:
+            raise ValueError("set password_env or private_key_file")
+        return self
+
+
+class DirectoriesConfig(_Section):
+    archive_root: str
+    log_root: str
+    work_root: str
+
+
+class ExportLayoutConfig(_Section):
+    text_file_name: str = "End_txt_file.txt"
+    workbook_file_name: str = "end_export.xlsx"
+    delimiter: str = Field(default="|", min_length=1, max_length=1)
+    line_ending: Literal["\r\n", "\n"] = "\r\n"
+    date_format: str = "%Y%m%d"
+    fields: tuple[str, ...] = TEXT_FILE_FIELDS
+    sex_map: dict[str, Literal["M", "F", "U"]] = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
+    race_map: dict[str, str] = {"WT": "W", "AA": "B", "AN": "I", "AS": "A", "HP": "A"}
+    unknown_code: str = "U"
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [f for f in fields if f not in TEXT_FILE_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; choose from {list(TEXT_FILE_FIELDS)}")
+        if len(set(fields)) != len(fields):
+            raise ValueError("a field is listed twice")
+        return fields
+
+    @field_validator("sex_map", "race_map")
+    @classmethod
+    def _upper_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        return {k.strip().upper(): v for k, v in mapping.items()}
+
+
+class DpsFilesConfig(_Section):
+    results_file_name: str = "Dfps-missing-person-results.txt"
+    counts_file_name: str = "Dfps-missing-person-counts.txt"
+
+
+class MatchingConfig(_Section):
+    tolerance_days: int = Field(default=7, ge=0, le=366)
+
+
+class EmailConfig(_Section):
+    host: str
+    port: int = Field(default=25, gt=0, lt=65536)
+    security: Literal["plain", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password_env: EnvVarName | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    operators: list[str] = Field(min_length=1)
+    timeout_s: float = Field(default=30, gt=0)
+
+
+class SharePointConfig(_Section):
+    enabled: bool = False
+    site_url: str | None = None
+    library_path: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: EnvVarName | None = None
+
+
+class ScheduleConfig(_Section):
+    days_after_quarter_end: int = Field(default=5, ge=1, le=28)
+    hour: int = Field(default=6, ge=0, le=23)
+
+
+class SensorConfig(_Section):
+    poll_interval_s: int = Field(default=60, ge=5)
+    results_deadline_hours: float = Field(default=6, gt=0)
+    default_running: bool = False
+
+
+class ExchangeConfig(_Section):
+    database: DatabaseConfig
+    sql: SqlConfig
+    sftp: SftpConfig
+    directories: DirectoriesConfig
+    export_layout: ExportLayoutConfig = ExportLayoutConfig()
+    dps_files: DpsFilesConfig = DpsFilesConfig()
+    matching: MatchingConfig = MatchingConfig()
+    email: EmailConfig
+    sharepoint: SharePointConfig = SharePointConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    sensor: SensorConfig = SensorConfig()
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:
+    """Read and validate the configuration. Relative paths inside it are resolved against the
+    file's folder, so a configuration can travel with its own key and data files."""
+    path = Path(path or os.environ.get(CONFIG_ENV_VAR) or PRODUCTION_CONFIG)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        config = ExchangeConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+    return _resolve_paths(config, path.resolve().parent)
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
+    def resolve(value: str | None) -> str | None:
+        if value is None:
+            return None
+        expanded = Path(os.path.expanduser(value))
+        return str(expanded if expanded.is_absolute() else (base / expanded).resolve())
+
+    database = config.database.model_copy(update={"duckdb_path": resolve(config.database.duckdb_path)})
+    sftp = config.sftp.model_copy(
+        update={
+            "known_hosts_file": resolve(config.sftp.known_hosts_file),
+            "private_key_file": resolve(config.sftp.private_key_file),
+        }
+    )
+    directories = DirectoriesConfig(
+        archive_root=resolve(config.directories.archive_root),
+        log_root=resolve(config.directories.log_root),
+        work_root=resolve(config.directories.work_root),
+    )
+    return config.model_copy(update={"database": database, "sftp": sftp, "directories": directories})

@@ -1,0 +1,16 @@
+"""`end_export.xlsx`: what was sent (Export), what was not (Rejected), and provenance (About)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dps_assets.core.workbooks import About, Sheet, write_workbook
+
+
+def build_export_workbook(path: Path, sent: pd.DataFrame, rejected: pd.DataFrame,
+                          about: Sequence[tuple[str, object]]) -> Path:
+    write_workbook(path, [Sheet("Export", sent), Sheet("Rejected", rejected)], About(tuple(about)))
+    return path

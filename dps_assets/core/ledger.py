@@ -1,0 +1,69 @@
+"""Which submissions are still waiting for DPS's answer.
+
+DPS reads one fixed file name, so at most one submission should be outstanding at a time. A
+submission is answered once DPS results were fetched for its quarter after it was made."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from dps_assets.quarters import FiscalQuarter
+
+
+@dataclass(frozen=True)
+class Submission:
+    quarter: FiscalQuarter
+    submitted_at: float  # seconds since the epoch, UTC
+    sha256: str
+    rows: int
+
+
+def latest_per_quarter(submissions: Iterable[Submission]) -> dict[FiscalQuarter, Submission]:
+    latest: dict[FiscalQuarter, Submission] = {}
+    for submission in submissions:
+        current = latest.get(submission.quarter)
+        if current is None or submission.submitted_at > current.submitted_at:
+            latest[submission.quarter] = submission
+    return latest
+
+
+def awaiting_answer(
+    submissions: Iterable[Submission], answered_at: Mapping[FiscalQuarter, float]
+) -> list[Submission]:
+    """Each quarter's latest submission that has no DPS answer fetched after it, oldest first."""
+    waiting = [
+        s for q, s in latest_per_quarter(submissions).items()
+        if answered_at.get(q, float("-inf")) < s.submitted_at
+    ]
+    return sorted(waiting, key=lambda s: s.submitted_at)
+
+
+class OutstandingSubmissionError(RuntimeError):
+    """Another quarter's submission is still waiting for DPS; uploading would overwrite it."""
+
+
+def check_can_submit(
+    quarter: FiscalQuarter,
+    submissions: Iterable[Submission],
+    answered_at: Mapping[FiscalQuarter, float],
+    force: bool,
+) -> Submission | None:
+    """Decide whether `quarter` may be uploaded now.
+
+    Returns the quarter's earlier submission when it was already submitted (and `force` is off):
+    the caller then does not upload again. Raises when another quarter is still waiting for DPS,
+    unless `force`. Returns None when the upload should go ahead."""
+    submissions = list(submissions)
+    if not force:
+        others = [s for s in awaiting_answer(submissions, answered_at) if s.quarter != quarter]
+        if others:
+            names = ", ".join(s.quarter.label for s in others)
+            raise OutstandingSubmissionError(
+                f"{names} is still waiting for DPS's answer; uploading {quarter.label} now would "
+                f"overwrite it. Wait for the answer, or re-run with force: true."
+            )
+        earlier = latest_per_quarter(submissions).get(quarter)
+        if earlier is not None:
+            return earlier
+    return None

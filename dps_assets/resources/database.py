@@ -1,0 +1,101 @@
+"""The IMPACT database: Oracle in production, a DuckDB warehouse with the same object names in
+the embedded stack. Both receive the configuration's SQL text and named binds unchanged; the only
+difference is the driver: DuckDB spells a named bind `$name` where Oracle spells it `:name`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+from dagster import ConfigurableResource
+from pydantic import Field
+
+# An Oracle named bind (`:window_end`), not inside a quoted literal and not a `::` cast.
+_QUOTED_OR_BIND = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class DatabaseError(RuntimeError):
+    """A query failed; the message names the query, never the data."""
+
+
+def duckdb_bind_syntax(sql: str) -> str:
+    """`:name` -> `$name`, leaving quoted text alone."""
+    return _QUOTED_OR_BIND.sub(lambda m: f"${m.group(1)}" if m.group(1) else m.group(0), sql)
+
+
+def bind_names(sql: str) -> set[str]:
+    return {m.group(1) for m in _QUOTED_OR_BIND.finditer(sql) if m.group(1)}
+
+
+class WarehouseResource(ConfigurableResource):
+    """Runs the configuration's queries and returns DataFrames with upper-case column names."""
+
+    driver: Literal["oracle", "duckdb"] = Field(description="oracle in production, duckdb embedded")
+    dsn: str | None = Field(default=None, description="Oracle Easy Connect string host:port/service")
+    user: str | None = None
+    password: str | None = Field(default=None, description="from an environment variable")
+    duckdb_path: str | None = Field(default=None, description="the embedded warehouse file")
+    fetch_batch_rows: int = 10_000
+    export_sql: str = Field(description="children in conservatorship; binds :window_start, :window_end")
+    sa_98_sql: str = Field(description="runaway events; binds :fy_start_dt, :fy_end_dt")
+    county_region_sql: str = Field(description="county -> region lookup; no binds")
+
+    def conservatorship(self, window_start: date, window_end: date) -> pd.DataFrame:
+        return self.query("export", self.export_sql, {"window_start": window_start, "window_end": window_end})
+
+    def sa_98(self, fy_start: date, fy_end: date) -> pd.DataFrame:
+        return self.query("sa_98", self.sa_98_sql, {"fy_start_dt": fy_start, "fy_end_dt": fy_end})
+
+    def county_regions(self) -> pd.DataFrame:
+        return self.query("county_region", self.county_region_sql, {})
+
+    def query(self, name: str, sql: str, binds: Mapping[str, date | str | int]) -> pd.DataFrame:
+        """Run one query. `name` says which configured query it is, for error messages."""
+        expected = bind_names(sql)
+        if expected != set(binds):
+            raise DatabaseError(
+                f"query {name!r} uses binds {sorted(expected)} but was given {sorted(binds)}"
+            )
+        driver_sql = duckdb_bind_syntax(sql) if self.driver == "duckdb" else sql
+        with self._connection() as connection:
+            cursor = connection.cursor()
+            try:
+                cursor.arraysize = self.fetch_batch_rows
+                cursor.execute(driver_sql, dict(binds))
+                columns = [str(d[0]).upper() for d in cursor.description]
+                rows = []
+                while batch := cursor.fetchmany(self.fetch_batch_rows):
+                    rows.extend(batch)
+            except Exception as exc:  # driver errors differ; the message is what matters
+                raise DatabaseError(f"query {name!r} failed: {exc}") from exc
+            finally:
+                cursor.close()
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    @contextmanager
+    def _connection(self) -> Iterator[object]:
+        if self.driver == "oracle":
+            import oracledb  # thin mode: no Oracle client libraries needed
+
+            connection = oracledb.connect(user=self.user, password=self.password, dsn=self.dsn)
+        else:
+            import duckdb
+
+            if not self.duckdb_path:
+                raise DatabaseError("the duckdb driver needs duckdb_path")
+            connection = duckdb.connect()
+            # The file is attached as catalog `caps`, so `caps.cnty_reg_tableau` and
+            # `caps.qtr_dps_cvs_pkg.get_sa_98` resolve exactly as they do in Oracle.
+            connection.execute(f"attach '{_sql_literal(self.duckdb_path)}' as caps (read_only)")
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def _sql_literal(text: str) -> str:
+    return text.replace("'", "''")

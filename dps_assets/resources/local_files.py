@@ -1,0 +1,83 @@
+"""The exchange's own folders: archive, logs and work files. Folders are created 0700 and files
+0600; an archived file is never overwritten."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` and any missing parents with mode 0700; tighten an existing leaf to 0700."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=FOLDER_MODE)
+        except FileExistsError:
+            pass
+    os.chmod(path, FOLDER_MODE)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write a new file atomically with mode 0600 (temporary name, then rename)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+    return path
+
+
+def run_stamp(run_id: str, moment: datetime | None = None) -> str:
+    """`20261122T031500Z_1a2b3c4d`: sorts by time, unique per run."""
+    moment = moment or datetime.now(timezone.utc)
+    return f"{moment.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{run_id[:8]}"
+
+
+class LocalFilesResource(ConfigurableResource):
+    """Archive, log and work folders on the machine that runs the pipeline."""
+
+    archive_root: str = Field(description="production: /home/scripts/dps_batch/archive/")
+    log_root: str = Field(description="production: /home/scripts/dps_batch/logs/")
+    work_root: str = Field(description="scratch space for files being built or fetched")
+
+    def work_folder(self, *parts: str) -> Path:
+        return private_folder(Path(self.work_root, *parts))
+
+    def log_folder(self, half: str) -> Path:
+        return private_folder(Path(self.log_root, half))
+
+    def archive_files(self, half: str, quarter_tag: str, stamp: str, files: list[Path]) -> list[Path]:
+        """Copy `files` into `archive/<half>/<quarter_tag>/<stamp>/`. The stamp folder must be new,
+        so an earlier run's archive is never touched."""
+        quarter_folder = private_folder(Path(self.archive_root, half, quarter_tag))
+        target = quarter_folder / stamp
+        target.mkdir(mode=FOLDER_MODE)  # raises if it exists: never overwrite an archive
+        archived = []
+        for source in files:
+            destination = target / source.name
+            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+            with os.fdopen(fd, "wb") as sink, open(source, "rb") as handle:
+                shutil.copyfileobj(handle, sink)
+            archived.append(destination)
+        return archived
+
+    def archived_runs(self, half: str, quarter_tag: str) -> list[Path]:
+        """Archive folders of a quarter, oldest first."""
+        folder = Path(self.archive_root, half, quarter_tag)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))

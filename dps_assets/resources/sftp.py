@@ -1,0 +1,236 @@
+"""DPS's SFTP server, through paramiko.
+
+The server's host key is pinned: it must be in the configured known_hosts file, and a missing or
+different key fails closed. Every session is closed on the way out, errors included."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from dagster import ConfigurableResource
+from pydantic import Field
+
+# paramiko's prefetching `get` pipelines reads; this caps how many are in flight at once.
+MAX_OUTSTANDING_READS = 64
+_CHUNK = 32 * 1024
+
+
+class SftpError(RuntimeError):
+    """Connecting to, or working on, the SFTP server failed. The message says where and why."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    path: str
+    size: int
+    mtime: int
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: str
+    size: int
+    sha256: str
+
+
+class SftpSession:
+    """One open SFTP session. Obtain it from `SftpResource.session()`."""
+
+    def __init__(self, client: paramiko.SFTPClient, where: str):
+        self._sftp = client
+        self.where = where
+
+    def list_files(self, folder: str) -> list[RemoteFile]:
+        try:
+            entries = self._sftp.listdir_attr(folder)
+        except OSError as exc:
+            raise SftpError(f"{self.where}: cannot list {folder}: {exc}") from exc
+        return sorted(
+            (
+                RemoteFile(e.filename, posixpath.join(folder, e.filename), e.st_size or 0, e.st_mtime or 0)
+                for e in entries
+                if e.st_mode is not None and stat.S_ISREG(e.st_mode)
+            ),
+            key=lambda f: f.name,
+        )
+
+    def stat(self, path: str) -> RemoteFile | None:
+        try:
+            attrs = self._sftp.stat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise SftpError(f"{self.where}: cannot stat {path}: {exc}") from exc
+        return RemoteFile(posixpath.basename(path), path, attrs.st_size or 0, attrs.st_mtime or 0)
+
+    def upload_atomically(
+        self,
+        local_path: Path,
+        remote_folder: str,
+        remote_name: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Upload:
+        """Upload under a temporary name, check the size on the server, then `posix_rename` onto
+        the final name, so a reader never sees a partial file under that name. On any failure the
+        temporary file is removed and the final name is left as it was."""
+        final = posixpath.join(remote_folder, remote_name)
+        temporary = posixpath.join(remote_folder, f".{remote_name}.{uuid.uuid4().hex[:12]}.partial")
+        local_size = local_path.stat().st_size
+        digest = hashlib.sha256(local_path.read_bytes()).hexdigest()
+        try:
+            attrs = self._sftp.put(str(local_path), temporary, callback=progress, confirm=True)
+            if attrs.st_size != local_size:
+                raise SftpError(
+                    f"{self.where}: {temporary} has {attrs.st_size} bytes after upload, expected {local_size}"
+                )
+            self._sftp.posix_rename(temporary, final)
+        except BaseException as exc:
+            self._remove_quietly(temporary)
+            if isinstance(exc, SftpError):
+                raise
+            if isinstance(exc, (OSError, paramiko.SSHException)):
+                raise SftpError(f"{self.where}: upload to {final} failed: {exc}") from exc
+            raise
+        return Upload(path=final, size=local_size, sha256=digest)
+
+    def download(self, remote: RemoteFile, local_path: Path) -> str:
+        """Fetch to `local_path` (0600) through a temporary file; verify the size against the
+        listing; return the SHA-256 of what was received."""
+        temporary = local_path.with_name(f".{local_path.name}.partial")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        digest = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as sink, self._sftp.open(remote.path, "rb") as source:
+                source.prefetch(remote.size, max_concurrent_requests=MAX_OUTSTANDING_READS)
+                while chunk := source.read(_CHUNK):
+                    digest.update(chunk)
+                    sink.write(chunk)
+            received = temporary.stat().st_size
+            if received != remote.size:
+                raise SftpError(
+                    f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}"
+                )
+            os.replace(temporary, local_path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise SftpError(f"{self.where}: download of {remote.path} failed: {exc}") from exc
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return digest.hexdigest()
+
+    def move(self, source: str, target_folder: str) -> str:
+        """Move a remote file into `target_folder` (created if needed), never onto an existing name."""
+        self.ensure_folder(target_folder)
+        target = posixpath.join(target_folder, posixpath.basename(source))
+        if self.stat(target) is not None:
+            raise SftpError(f"{self.where}: {target} already exists; not overwriting it")
+        try:
+            self._sftp.posix_rename(source, target)
+        except OSError as exc:
+            raise SftpError(f"{self.where}: cannot move {source} to {target}: {exc}") from exc
+        return target
+
+    def ensure_folder(self, folder: str) -> None:
+        path = ""
+        for part in folder.strip("/").split("/"):
+            path = f"{path}/{part}" if (path or folder.startswith("/")) else part
+            try:
+                self._sftp.stat(path)
+            except FileNotFoundError:
+                self._sftp.mkdir(path, mode=0o700)
+
+    def remove(self, path: str) -> None:
+        try:
+            self._sftp.remove(path)
+        except OSError as exc:
+            raise SftpError(f"{self.where}: cannot remove {path}: {exc}") from exc
+
+    def _remove_quietly(self, path: str) -> None:
+        try:
+            self._sftp.remove(path)
+        except (OSError, paramiko.SSHException, EOFError):
+            pass
+
+
+class SftpResource(ConfigurableResource):
+    """DPS's SFTP server. Authenticates with a private key or a password (from the environment)."""
+
+    host: str
+    port: int = 22
+    username: str
+    password: str | None = Field(default=None, description="from an environment variable")
+    private_key_file: str | None = None
+    private_key_passphrase: str | None = Field(default=None, description="from an environment variable")
+    known_hosts_file: str = Field(description="known_hosts file holding the server's pinned host key")
+    from_folder: str = Field(description="where DPS picks up End_txt_file.txt")
+    to_dfps_folder: str = Field(description="where DPS drops its results (TO_DFPS)")
+    connect_timeout_s: float = 15
+    banner_timeout_s: float = 15
+    auth_timeout_s: float = 15
+
+    @property
+    def where(self) -> str:
+        return f"sftp://{self.username}@{self.host}:{self.port}"
+
+    @contextmanager
+    def session(self) -> Iterator[SftpSession]:
+        client = paramiko.SSHClient()
+        try:
+            try:
+                client.load_host_keys(self.known_hosts_file)
+            except OSError as exc:
+                raise SftpError(
+                    f"{self.where}: cannot read known_hosts file {self.known_hosts_file}: {exc.strerror}"
+                ) from exc
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            self._connect(client)
+            sftp = client.open_sftp()
+            try:
+                yield SftpSession(sftp, self.where)
+            finally:
+                sftp.close()
+        finally:
+            client.close()
+
+    def _connect(self, client: paramiko.SSHClient) -> None:
+        try:
+            client.connect(
+                self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                key_filename=self.private_key_file,
+                passphrase=self.private_key_passphrase,
+                timeout=self.connect_timeout_s,
+                banner_timeout=self.banner_timeout_s,
+                auth_timeout=self.auth_timeout_s,
+                look_for_keys=False,
+                allow_agent=False,
+            )
+        except paramiko.BadHostKeyException as exc:
+            raise SftpError(
+                f"{self.where}: the server's host key does not match the pinned key in "
+                f"{self.known_hosts_file} ({exc.key.get_name()} {exc.key.fingerprint}); refusing to connect"
+            ) from None
+        except paramiko.AuthenticationException as exc:
+            raise SftpError(f"{self.where}: authentication failed for user {self.username!r}: {exc}") from None
+        except paramiko.SSHException as exc:
+            if "not found in known_hosts" in str(exc):
+                raise SftpError(
+                    f"{self.where}: the server's host key is not in {self.known_hosts_file}; "
+                    "refusing to connect to an unknown server"
+                ) from None
+            raise SftpError(f"{self.where}: SSH negotiation failed: {exc}") from exc
+        except OSError as exc:
+            raise SftpError(f"{self.where}: cannot connect: {exc}") from exc

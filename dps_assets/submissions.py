@@ -1,0 +1,62 @@
+"""Reading the submission ledger from Dagster's own event log.
+
+Every upload is a materialisation of `dps_submission` whose metadata records when it was made;
+every fetch of DPS's answer is a materialisation of `dps_results`. The instance is therefore the
+ledger, and the UI shows the same history the sensor and the upload guard decide on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagster import AssetKey, DagsterInstance
+from dagster._core.event_api import EventLogRecord
+
+from dps_assets.core.ledger import Submission
+from dps_assets.quarters import FiscalQuarter
+
+SUBMISSION_KEY = AssetKey("dps_submission")
+RESULTS_KEY = AssetKey("dps_results")
+_PAGE = 500
+
+
+def _materializations(instance: DagsterInstance, key: AssetKey) -> Iterator[EventLogRecord]:
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(key, limit=_PAGE, cursor=cursor, ascending=True)
+        yield from page.records
+        if not page.has_more:
+            return
+        cursor = page.cursor
+
+
+def recorded_submissions(instance: DagsterInstance) -> list[Submission]:
+    """Every upload recorded in the instance (re-materialisations that did not upload repeat
+    the earlier submission's time, so they change nothing)."""
+    submissions = []
+    for record in _materializations(instance, SUBMISSION_KEY):
+        materialization = record.asset_materialization
+        if materialization is None or materialization.partition is None:
+            continue
+        metadata = {k: v.value for k, v in materialization.metadata.items()}
+        if "submitted_at" not in metadata:
+            continue
+        submissions.append(
+            Submission(
+                quarter=FiscalQuarter.from_partition_key(materialization.partition),
+                submitted_at=float(metadata["submitted_at"]),
+                sha256=str(metadata.get("sha256", "")),
+                rows=int(metadata.get("rows", 0)),
+            )
+        )
+    return submissions
+
+
+def answers_fetched(instance: DagsterInstance) -> dict[FiscalQuarter, float]:
+    """When DPS's answer was last fetched, per quarter (timestamp of the latest dps_results)."""
+    answered: dict[FiscalQuarter, float] = {}
+    for record in _materializations(instance, RESULTS_KEY):
+        if record.partition_key is None:
+            continue
+        quarter = FiscalQuarter.from_partition_key(record.partition_key)
+        answered[quarter] = max(answered.get(quarter, 0.0), record.timestamp)
+    return answered

@@ -1,0 +1,17 @@
+import pytest
+
+from dps_assets.resources.database import DatabaseError, WarehouseResource, bind_names, duckdb_bind_syntax
+
+
+def test_oracle_binds_become_duckdb_binds_outside_quotes():
+    sql = "select ':not_a_bind', \"x:y\" from t where a <= :window_end and b::date >= :window_start"
+    assert duckdb_bind_syntax(sql) == (
+        "select ':not_a_bind', \"x:y\" from t where a <= $window_end and b::date >= $window_start")
+    assert bind_names(sql) == {"window_end", "window_start"}
+
+
+def test_binds_must_match_the_query():
+    warehouse = WarehouseResource(driver="duckdb", duckdb_path="/nonexistent", export_sql="select :a",
+                                  sa_98_sql="select 1", county_region_sql="select 1")
+    with pytest.raises(DatabaseError, match=r"uses binds \['a'\] but was given \['b'\]"):
+        warehouse.query("export", "select :a", {"b": 1})

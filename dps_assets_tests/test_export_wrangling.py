@@ -1,0 +1,182 @@
+"""Each of spec §3's wrangling rules on its own."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dps_assets.core.export import (
+    REASON_DOB_AFTER_WINDOW,
+    REASON_NO_DOB,
+    REASON_NO_FIRST_NAME,
+    REASON_NO_LAST_NAME,
+    CodeMaps,
+    ExportSourceError,
+    map_code,
+    wrangle_export,
+)
+from dps_assets.core.names import county_key, normalize_person_name
+from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
+
+WINDOW_END = date(2025, 5, 31)
+CODES = CodeMaps(
+    sex={"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"},
+    race={"WT": "W", "AA": "B", "AN": "I", "AS": "A", "HP": "A"},
+)
+
+
+def row(person_id=1, first="ANA", middle=None, last="LOPEZ", dob="2010-01-02", sex="F", race="WT",
+        county="Travis", start="2024-10-01", end=None):
+    return {"person_id": person_id, "first_name": first, "middle_name": middle, "last_name": last,
+            "dob": dob, "sex": sex, "race": race, "cnty_name": county, "cvs_start": start,
+            "cvs_end": end}
+
+
+def wrangle(*rows):
+    return wrangle_export(pd.DataFrame(list(rows)), WINDOW_END, CODES)
+
+
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("Peña", "PENA"),
+        ("García-López", "GARCIA-LOPEZ"),
+        ("O'Brien", "O'BRIEN"),
+        ("  smith   jr. ", "SMITH JR"),
+        ("Nguyễn", "NGUYEN"),
+        ("Zoë\tAnn", "ZOE ANN"),
+        ("Ångström", "ANGSTROM"),
+        ("J.R.", "J R"),
+        ("--", "--"),
+        ("???", None),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
+def test_rule_1_names(raw, clean):
+    assert normalize_person_name(raw) == clean
+
+
+def test_rule_1_applies_to_all_three_names():
+    sent = wrangle(row(first="José", middle="María", last="Peña")).sent
+    assert sent.loc[0, ["FIRST_NAME", "MIDDLE_NAME", "LAST_NAME"]].tolist() == ["JOSE", "MARIA", "PENA"]
+
+
+def test_rule_1_empty_middle_name_is_null_not_rejected():
+    split = wrangle(row(middle="..."))
+    assert len(split.sent) == 1 and pd.isna(split.sent.loc[0, "MIDDLE_NAME"])
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"last": "??"}, REASON_NO_LAST_NAME),
+        ({"first": None}, REASON_NO_FIRST_NAME),
+        ({"dob": None}, REASON_NO_DOB),
+        ({"dob": "2025-06-01"}, REASON_DOB_AFTER_WINDOW),
+    ],
+)
+def test_rule_2_rejections_keep_source_columns_and_reason(changes, reason):
+    split = wrangle(row(person_id=7, **changes), row(person_id=8))
+    assert split.sent["PERSON_ID"].tolist() == [8]
+    assert len(split.rejected) == 1
+    rejected = split.rejected.iloc[0]
+    assert rejected["REASON"] == reason
+    assert rejected["PERSON_ID"] == 7
+    # The source values are kept as they came, not cleaned.
+    assert list(split.rejected.columns) == [
+        "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB", "SEX", "RACE",
+        "CNTY_NAME", "CVS_START", "CVS_END", "REASON"]
+
+
+def test_rule_2_dob_on_window_end_is_kept():
+    assert len(wrangle(row(dob="2025-05-31")).sent) == 1
+
+
+def test_rule_2_several_reasons_are_all_named():
+    reason = wrangle(row(first="", last="", dob=None)).rejected.loc[0, "REASON"]
+    assert reason == f"{REASON_NO_LAST_NAME}; {REASON_NO_FIRST_NAME}; {REASON_NO_DOB}"
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [("M", "M"), ("m", "M"), (" Male ", "M"), ("MALE", "M"), ("f", "F"), ("Female", "F"),
+     ("X", "U"), ("", "U"), (None, "U"), ("MA", "U")],
+)
+def test_rule_3_sex(raw, code):
+    assert map_code(raw, CODES.sex, "U") == code
+    assert wrangle(row(sex=raw)).sent.loc[0, "SEX"] == code
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [("WT", "W"), ("wt", "W"), (" AA ", "B"), ("AN", "I"), ("AS", "A"), ("HP", "A"),
+     ("XX", "U"), (None, "U"), ("W", "U")],
+)
+def test_rule_4_race(raw, code):
+    assert wrangle(row(race=raw)).sent.loc[0, "RACE"] == code
+
+
+def test_rule_5_latest_cvs_start_wins():
+    split = wrangle(
+        row(person_id=5, county="Travis", start="2024-09-10"),
+        row(person_id=5, county="Bexar", start="2025-01-15"),
+        row(person_id=5, county="Harris", start="2024-12-01"),
+    )
+    assert split.sent["CNTY_NAME"].tolist() == ["Bexar"]
+    assert split.duplicates_dropped == 2
+
+
+def test_rule_5_ties_go_to_the_earlier_row():
+    split = wrangle(
+        row(person_id=5, county="First", start="2025-01-15"),
+        row(person_id=5, county="Second", start="2025-01-15"),
+    )
+    assert split.sent["CNTY_NAME"].tolist() == ["First"]
+
+
+def test_rule_5_dedup_only_among_rows_not_rejected():
+    split = wrangle(
+        row(person_id=5, county="Rejected", start="2025-03-01", dob=None),
+        row(person_id=5, county="Kept", start="2024-10-01"),
+    )
+    assert split.sent["CNTY_NAME"].tolist() == ["Kept"]
+    assert split.rejected["CNTY_NAME"].tolist() == ["Rejected"]
+
+
+def test_rule_6_sorted_by_person_id():
+    split = wrangle(row(person_id=30), row(person_id=4), row(person_id=200))
+    assert split.sent["PERSON_ID"].tolist() == [4, 30, 200]
+
+
+def test_column_names_are_case_insensitive_and_required():
+    frame = pd.DataFrame([row()]).rename(columns=str.upper)
+    assert len(wrangle_export(frame, WINDOW_END, CODES).sent) == 1
+    with pytest.raises(ExportSourceError, match="CVS_END"):
+        wrangle_export(pd.DataFrame([row()]).drop(columns="cvs_end"), WINDOW_END, CODES)
+
+
+def test_output_satisfies_the_schema():
+    split = wrangle(row(person_id=2, middle="Lee"), row(person_id=1))
+    validated = validate(EXPORT_SCHEMA, split.sent, "export")
+    assert validated["DOB"].dtype == "datetime64[ns]"
+    assert validated["PERSON_ID"].dtype == "int64"
+
+
+def test_schema_errors_name_columns_and_rows_but_never_values():
+    split = wrangle(row(person_id=1, last="Secretname"), row(person_id=2))
+    broken = split.sent.copy()
+    broken.loc[0, "LAST_NAME"] = "secretname lowercase"
+    with pytest.raises(FrameValidationError) as caught:
+        validate(EXPORT_SCHEMA, broken, "export FY2025-Q3")
+    message = str(caught.value)
+    assert "LAST_NAME" in message and "row(s) 1" in message
+    assert "secretname" not in message.lower()
+
+
+@pytest.mark.parametrize(
+    "raw", ["De Witt", "DEWITT", "DeWitt County", "dewitt county", " De-Witt "])
+def test_county_names_compare_as_one(raw):
+    assert county_key(raw) == "DEWITT"
