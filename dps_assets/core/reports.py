@@ -1,0 +1,77 @@
+"""The three quarterly reports (spec §7), as frames. Writing them to Excel is workbooks.py's job."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dps_assets.core.matching import MatchResult
+from dps_assets.core.regions import STATEWIDE, UNKNOWN_REGION, region_sort_key, regions_of, sort_regions
+from dps_assets.quarters import FiscalQuarter
+
+IMPACT_NOT_IN_DPS_COLUMNS = (
+    "FISCAL_QUARTER", "REGION", "CNTY_NAME", "PERSON_ID", "RUNAWAY_EVENT_ID", "LAST_NAME",
+    "FIRST_NAME", "DOB", "SEX", "RACE", "RUNAWAY_DATE", "RETURN_DATE", "LIVING_ARRANGEMENT",
+)
+DPS_NOT_IN_IMPACT_COLUMNS = (
+    "FISCAL_QUARTER", "REGION", "AGENCY_COUNTY", "DFPS_PERSON_ID", "NIC", "LAST_NAME",
+    "FIRST_NAME", "DOB", "MKE", "ORI", "ENTRY_DATE", "MISSING_DATE", "CLEAR_DATE",
+)
+FYTD_TOTAL = "FYTD_TOTAL"
+
+
+def _quarter_labels(dates: pd.Series) -> pd.Series:
+    return dates.map(lambda d: None if pd.isna(d) else FiscalQuarter.containing(d.date()).label)
+
+
+def _sort(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame.sort_values(
+        columns, key=lambda s: s.map(region_sort_key) if s.name == "REGION" else s, kind="stable"
+    ).reset_index(drop=True)
+
+
+def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataFrame,
+                      quarter: FiscalQuarter) -> pd.DataFrame:
+    """sa_98 events that ran away in the window and that no DPS entry was assigned to."""
+    in_window = events["RUNAWAY_DATE"].between(
+        pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
+    missing = events[in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.reported_event_ids)].copy()
+    missing["FISCAL_QUARTER"] = _quarter_labels(missing["RUNAWAY_DATE"])
+    missing["REGION"] = regions_of(missing["CNTY_NAME"], lookup)
+    report = missing.loc[:, list(IMPACT_NOT_IN_DPS_COLUMNS)]
+    return _sort(report, ["REGION", "RUNAWAY_DATE", "PERSON_ID", "RUNAWAY_EVENT_ID"])
+
+
+def dps_not_in_impact(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
+    """In-window DPS entries that were assigned to no IMPACT event."""
+    unassigned = match.unassigned_entries.copy()
+    unassigned["FISCAL_QUARTER"] = _quarter_labels(unassigned["MISSING_DATE"])
+    unassigned["REGION"] = regions_of(unassigned["AGENCY_COUNTY"], lookup)
+    report = unassigned.loc[:, list(DPS_NOT_IN_IMPACT_COLUMNS)]
+    return _sort(report, ["REGION", "MISSING_DATE", "NIC"])
+
+
+def dps_runaway_events(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
+    """DPS runaway events: distinct (DFPS_PERSON_ID, MISSING_DATE) among in-window entries, each
+    placed in the region of the agency county of its entry with the smallest NIC."""
+    entries = match.entries_in_window.sort_values("NIC", kind="stable")
+    events = entries.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"], keep="first").copy()
+    events["REGION"] = regions_of(events["AGENCY_COUNTY"], lookup)
+    events["FISCAL_QUARTER"] = _quarter_labels(events["MISSING_DATE"])
+    return events.loc[:, ["DFPS_PERSON_ID", "MISSING_DATE", "NIC", "REGION", "FISCAL_QUARTER"]]
+
+
+def dps_total_runaway_events(match: MatchResult, lookup: pd.DataFrame,
+                             quarter: FiscalQuarter) -> pd.DataFrame:
+    """One row per region of the lookup (then UNKNOWN if it has events), then STATEWIDE; one
+    column per quarter Q1..Qn and FYTD_TOTAL; zero where there are no events."""
+    events = dps_runaway_events(match, lookup)
+    labels = [q.label for q in quarter.quarters_to_date()]
+    regions = sort_regions(lookup["REGION"])
+    if (events["REGION"] == UNKNOWN_REGION).any():
+        regions.append(UNKNOWN_REGION)
+    counts = pd.crosstab(events["REGION"], events["FISCAL_QUARTER"]) if len(events) else pd.DataFrame()
+    table = counts.reindex(index=regions, columns=labels, fill_value=0).fillna(0).astype("int64")
+    table.loc[STATEWIDE] = table.sum(axis=0)
+    table[FYTD_TOTAL] = table[labels].sum(axis=1)
+    table.index.name = "REGION"
+    return table.reset_index()

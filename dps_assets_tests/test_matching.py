@@ -1,0 +1,117 @@
+"""Spec §6 clause by clause."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dps_assets.core.matching import match_entries
+
+WINDOW = (date(2024, 9, 1), date(2025, 5, 31))  # FY2025-Q3
+
+
+def entries(*rows):
+    frame = pd.DataFrame(rows, columns=["NIC", "DFPS_PERSON_ID", "MISSING_DATE", "AGENCY_COUNTY"])
+    frame["MISSING_DATE"] = pd.to_datetime(frame["MISSING_DATE"])
+    return frame
+
+
+def events(*rows):
+    frame = pd.DataFrame(rows, columns=["RUNAWAY_EVENT_ID", "PERSON_ID", "RUNAWAY_DATE", "RETURN_DATE"])
+    frame["RUNAWAY_DATE"] = pd.to_datetime(frame["RUNAWAY_DATE"])
+    frame["RETURN_DATE"] = pd.to_datetime(frame["RETURN_DATE"])
+    return frame
+
+
+def assigned(entry_rows, event_rows, tolerance=7):
+    result = match_entries(entries(*entry_rows), events(*event_rows), *WINDOW, tolerance)
+    return dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"]))
+
+
+def test_same_person_inside_the_episode():
+    assert assigned([("M1", 1, "2025-01-10", "X")], [(10, 1, "2025-01-05", "2025-01-20")]) == {"M1": 10}
+
+
+def test_other_person_never_matches():
+    assert assigned([("M1", 2, "2025-01-10", "X")], [(10, 1, "2025-01-10", "2025-01-20")]) == {}
+
+
+@pytest.mark.parametrize(
+    "missing, matches",
+    [
+        ("2024-12-25", True),   # RUNAWAY_DATE - 7: the lower edge is inclusive
+        ("2024-12-24", False),  # one day before the lower edge
+        ("2025-01-27", True),   # RETURN_DATE + 7: the upper edge is inclusive
+        ("2025-01-28", False),
+    ],
+)
+def test_tolerance_edges(missing, matches):
+    result = assigned([("M1", 1, missing, "X")], [(10, 1, "2025-01-01", "2025-01-20")])
+    assert (result == {"M1": 10}) is matches
+
+
+def test_tolerance_comes_from_the_caller():
+    rows = ([("M1", 1, "2024-12-29", "X")], [(10, 1, "2025-01-01", "2025-01-20")])
+    assert assigned(*rows, tolerance=3) == {"M1": 10}
+    assert assigned(*rows, tolerance=2) == {}
+
+
+def test_open_episode_runs_to_the_window_end():
+    open_event = [(10, 1, "2025-03-01", None)]
+    assert assigned([("M1", 1, "2025-05-31", "X")], open_event) == {"M1": 10}
+    # A closed episode of the same dates would not reach so far.
+    assert assigned([("M1", 1, "2025-05-31", "X")], [(10, 1, "2025-03-01", "2025-03-10")]) == {}
+
+
+def test_open_episode_lower_edge():
+    open_event = [(10, 1, "2025-03-01", None)]
+    assert assigned([("M1", 1, "2025-02-22", "X")], open_event) == {"M1": 10}
+    assert assigned([("M1", 1, "2025-02-21", "X")], open_event) == {}
+
+
+def test_entries_outside_the_window_take_no_part_but_are_counted():
+    result = match_entries(
+        entries(("M1", 1, "2024-08-31", "X"), ("M2", 1, "2025-06-01", "X"), ("M3", 1, "2024-09-01", "X")),
+        events((10, 1, "2024-08-30", "2025-07-01")), *WINDOW, 7)
+    assert result.entries_outside_window["NIC"].tolist() == ["M1", "M2"]
+    assert result.entries_in_window["NIC"].tolist() == ["M3"]
+    assert dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"])) == {"M3": 10}
+
+
+def test_events_after_the_window_are_still_candidates():
+    # Every sa_98 event of the fiscal year is a candidate, even one that starts after window_end.
+    assert assigned([("M1", 1, "2025-05-30", "X")], [(10, 1, "2025-06-03", "2025-06-10")]) == {"M1": 10}
+
+
+def test_nearest_runaway_date_wins():
+    rows = [(10, 1, "2025-01-01", "2025-02-01"), (11, 1, "2025-01-12", "2025-01-14")]
+    assert assigned([("M1", 1, "2025-01-10", "X")], rows) == {"M1": 11}
+
+
+def test_tie_on_distance_goes_to_the_earlier_runaway_date():
+    rows = [(11, 1, "2025-01-14", "2025-01-20"), (10, 1, "2025-01-06", "2025-01-20")]
+    assert assigned([("M1", 1, "2025-01-10", "X")], rows) == {"M1": 10}
+
+
+def test_tie_on_date_goes_to_the_smaller_event_id():
+    rows = [(12, 1, "2025-01-06", "2025-01-20"), (10, 1, "2025-01-06", "2025-01-25")]
+    assert assigned([("M1", 1, "2025-01-10", "X")], rows) == {"M1": 10}
+
+
+def test_each_entry_gets_exactly_one_event_and_an_event_may_get_several_entries():
+    rows = [(10, 1, "2025-01-06", "2025-01-20")]
+    result = assigned([("M1", 1, "2025-01-07", "A"), ("M2", 1, "2025-01-07", "B")], rows)
+    assert result == {"M1": 10, "M2": 10}
+
+
+def test_reported_events_and_unassigned_entries():
+    result = match_entries(
+        entries(("M1", 1, "2025-01-07", "A"), ("M2", 2, "2025-01-07", "B")),
+        events((10, 1, "2025-01-06", "2025-01-20"), (11, 3, "2025-01-06", None)), *WINDOW, 7)
+    assert result.reported_event_ids == {10}
+    assert result.unassigned_entries["NIC"].tolist() == ["M2"]
+
+
+def test_empty_inputs():
+    result = match_entries(entries(), events(), *WINDOW, 7)
+    assert result.assignments.empty and result.reported_event_ids == set()
