@@ -64,6 +64,7 @@ class SftpConfig(_Section):
     known_hosts_file: str
     from_folder: str
     to_dfps_folder: str
+    processed_folder: str | None = None  # default: <to_dfps_folder>/processed
     connect_timeout_s: float = Field(default=15, gt=0)
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
@@ -131,7 +132,7 @@ class EmailConfig(_Section):
 
 class SharePointConfig(_Section):
     enabled: bool = False
-    site_url: str | None = None
+    site_id: str | None = None
     library_path: str | None = None
     tenant_id: str | None = None
     client_id: str | None = None

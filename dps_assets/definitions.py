@@ -4,27 +4,32 @@ The configuration file is $DPS_CONFIG, or dps_config.yml beside the package."""
 
 import os
 
-from dagster import Definitions, load_assets_from_modules
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from dps_assets.assets import sending
+from dps_assets import checks
+from dps_assets.assets import delivery, receiving, reports, sending
 from dps_assets.config import load_config
-from dps_assets.jobs import send_to_dps_job
+from dps_assets.jobs import receive_from_dps_job, send_to_dps_job
 from dps_assets.resources import build_resources
 from dps_assets.schedules import build_submission_schedule
+from dps_assets.sensors import build_dps_files_sensor, build_overdue_sensor, build_run_failure_alert
 
 # Children's records pass through this process: whatever it writes is readable by its owner only.
 os.umask(0o077)
 
 config = load_config()
+automation_on = config.sensor.default_running
 
 defs = Definitions(
-    assets=load_assets_from_modules([sending]),
-    jobs=[send_to_dps_job],
-    schedules=[
-        build_submission_schedule(
-            send_to_dps_job, config.schedule.days_after_quarter_end, config.schedule.hour,
-            running=config.sensor.default_running,
-        )
+    assets=load_assets_from_modules([sending, receiving, reports, delivery]),
+    asset_checks=load_asset_checks_from_modules([checks]),
+    jobs=[send_to_dps_job, receive_from_dps_job],
+    schedules=[build_submission_schedule(send_to_dps_job, config.schedule.days_after_quarter_end,
+                                         config.schedule.hour, running=automation_on)],
+    sensors=[
+        build_dps_files_sensor(receive_from_dps_job, config.sensor.poll_interval_s, automation_on),
+        build_overdue_sensor(config.sensor.results_deadline_hours, config.sensor.poll_interval_s, automation_on),
+        build_run_failure_alert([send_to_dps_job, receive_from_dps_job], automation_on),
     ],
     resources=build_resources(config),
 )

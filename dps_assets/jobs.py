@@ -4,11 +4,17 @@ from dagster import AssetSelection, define_asset_job
 
 from dps_assets.partitions import fiscal_quarter_partitions
 
-SEND_GROUP = "to_dps"
-
 send_to_dps_job = define_asset_job(
     name="send_to_dps",
-    selection=AssetSelection.groups(SEND_GROUP),
+    selection=AssetSelection.groups("to_dps"),
     partitions_def=fiscal_quarter_partitions,
     description="Export the quarter's children, write the files, upload to DPS, archive.",
+)
+
+receive_from_dps_job = define_asset_job(
+    name="receive_from_dps",
+    selection=AssetSelection.groups("from_dps", "impact", "reports", "delivery"),
+    partitions_def=fiscal_quarter_partitions,
+    description="Fetch DPS's answer, reconcile it with IMPACT's runaway events, write and email "
+    "the three reports, archive DPS's files.",
 )

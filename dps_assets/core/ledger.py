@@ -67,3 +67,14 @@ def check_can_submit(
         if earlier is not None:
             return earlier
     return None
+
+
+def overdue(submissions: Iterable[Submission], answered_at: Mapping[FiscalQuarter, float],
+            now: float, deadline_hours: float) -> list[Submission]:
+    """Submissions still waiting for DPS's answer longer than the deadline, oldest first."""
+    limit = deadline_hours * 3600
+    return [s for s in awaiting_answer(submissions, answered_at) if now - s.submitted_at > limit]
+
+
+def submission_id(submission: Submission) -> str:
+    return f"{submission.quarter.partition_key}@{int(submission.submitted_at)}"

@@ -53,6 +53,67 @@ EXPORT_REJECTED_SCHEMA = pa.DataFrameSchema(
 )
 
 
+DPS_RESULTS_SCHEMA = pa.DataFrameSchema(
+    {
+        "DFPS_PERSON_ID": pa.Column("int64"),
+        "NIC": pa.Column(str, pa.Check.str_matches(r"^M\d{9}$"), unique=True),
+        "LAST_NAME": pa.Column(str),
+        "FIRST_NAME": pa.Column(str),
+        "DOB": pa.Column("datetime64[ns]"),
+        "SEX": pa.Column(str),
+        "RACE": pa.Column(str),
+        "MKE": pa.Column(str, pa.Check.isin(["EMJ", "EME", "EMI", "EMD", "EMV", "EMO"])),
+        "ORI": pa.Column(str),
+        "AGENCY_COUNTY": pa.Column(str),
+        "ENTRY_DATE": pa.Column("datetime64[ns]"),
+        "MISSING_DATE": pa.Column("datetime64[ns]"),
+        "CLEAR_DATE": pa.Column("datetime64[ns]", nullable=True),
+        "SOURCE_LINE": pa.Column("int64", pa.Check.ge(2)),
+    },
+    name="DpsResults",
+    title="DPS missing-person entries",
+    description="Dfps-missing-person-results.txt, one row per TCIC entry, typed.",
+    strict=True,
+    ordered=True,
+    coerce=True,
+)
+
+SA_98_SCHEMA = pa.DataFrameSchema(
+    {
+        "PERSON_ID": pa.Column("int64"),
+        "RUNAWAY_EVENT_ID": pa.Column("int64", unique=True),
+        "FIRST_NAME": pa.Column(str, nullable=True),
+        "LAST_NAME": pa.Column(str, nullable=True),
+        "DOB": pa.Column("datetime64[ns]", nullable=True),
+        "SEX": pa.Column(str, nullable=True),
+        "RACE": pa.Column(str, nullable=True),
+        "CNTY_NAME": pa.Column(str, nullable=True),
+        "RUNAWAY_DATE": pa.Column("datetime64[ns]"),
+        "RETURN_DATE": pa.Column("datetime64[ns]", nullable=True),
+        "LIVING_ARRANGEMENT": pa.Column(str, nullable=True),
+    },
+    name="Sa98",
+    title="IMPACT runaway events (sa_98)",
+    description="Runaway events of the fiscal year from caps.qtr_dps_cvs_pkg.get_sa_98.",
+    strict="filter",
+    ordered=False,
+    coerce=True,
+)
+
+COUNTY_REGION_SCHEMA = pa.DataFrameSchema(
+    {
+        "CNTY_NAME": pa.Column(str),
+        "REGION": pa.Column(str),
+        "COUNTY_KEY": pa.Column(str, pa.Check.str_matches(r"^[A-Z]+$"), unique=True),
+    },
+    name="CountyRegionLookup",
+    title="County -> region lookup",
+    description="caps.cnty_reg_tableau with county names normalised for comparison.",
+    strict=True,
+    coerce=True,
+)
+
+
 def validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """Validate (and coerce) `frame`; return the validated frame."""
     try:

@@ -12,6 +12,8 @@ from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
+from dps_assets.resources.sharepoint import SharePointResource
+from dps_assets.resources.smtp import SmtpResource
 
 
 def _secret(env_name: str | None) -> EnvVar | None:
@@ -34,7 +36,9 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             password=_secret(sftp.password_env), private_key_file=sftp.private_key_file,
             private_key_passphrase=_secret(sftp.private_key_passphrase_env),
             known_hosts_file=sftp.known_hosts_file, from_folder=sftp.from_folder,
-            to_dfps_folder=sftp.to_dfps_folder, connect_timeout_s=sftp.connect_timeout_s,
+            to_dfps_folder=sftp.to_dfps_folder,
+            processed_folder=sftp.processed_folder or f"{sftp.to_dfps_folder.rstrip('/')}/processed",
+            connect_timeout_s=sftp.connect_timeout_s,
             banner_timeout_s=sftp.banner_timeout_s, auth_timeout_s=sftp.auth_timeout_s,
         ),
         "local_files": LocalFilesResource(
@@ -49,6 +53,18 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             results_file_name=config.dps_files.results_file_name,
             counts_file_name=config.dps_files.counts_file_name,
             match_tolerance_days=config.matching.tolerance_days,
+        ),
+        "smtp": SmtpResource(
+            host=config.email.host, port=config.email.port, security=config.email.security,
+            username=config.email.username, password=_secret(config.email.password_env),
+            sender=config.email.sender, recipients=list(config.email.recipients),
+            operators=list(config.email.operators), timeout_s=config.email.timeout_s,
+        ),
+        "sharepoint": SharePointResource(
+            enabled=config.sharepoint.enabled, site_id=config.sharepoint.site_id,
+            library_path=config.sharepoint.library_path, tenant_id=config.sharepoint.tenant_id,
+            client_id=config.sharepoint.client_id,
+            client_secret=_secret(config.sharepoint.client_secret_env),
         ),
         # Intermediate frames hold children's records: keep them in the private work folder.
         "io_manager": FilesystemIOManager(base_dir=str(Path(dirs.work_root, "dagster-storage"))),

@@ -57,6 +57,10 @@ class LocalFilesResource(ConfigurableResource):
     def work_folder(self, *parts: str) -> Path:
         return private_folder(Path(self.work_root, *parts))
 
+    def report_folder(self, quarter_tag: str, stamp: str) -> Path:
+        """Where a run writes a quarter's report workbooks: archive/reports/<quarter>/<stamp>/."""
+        return private_folder(Path(self.archive_root, "reports", quarter_tag, stamp))
+
     def log_folder(self, half: str) -> Path:
         return private_folder(Path(self.log_root, half))
 

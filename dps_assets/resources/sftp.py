@@ -129,10 +129,10 @@ class SftpSession:
             raise
         return digest.hexdigest()
 
-    def move(self, source: str, target_folder: str) -> str:
+    def move(self, source: str, target_folder: str, target_name: str | None = None) -> str:
         """Move a remote file into `target_folder` (created if needed), never onto an existing name."""
         self.ensure_folder(target_folder)
-        target = posixpath.join(target_folder, posixpath.basename(source))
+        target = posixpath.join(target_folder, target_name or posixpath.basename(source))
         if self.stat(target) is not None:
             raise SftpError(f"{self.where}: {target} already exists; not overwriting it")
         try:
@@ -175,6 +175,7 @@ class SftpResource(ConfigurableResource):
     known_hosts_file: str = Field(description="known_hosts file holding the server's pinned host key")
     from_folder: str = Field(description="where DPS picks up End_txt_file.txt")
     to_dfps_folder: str = Field(description="where DPS drops its results (TO_DFPS)")
+    processed_folder: str = Field(description="where DPS's files go on the server once delivered")
     connect_timeout_s: float = 15
     banner_timeout_s: float = 15
     auth_timeout_s: float = 15

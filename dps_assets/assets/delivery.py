@@ -1,0 +1,107 @@
+"""Delivering a quarter's reports: email (once per quarter), SharePoint if configured, then the
+DPS files fetched by this run go to archive/from_dps/ and, on the server, to the processed folder."""
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from pydantic import Field
+
+from dps_assets.assets.common import OWNERS, latest_metadata, quarter_metadata
+from dps_assets.core.delivery_email import report_email
+from dps_assets.dps_fetch import HALF
+from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.sftp import SftpResource
+from dps_assets.resources.sharepoint import SharePointResource
+from dps_assets.resources.smtp import SmtpResource
+from dps_assets.run_log import RunLog, this_run_stamp
+
+REPORT_ASSETS = ("impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report")
+
+
+class DeliveryConfig(Config):
+    force_email: bool = Field(default=False, description="Email the reports even if this quarter "
+                              "was emailed before.")
+
+
+@asset(
+    description="The three workbooks emailed to the recipients (once per quarter) and published "
+    "to SharePoint if configured; then DPS's files archived under archive/from_dps/.",
+    partitions_def=fiscal_quarter_partitions,
+    group_name="delivery",
+    owners=OWNERS,
+    kinds={"email", "sftp"},
+)
+def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
+                        impact_not_in_dps_report: Path, dps_not_in_impact_report: Path,
+                        dps_total_runaway_events_report: Path, smtp: SmtpResource,
+                        sharepoint: SharePointResource, sftp: SftpResource,
+                        exchange_rules: ExchangeRulesResource,
+                        local_files: LocalFilesResource) -> Output[dict]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    workbooks = [impact_not_in_dps_report, dps_not_in_impact_report, dps_total_runaway_events_report]
+    _, earlier = latest_metadata(context.instance, "dps_report_delivery", context.partition_key)
+    emailed_at = earlier.get("emailed_at")
+    metadata: dict[str, object] = {**quarter_metadata(quarter)}
+
+    if emailed_at and not config.force_email:
+        log.warning(f"{quarter.label} was emailed at {_iso(emailed_at)}; not emailing again "
+                    "(set force_email: true in the run config to send anyway)")
+    else:
+        rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
+                          .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
+        _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
+        summary = {k: int(matching.get(k, 0)) for k in (
+            "entries_in_window", "entries_outside_window", "events_reported_to_dps")}
+        message = report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
+                               {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
+        smtp.send(message)
+        emailed_at = time.time()
+        log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(smtp.recipients)} "
+                 f"recipient(s) through {smtp.where}")
+        metadata["message_id"] = message["Message-ID"]
+    metadata["emailed_at"] = emailed_at
+    metadata["emailed_at_utc"] = _iso(emailed_at)
+
+    published = sharepoint.publish(workbooks, quarter.tag)
+    if published:
+        log.info(f"{quarter.label}: published {len(published)} workbook(s) to SharePoint")
+        metadata["sharepoint"] = MetadataValue.json(published)
+
+    archive = _archive_dps_files(context, quarter, sftp, exchange_rules, local_files, log)
+    if archive:
+        metadata["archive_folder"] = MetadataValue.path(str(archive))
+    metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
+    return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
+
+
+def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,
+                       local_files: LocalFilesResource, log: RunLog) -> Path | None:
+    """Archive the DPS files this run downloaded; re-runs that read the archive move nothing."""
+    fetched = []
+    for key in ("dps_results", "dps_counts"):
+        run_id, metadata = latest_metadata(context.instance, key, context.partition_key)
+        if run_id == context.run_id and metadata.get("source") == "sftp":
+            fetched.append(metadata)
+    if not fetched:
+        return None
+    stamp = this_run_stamp(context)
+    local = [Path(m["file"]) for m in fetched]
+    archived = local_files.archive_files(HALF, quarter.tag, stamp, local)
+    for path in local:
+        path.unlink()
+    with sftp.session() as session:
+        for metadata in fetched:
+            name = Path(metadata["remote_path"]).name
+            moved = session.move(metadata["remote_path"], sftp.processed_folder, f"{quarter.tag}_{stamp}_{name}")
+            log.info(f"{quarter.label}: moved {metadata['remote_path']} to {moved} on the server")
+    log.info(f"{quarter.label}: archived DPS's files in {archived[0].parent}")
+    return archived[0].parent
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(float(epoch), timezone.utc).isoformat(timespec="seconds")

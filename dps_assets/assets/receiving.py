@@ -1,0 +1,134 @@
+"""The receiving half's inputs: DPS's two files, and IMPACT's runaway events and county lookup."""
+
+import pandas as pd
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster_pandera import pandera_schema_to_dagster_type
+
+from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
+from dps_assets.core.regions import build_region_lookup
+from dps_assets.core.schemas import COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_SCHEMA, validate
+from dps_assets.dps_fetch import HALF, FetchConfig, FetchedFile, fetch_dps_file
+from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.resources.database import WarehouseResource
+from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.sftp import SftpResource
+from dps_assets.run_log import RunLog
+
+DPS_GROUP = "from_dps"
+IMPACT_GROUP = "impact"
+
+
+def _file_metadata(fetched: FetchedFile) -> dict[str, object]:
+    metadata = {
+        "file": path_metadata(fetched.local_path),
+        "sha256": fetched.sha256,
+        "bytes": fetched.size,
+        "source": fetched.source,
+    }
+    if fetched.remote_path:
+        metadata["remote_path"] = fetched.remote_path
+        metadata["remote_mtime"] = fetched.remote_mtime
+    return metadata
+
+
+def _parse(log: RunLog, parse, fetched: FetchedFile):
+    try:
+        return parse(fetched.local_path.read_bytes(), fetched.name)
+    except DpsFileError as exc:
+        log.error(f"rejected {fetched.name} (sha256 {fetched.sha256}): {exc}. Nothing downstream "
+                  "runs, nothing is emailed, the files on the SFTP server are left where they are.")
+        raise
+
+
+@asset(
+    description="Dfps-missing-person-results.txt for the quarter: DPS's TCIC missing-person "
+    "entries for the children sent, fetched over SFTP (or from the archive on a re-run), "
+    "parsed and validated. A malformed file is rejected whole.",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=DPS_GROUP,
+    owners=OWNERS,
+    kinds={"sftp", "pandas"},
+    deps=["dps_submission"],
+    dagster_type=pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA),
+)
+def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
+                exchange_rules: ExchangeRulesResource,
+                local_files: LocalFilesResource) -> Output[pd.DataFrame]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    fetched = fetch_dps_file(context, quarter, exchange_rules.results_file_name, config, sftp, local_files)
+    log.info(f"{quarter.label}: {fetched.name} from {fetched.source} ({fetched.size} bytes, sha256 {fetched.sha256})")
+    frame = validate(DPS_RESULTS_SCHEMA, _parse(log, parse_results, fetched), fetched.name)
+    log.info(f"{quarter.label}: {len(frame)} entr(ies) for {frame['DFPS_PERSON_ID'].nunique()} child(ren)")
+    return Output(frame, metadata={
+        **quarter_metadata(quarter), **frame_metadata(frame), **_file_metadata(fetched),
+        "persons": int(frame["DFPS_PERSON_ID"].nunique()),
+    })
+
+
+@asset(
+    description="Dfps-missing-person-counts.txt for the quarter: DPS's own counts of what it "
+    "received and found, checked against the files before any report is made.",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=DPS_GROUP,
+    owners=OWNERS,
+    kinds={"sftp"},
+    deps=["dps_submission"],
+)
+def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
+               exchange_rules: ExchangeRulesResource,
+               local_files: LocalFilesResource) -> Output[DpsCounts]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    fetched = fetch_dps_file(context, quarter, exchange_rules.counts_file_name, config, sftp, local_files)
+    counts = _parse(log, parse_counts, fetched)
+    log.info(f"{quarter.label}: {fetched.name} from {fetched.source}: {counts.as_dict()}")
+    return Output(counts, metadata={
+        **quarter_metadata(quarter), **_file_metadata(fetched), **counts.as_dict(),
+    })
+
+
+@asset(
+    description="IMPACT runaway events of the quarter's fiscal year, from "
+    "caps.qtr_dps_cvs_pkg.get_sa_98(fiscal year start, fiscal year end).",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=IMPACT_GROUP,
+    owners=OWNERS,
+    kinds={"oracle", "pandas"},
+    dagster_type=pandera_schema_to_dagster_type(SA_98_SCHEMA),
+)
+def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
+          local_files: LocalFilesResource) -> Output[pd.DataFrame]:
+    quarter = quarter_of(context)
+    log = RunLog(context, local_files, HALF, quarter)
+    rows = warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end)
+    frame = validate(SA_98_SCHEMA, rows.rename(columns=str.upper), f"sa_98 {quarter.label}")
+    in_window = frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
+    log.info(f"{quarter.label}: sa_98 returned {len(frame)} event(s) for FY{quarter.fiscal_year}, "
+             f"{int(in_window.sum())} in the window")
+    return Output(frame, metadata={
+        **quarter_metadata(quarter), **frame_metadata(frame),
+        "fiscal_year": f"{quarter.fiscal_year_start} .. {quarter.fiscal_year_end}",
+        "events_in_window": int(in_window.sum()),
+        "still_missing": int(frame["RETURN_DATE"].isna().sum()),
+    })
+
+
+@asset(
+    description="County -> DFPS region lookup from caps.cnty_reg_tableau, with county names "
+    "normalised for comparison (upper case, no trailing COUNTY, letters only).",
+    partitions_def=fiscal_quarter_partitions,
+    group_name=IMPACT_GROUP,
+    owners=OWNERS,
+    kinds={"oracle", "pandas"},
+    dagster_type=pandera_schema_to_dagster_type(COUNTY_REGION_SCHEMA),
+)
+def county_region_lookup(context: AssetExecutionContext, warehouse: WarehouseResource) -> Output[pd.DataFrame]:
+    quarter = quarter_of(context)
+    lookup = validate(COUNTY_REGION_SCHEMA, build_region_lookup(warehouse.county_regions()), "county lookup")
+    return Output(lookup, metadata={
+        **quarter_metadata(quarter), **frame_metadata(lookup),
+        "regions": MetadataValue.json(lookup.groupby("REGION").size().to_dict()),
+    })

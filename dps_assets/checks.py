@@ -1,0 +1,101 @@
+"""Asset checks of the receiving half: the counts reconciliation gates the reports; the other
+checks warn about data an analyst should look at."""
+
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetIn,
+    MetadataValue,
+    asset_check,
+)
+
+from dps_assets.assets.common import latest_metadata
+from dps_assets.core.dps_files import DpsCounts, reconcile
+from dps_assets.core.regions import unmapped_counties
+from dps_assets.partitions import fiscal_quarter_partitions
+from dps_assets.quarters import FiscalQuarter
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_counts",
+    additional_ins={"dps_results": AssetIn()},
+    blocking=True,
+    description="DPS's counts agree with the files: RECORDS_RECEIVED = lines submitted, "
+    "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
+    "When they do not, no report is made and nothing is emailed.",
+)
+def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
+                         dps_results: pd.DataFrame) -> AssetCheckResult:
+    _, submission = latest_metadata(context.instance, "dps_submission", context.partition_key)
+    submitted_rows = int(submission.get("rows", -1))
+    reconciliation = reconcile(dps_counts, dps_results, submitted_rows)
+    return AssetCheckResult(
+        passed=reconciliation.holds,
+        severity=AssetCheckSeverity.ERROR,
+        description=reconciliation.describe(),
+        metadata={
+            "expected": MetadataValue.json(reconciliation.expected),
+            "reported_by_dps": MetadataValue.json(reconciliation.reported),
+        },
+    )
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="county_region_lookup",
+    additional_ins={"sa_98": AssetIn(), "dps_results": AssetIn()},
+    description="Every county named by IMPACT or by DPS has a region; those without are "
+    "reported under region UNKNOWN and listed here.",
+)
+def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFrame,
+                          dps_results: pd.DataFrame) -> AssetCheckResult:
+    impact = unmapped_counties(sa_98["CNTY_NAME"], county_region_lookup)
+    dps = unmapped_counties(dps_results["AGENCY_COUNTY"], county_region_lookup)
+    return AssetCheckResult(
+        passed=not impact and not dps,
+        severity=AssetCheckSeverity.WARN,
+        description=(f"{len(impact) + len(dps)} county name(s) without a region" if impact or dps
+                     else "every county has a region"),
+        metadata={"impact_counties_without_region": MetadataValue.json(impact),
+                  "dps_counties_without_region": MetadataValue.json(dps)},
+    )
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_results",
+    additional_ins={"dps_export": AssetIn()},
+    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted.",
+)
+def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.DataFrame) -> AssetCheckResult:
+    unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - set(dps_export["PERSON_ID"]))
+    return AssetCheckResult(
+        passed=not unknown,
+        severity=AssetCheckSeverity.WARN,
+        description=(f"{len(unknown)} person id(s) in DPS's results were not submitted" if unknown
+                     else "every person id in DPS's results was submitted"),
+        metadata={"unknown_person_ids": MetadataValue.json([int(i) for i in unknown[:200]]),
+                  "unknown_count": len(unknown)},
+    )
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_results",
+    description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
+    "left out of the matching.",
+)
+def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
+    quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    dates = dps_results["MISSING_DATE"]
+    before = int((dates < pd.Timestamp(quarter.window_start)).sum())
+    after = int((dates > pd.Timestamp(quarter.window_end)).sum())
+    return AssetCheckResult(
+        passed=True,
+        description=f"{before + after} of {len(dps_results)} entr(ies) outside the window",
+        metadata={"outside_window": before + after, "before_window": before, "after_window": after,
+                  "in_window": len(dps_results) - before - after},
+    )

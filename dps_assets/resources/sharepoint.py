@@ -1,0 +1,64 @@
+"""Publishing the workbooks to a SharePoint document library through Microsoft Graph
+(client-credentials flow). Off unless configured; it cannot be exercised from this machine, so it
+is kept small: one token request and one PUT per file."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+GRAPH = "https://graph.microsoft.com/v1.0"
+
+
+class SharePointError(RuntimeError):
+    pass
+
+
+class SharePointResource(ConfigurableResource):
+    enabled: bool = False
+    site_id: str | None = Field(default=None, description="Graph site id of the document library's site")
+    library_path: str | None = Field(default=None, description="folder path inside the site's drive")
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = Field(default=None, description="from an environment variable")
+    timeout_s: float = 60
+
+    def publish(self, files: list[Path], subfolder: str) -> list[str]:
+        """Upload (replacing) each file; returns the web URLs SharePoint gives back."""
+        if not self.enabled:
+            return []
+        missing = [k for k in ("site_id", "library_path", "tenant_id", "client_id", "client_secret")
+                   if not getattr(self, k)]
+        if missing:
+            raise SharePointError(f"SharePoint is enabled but {', '.join(missing)} is not set")
+        token = self._token()
+        urls = []
+        for path in files:
+            remote = urllib.parse.quote(f"{self.library_path.strip('/')}/{subfolder}/{path.name}")
+            request = urllib.request.Request(
+                f"{GRAPH}/sites/{self.site_id}/drive/root:/{remote}:/content", data=path.read_bytes(),
+                method="PUT", headers={"Authorization": f"Bearer {token}",
+                                       "Content-Type": "application/octet-stream"})
+            urls.append(self._json(request).get("webUrl", remote))
+        return urls
+
+    def _token(self) -> str:
+        body = urllib.parse.urlencode({
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials",
+        }).encode()
+        request = urllib.request.Request(
+            f"https://login.microsoftonline.com/{self.tenant_id}/oauth2/v2.0/token", data=body, method="POST")
+        return self._json(request)["access_token"]
+
+    def _json(self, request: urllib.request.Request) -> dict:
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                return json.loads(response.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            raise SharePointError(f"{request.full_url.split('?')[0]}: {exc}") from exc

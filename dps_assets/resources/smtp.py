@@ -1,0 +1,51 @@
+"""The agency's SMTP relay: plain, STARTTLS or SSL, login optional."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from typing import Literal
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+
+class EmailError(RuntimeError):
+    """The relay refused or could not be reached. The message names the relay, not the content."""
+
+
+class SmtpResource(ConfigurableResource):
+    host: str
+    port: int = 25
+    security: Literal["plain", "starttls", "ssl"] = "starttls"
+    username: str | None = None
+    password: str | None = Field(default=None, description="from an environment variable")
+    sender: str
+    recipients: list[str] = Field(description="who receives the quarterly reports")
+    operators: list[str] = Field(description="who is alerted when something goes wrong")
+    timeout_s: float = 30
+
+    @property
+    def where(self) -> str:
+        return f"smtp://{self.host}:{self.port} ({self.security})"
+
+    def send(self, message: EmailMessage) -> None:
+        if "From" not in message:
+            message["From"] = self.sender
+        try:
+            if self.security == "ssl":
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s,
+                                          context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+            with client:
+                if self.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                refused = client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise EmailError(f"{self.where}: sending failed: {exc}") from exc
+        if refused:
+            raise EmailError(f"{self.where}: recipients refused: {', '.join(sorted(refused))}")

@@ -1,0 +1,117 @@
+"""Sensors: DPS's answer arriving on the SFTP server, DPS's answer being late, a run failing.
+
+Each is thin: it gathers what it needs (a listing, the ledger, its cursor) and lets a pure
+function decide."""
+
+import json
+import time
+
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from dps_assets.core.delivery_email import alert_email
+from dps_assets.core.delivery_watch import FileState, WatchCursor, decide
+from dps_assets.core.ledger import overdue, submission_id
+from dps_assets.dps_fetch import handover_tags
+from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.sftp import SftpResource
+from dps_assets.resources.smtp import SmtpResource
+from dps_assets.submissions import answers_fetched, recorded_submissions
+
+
+def _status(running: bool) -> DefaultSensorStatus:
+    return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
+
+
+def build_dps_files_sensor(job: JobDefinition, poll_interval_s: int, running: bool) -> SensorDefinition:
+    @sensor(
+        name="dps_files_sensor",
+        job=job,
+        minimum_interval_seconds=poll_interval_s,
+        default_status=_status(running),
+        description="Starts the receiving half for the right quarter once both DPS files are in "
+        "TO_DFPS, unchanged across two polls, and newer than that quarter's submission.",
+    )
+    def dps_files_sensor(context: SensorEvaluationContext, sftp: SftpResource,
+                         exchange_rules: ExchangeRulesResource) -> SensorResult:
+        wanted = (exchange_rules.results_file_name, exchange_rules.counts_file_name)
+        with sftp.session() as session:
+            listing = [FileState(f.name, f.size, f.mtime) for f in session.list_files(sftp.to_dfps_folder)]
+        decision = decide(listing, WatchCursor.from_json(context.cursor), wanted,
+                          recorded_submissions(context.instance), answers_fetched(context.instance))
+        if decision.handover is None:
+            return SensorResult(skip_reason=SkipReason(decision.skip_reason), cursor=decision.cursor.to_json())
+        handover = decision.handover
+        context.log.info(f"DPS files {handover.fingerprint} go to {handover.quarter.label}")
+        return SensorResult(
+            run_requests=[RunRequest(
+                run_key=handover.run_key,
+                partition_key=handover.quarter.partition_key,
+                tags={"fiscal_quarter": handover.quarter.label,
+                      **handover_tags(handover.files, handover.fingerprint)},
+            )],
+            cursor=decision.cursor.to_json(),
+        )
+
+    return dps_files_sensor
+
+
+def build_overdue_sensor(deadline_hours: float, poll_interval_s: int, running: bool) -> SensorDefinition:
+    @sensor(
+        name="dps_answer_overdue_sensor",
+        minimum_interval_seconds=max(poll_interval_s, 60),
+        default_status=_status(running),
+        description=f"Emails the operators once when DPS has not answered a submission within "
+        f"{deadline_hours:g} hour(s).",
+    )
+    def dps_answer_overdue_sensor(context: SensorEvaluationContext, smtp: SmtpResource) -> SensorResult:
+        alerted = set(json.loads(context.cursor or "[]"))
+        late = [s for s in overdue(recorded_submissions(context.instance), answers_fetched(context.instance),
+                                   time.time(), deadline_hours) if submission_id(s) not in alerted]
+        for submission in late:
+            hours = (time.time() - submission.submitted_at) / 3600
+            smtp.send(alert_email(
+                f"no answer from DPS for {submission.quarter.label} after {hours:.1f} hours",
+                smtp.sender, smtp.operators,
+                [f"{submission.quarter.label} was uploaded {hours:.1f} hours ago "
+                 f"({submission.rows} children, sha256 {submission.sha256}).",
+                 f"DPS usually answers within about two hours; the deadline is {deadline_hours:g} hour(s).",
+                 "Check the TO_DFPS folder and contact DPS if the files do not arrive."]))
+            alerted.add(submission_id(submission))
+        cursor = json.dumps(sorted(alerted)[-200:])
+        if not late:
+            return SensorResult(skip_reason=SkipReason("no submission is past the deadline"), cursor=cursor)
+        return SensorResult(cursor=cursor)
+
+    return dps_answer_overdue_sensor
+
+
+def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorDefinition:
+    @run_failure_sensor(
+        name="run_failure_alert",
+        monitored_jobs=jobs,
+        default_status=_status(running),
+        description="Emails the operators when a run of the exchange fails.",
+    )
+    def run_failure_alert(context: RunFailureSensorContext, smtp: SmtpResource) -> None:
+        run = context.dagster_run
+        quarter = run.tags.get("fiscal_quarter") or run.tags.get("dagster/partition", "no quarter")
+        lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", ""]
+        for event in context.get_step_failure_events():
+            error = event.event_specific_data.error if event.event_specific_data else None
+            first_line = (error.message.strip().splitlines() or [""])[0][:400] if error else ""
+            lines.append(f"Step {event.step_key}: {error.cls_name if error else 'failed'}: {first_line}")
+        lines += ["", "Open the run in the Dagster UI for the full log."]
+        smtp.send(alert_email(f"{run.job_name} failed for {quarter}", smtp.sender, smtp.operators, lines))
+
+    return run_failure_alert
