@@ -68,6 +68,7 @@ class SftpConfig(_Section):
     connect_timeout_s: float = Field(default=15, gt=0)
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
+    io_timeout_s: float = Field(default=60, gt=0)
 
     @model_validator(mode="after")
     def _some_auth(self) -> SftpConfig:

@@ -40,6 +40,7 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             processed_folder=sftp.processed_folder or f"{sftp.to_dfps_folder.rstrip('/')}/processed",
             connect_timeout_s=sftp.connect_timeout_s,
             banner_timeout_s=sftp.banner_timeout_s, auth_timeout_s=sftp.auth_timeout_s,
+            io_timeout_s=sftp.io_timeout_s,
         ),
         "local_files": LocalFilesResource(
             archive_root=dirs.archive_root, log_root=dirs.log_root, work_root=dirs.work_root

@@ -9,6 +9,7 @@ import hashlib
 import os
 import posixpath
 import stat
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,14 @@ class Upload:
     path: str
     size: int
     sha256: str
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class SftpSession:
@@ -85,8 +94,11 @@ class SftpSession:
         temporary file is removed and the final name is left as it was."""
         final = posixpath.join(remote_folder, remote_name)
         temporary = posixpath.join(remote_folder, f".{remote_name}.{uuid.uuid4().hex[:12]}.partial")
-        local_size = local_path.stat().st_size
-        digest = hashlib.sha256(local_path.read_bytes()).hexdigest()
+        try:
+            local_size = local_path.stat().st_size
+            digest = _file_sha256(local_path)
+        except OSError as exc:
+            raise SftpError(f"cannot read local file {local_path}: {exc.strerror}") from exc
         try:
             attrs = self._sftp.put(str(local_path), temporary, callback=progress, confirm=True)
             if attrs.st_size != local_size:
@@ -98,7 +110,7 @@ class SftpSession:
             self._remove_quietly(temporary)
             if isinstance(exc, SftpError):
                 raise
-            if isinstance(exc, (OSError, paramiko.SSHException)):
+            if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
                 raise SftpError(f"{self.where}: upload to {final} failed: {exc}") from exc
             raise
         return Upload(path=final, size=local_size, sha256=digest)
@@ -106,10 +118,12 @@ class SftpSession:
     def download(self, remote: RemoteFile, local_path: Path) -> str:
         """Fetch to `local_path` (0600) through a temporary file; verify the size against the
         listing; return the SHA-256 of what was received."""
-        temporary = local_path.with_name(f".{local_path.name}.partial")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         digest = hashlib.sha256()
+        temporary: Path | None = None
         try:
+            # mkstemp: a fresh, unique name created 0600, whatever an earlier run left behind.
+            fd, name = tempfile.mkstemp(dir=local_path.parent, prefix=f".{local_path.name}.", suffix=".partial")
+            temporary = Path(name)
             with os.fdopen(fd, "wb") as sink, self._sftp.open(remote.path, "rb") as source:
                 source.prefetch(remote.size, max_concurrent_requests=MAX_OUTSTANDING_READS)
                 while chunk := source.read(_CHUNK):
@@ -121,11 +135,13 @@ class SftpSession:
                     f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}"
                 )
             os.replace(temporary, local_path)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
             raise SftpError(f"{self.where}: download of {remote.path} failed: {exc}") from exc
         except BaseException:
-            temporary.unlink(missing_ok=True)
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
             raise
         return digest.hexdigest()
 
@@ -136,8 +152,12 @@ class SftpSession:
         if self.stat(target) is not None:
             raise SftpError(f"{self.where}: {target} already exists; not overwriting it")
         try:
-            self._sftp.posix_rename(source, target)
+            # Plain SFTP rename refuses an existing target (posix_rename would replace it), so a
+            # file that appears after the check above is still never overwritten.
+            self._sftp.rename(source, target)
         except OSError as exc:
+            if self.stat(target) is not None:
+                raise SftpError(f"{self.where}: {target} already exists; not overwriting it") from exc
             raise SftpError(f"{self.where}: cannot move {source} to {target}: {exc}") from exc
         return target
 
@@ -148,7 +168,13 @@ class SftpSession:
             try:
                 self._sftp.stat(path)
             except FileNotFoundError:
-                self._sftp.mkdir(path, mode=0o700)
+                try:
+                    self._sftp.mkdir(path, mode=0o700)
+                except OSError as exc:
+                    if self.stat(path) is None:  # someone else may have just created it
+                        raise SftpError(f"{self.where}: cannot create folder {path}: {exc}") from exc
+            except OSError as exc:
+                raise SftpError(f"{self.where}: cannot use folder {path}: {exc}") from exc
 
     def remove(self, path: str) -> None:
         try:
@@ -179,6 +205,7 @@ class SftpResource(ConfigurableResource):
     connect_timeout_s: float = 15
     banner_timeout_s: float = 15
     auth_timeout_s: float = 15
+    io_timeout_s: float = Field(default=60, description="a stalled transfer fails after this long")
 
     @property
     def where(self) -> str:
@@ -196,7 +223,11 @@ class SftpResource(ConfigurableResource):
                 ) from exc
             client.set_missing_host_key_policy(paramiko.RejectPolicy())
             self._connect(client)
-            sftp = client.open_sftp()
+            try:
+                sftp = client.open_sftp()
+            except (paramiko.SSHException, OSError, EOFError) as exc:
+                raise SftpError(f"{self.where}: the server refused an SFTP session: {exc}") from exc
+            sftp.get_channel().settimeout(self.io_timeout_s)
             try:
                 yield SftpSession(sftp, self.where)
             finally:
@@ -205,6 +236,8 @@ class SftpResource(ConfigurableResource):
             client.close()
 
     def _connect(self, client: paramiko.SSHClient) -> None:
+        if self.private_key_file and not os.path.isfile(self.private_key_file):
+            raise SftpError(f"{self.where}: cannot read private key file {self.private_key_file}")
         try:
             client.connect(
                 self.host,
