@@ -29,3 +29,51 @@ def sftp_resource(openssh_server: OpenSshServer) -> SftpResource:
     """An `SftpResource` for `openssh_server`, whose from_folder and TO_DFPS start out empty."""
     openssh_server.reset()
     return openssh_server.resource()
+
+
+# --- the pipeline on the embedded warehouse ---------------------------------------------------
+
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from dagster import DagsterInstance, instance_for_test  # noqa: E402
+
+from dps_assets.config import DirectoriesConfig, ExchangeConfig, load_config  # noqa: E402
+from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
+from dps_assets.resources import build_resources  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="session")
+def embedded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic warehouse and TCIC store (FY2025 to 2026-11-22), built once."""
+    folder = tmp_path_factory.mktemp("data")
+    build_embedded_data(folder, seed=11, first_fiscal_year=2025, last_day=TODAY, scale=0.05)
+    return folder
+
+
+@pytest.fixture
+def dagster_instance() -> Iterator[DagsterInstance]:
+    with instance_for_test() as instance:
+        yield instance
+
+
+def test_config(tmp_path: Path, embedded_data: Path) -> ExchangeConfig:
+    """The demo configuration, pointed at the small warehouse and this test's own folders."""
+    config = load_config(REPO / "dps_config.demo.yml")
+    return config.model_copy(update={
+        "database": config.database.model_copy(update={"duckdb_path": str(embedded_data / "caps.duckdb")}),
+        "directories": DirectoriesConfig(archive_root=str(tmp_path / "archive"),
+                                         log_root=str(tmp_path / "logs"), work_root=str(tmp_path / "work")),
+    })
+
+
+@pytest.fixture
+def pipeline_resources(tmp_path: Path, embedded_data: Path, sftp_resource: SftpResource) -> dict:
+    """Every resource as the demo configures it, on this test's folders, the small warehouse and
+    the OpenSSH server."""
+    resources = build_resources(test_config(tmp_path, embedded_data))
+    resources["sftp"] = sftp_resource
+    return resources

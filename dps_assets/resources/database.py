@@ -64,7 +64,8 @@ class WarehouseResource(ConfigurableResource):
         with self._connection() as connection:
             cursor = connection.cursor()
             try:
-                cursor.arraysize = self.fetch_batch_rows
+                if self.driver == "oracle":  # rows per network round trip
+                    cursor.arraysize = self.fetch_batch_rows
                 cursor.execute(driver_sql, dict(binds))
                 columns = [str(d[0]).upper() for d in cursor.description]
                 rows = []
