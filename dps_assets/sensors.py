@@ -109,8 +109,10 @@ def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorD
         lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", ""]
         for event in context.get_step_failure_events():
             error = event.event_specific_data.error if event.event_specific_data else None
+            while error is not None and error.cause is not None:  # Dagster wraps the user's error
+                error = error.cause
             first_line = (error.message.strip().splitlines() or [""])[0][:400] if error else ""
-            lines.append(f"Step {event.step_key}: {error.cls_name if error else 'failed'}: {first_line}")
+            lines.append(f"Step {event.step_key}: {first_line or 'failed'}")
         lines += ["", "Open the run in the Dagster UI for the full log."]
         smtp.send(alert_email(f"{run.job_name} failed for {quarter}", smtp.sender, smtp.operators, lines))
 

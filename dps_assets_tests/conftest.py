@@ -77,3 +77,26 @@ def pipeline_resources(tmp_path: Path, embedded_data: Path, sftp_resource: SftpR
     resources = build_resources(test_config(tmp_path, embedded_data))
     resources["sftp"] = sftp_resource
     return resources
+
+
+@pytest.fixture
+def smtp_mailbox(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """The embedded SMTP server on a free port: (port, mailbox folder)."""
+    from dps_assets.embedded.smtp_server import start_smtp_server
+
+    mailbox = tmp_path / "mail"
+    with start_smtp_server(mailbox) as server:
+        yield int(server.fields["port"]), mailbox
+
+
+@pytest.fixture
+def receiving_resources(pipeline_resources: dict, smtp_mailbox) -> dict:
+    from dps_assets.resources.smtp import SmtpResource
+
+    port, _ = smtp_mailbox
+    resources = dict(pipeline_resources)
+    resources["smtp"] = SmtpResource(host="127.0.0.1", port=port, security="plain",
+                                     sender="dps-exchange@test.invalid",
+                                     recipients=["analysts@test.invalid"],
+                                     operators=["operators@test.invalid"])
+    return resources
