@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -63,7 +64,20 @@ class DagsterDev:
             [dagster, "dev", "-w", REPO / "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
             name="dagster dev", ready_pattern=r"Serving dagster-webserver on", ready_stream="stdout",
             timeout_s=180, env=self.env, cwd=REPO)
+        self._wait_until_serving(timeout_s=60)
         return self
+
+    def _wait_until_serving(self, timeout_s: float) -> None:
+        """The webserver logs its address a moment before it accepts connections."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/server_info", timeout=5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def stop(self) -> None:
         """SIGINT to the main process only: it shuts its webserver and daemon down itself."""
