@@ -55,8 +55,10 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
         rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
                           .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
         _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
-        summary = {k: int(matching.get(k, 0)) for k in (
-            "entries_in_window", "entries_outside_window", "events_reported_to_dps")}
+        summary = {label: int(matching.get(key, 0)) for key, label in (
+            ("entries_in_window", "DPS entries in the window"),
+            ("entries_outside_window", "DPS entries outside the window (not used)"),
+            ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
         message = report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
                                {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
         smtp.send(message)

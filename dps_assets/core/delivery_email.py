@@ -26,8 +26,10 @@ def report_email(quarter_label: str, sender: str, recipients: Sequence[str],
         "",
         *(f"  {name}: {count}" for name, count in summary.items()),
         "",
-        "Each workbook's About sheet records the source files, their checksums and the matching",
-        "parameters. This message was sent by the automated DPS exchange pipeline.",
+        "Each workbook's About sheet records the source files, their checksums",
+        "and the matching parameters.",
+        "",
+        "Sent by the automated DFPS-DPS exchange pipeline.",
     ]
     message.set_content("\n".join(lines))
     for path in workbooks:
