@@ -4,7 +4,7 @@ The configuration file is $DPS_CONFIG, or dps_config.yml beside the package."""
 
 import os
 
-from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+from dagster import Definitions, in_process_executor, load_asset_checks_from_modules, load_assets_from_modules
 
 from dps_assets import checks
 from dps_assets.assets import delivery, receiving, reports, sending
@@ -32,4 +32,7 @@ defs = Definitions(
         build_run_failure_alert([send_to_dps_job, receive_from_dps_job], automation_on),
     ],
     resources=build_resources(config),
+    # One process per run, also for runs launched from the CLI or the asset graph: the steps share
+    # it instead of each importing pandas and Dagster again.
+    executor=in_process_executor,
 )

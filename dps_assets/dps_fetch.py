@@ -67,7 +67,7 @@ def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name:
             return archived
         if config.source == "archive":
             raise DpsFileSourceError(f"{name}: nothing archived for {quarter.label} under "
-                                     f"{Path(local_files.archive_root, HALF, quarter.tag)}")
+                                     f"{local_files.archive_folder(HALF, quarter.tag)}")
     return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
 
 

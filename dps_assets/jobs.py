@@ -1,6 +1,6 @@
 """Jobs over the asset graph: the sending half and the receiving half of a quarter."""
 
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetSelection, define_asset_job
 
 from dps_assets.partitions import fiscal_quarter_partitions
 
@@ -8,8 +8,6 @@ send_to_dps_job = define_asset_job(
     name="send_to_dps",
     selection=AssetSelection.groups("to_dps"),
     partitions_def=fiscal_quarter_partitions,
-    # One process per run: steps share a process instead of importing pandas and Dagster each.
-    executor_def=in_process_executor,
     description="Export the quarter's children, write the files, upload to DPS, archive.",
 )
 
@@ -17,7 +15,6 @@ receive_from_dps_job = define_asset_job(
     name="receive_from_dps",
     selection=AssetSelection.groups("from_dps", "impact", "reports", "delivery"),
     partitions_def=fiscal_quarter_partitions,
-    executor_def=in_process_executor,
     description="Fetch DPS's answer, reconcile it with IMPACT's runaway events, write and email "
     "the three reports, archive DPS's files.",
 )

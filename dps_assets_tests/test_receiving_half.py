@@ -2,11 +2,12 @@
 DuckDB warehouse, the SMTP server. DPS's files are written by hand so every number is known."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, AssetSelection, materialize
+from dagster import AssetKey, AssetSelection, instance_for_test, materialize
 from openpyxl import load_workbook
 
 from dps_assets.assets import delivery, receiving, reports, sending
@@ -190,3 +191,23 @@ def test_counts_that_disagree_block_the_reports_and_the_email(scenario, smtp_mai
     assert "dps_report_delivery" not in materialized and "impact_not_in_dps_report" not in materialized
     assert read_mailbox(smtp_mailbox[1]) == []
     assert (scenario.server.to_dfps_folder / "Dfps-missing-person-counts.txt").exists()
+
+
+def test_an_instance_that_lost_its_history_reconciles_against_the_archived_submission(
+        scenario, tmp_path):
+    scenario.put(*scenario.good_files())
+    assert scenario.receive().success
+    with instance_for_test() as fresh:
+        scenario.instance = fresh
+        result = scenario.receive()
+        [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "dps_counts_reconcile"]
+        assert check.passed
+        [sent] = (tmp_path / "archive" / "to_dps" / "FY2026_Q4").glob("*/End_txt_file.txt")
+        assert check.metadata["records_sent_counted_from"].value == str(sent)
+
+        shutil.rmtree(tmp_path / "archive" / "to_dps")
+        result = scenario.receive(raise_on_error=False)
+        [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "dps_counts_reconcile"]
+        assert not check.passed
+        assert check.description.startswith("RECORDS_RECEIVED cannot be checked: no submission of FY2026-Q4")
+        assert not result.success

@@ -67,7 +67,7 @@ class LocalFilesResource(ConfigurableResource):
     def archive_files(self, half: str, quarter_tag: str, stamp: str, files: list[Path]) -> list[Path]:
         """Copy `files` into `archive/<half>/<quarter_tag>/<stamp>/`. The stamp folder must be new,
         so an earlier run's archive is never touched."""
-        quarter_folder = private_folder(Path(self.archive_root, half, quarter_tag))
+        quarter_folder = private_folder(self.archive_folder(half, quarter_tag))
         target = quarter_folder / stamp
         target.mkdir(mode=FOLDER_MODE)  # raises if it exists: never overwrite an archive
         archived = []
@@ -79,9 +79,13 @@ class LocalFilesResource(ConfigurableResource):
             archived.append(destination)
         return archived
 
+    def archive_folder(self, half: str, quarter_tag: str) -> Path:
+        """archive/<half>/<quarter_tag>/, which holds one folder per run (not created here)."""
+        return Path(self.archive_root, half, quarter_tag)
+
     def archived_runs(self, half: str, quarter_tag: str) -> list[Path]:
         """Archive folders of a quarter, oldest first."""
-        folder = Path(self.archive_root, half, quarter_tag)
+        folder = self.archive_folder(half, quarter_tag)
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
