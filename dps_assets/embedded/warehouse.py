@@ -32,6 +32,7 @@ from dps_assets.embedded.synthetic import (
     generate_agency_data,
     generate_tcic_entries,
 )
+from dps_assets.resources.local_files import private_folder
 
 WAREHOUSE_FILE = "caps.duckdb"
 TCIC_FILE = "tcic.duckdb"
@@ -269,7 +270,7 @@ def _write_atomically(
 ) -> None:
     """Build a DuckDB file under a temporary name next to `path`, then rename it into place.
     The file gets mode 0600; a parent folder created here gets 0700."""
-    _make_private_folder(path.parent)
+    private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     for leftover in (temporary, Path(f"{temporary}.wal")):
         leftover.unlink(missing_ok=True)
@@ -289,17 +290,6 @@ def _write_atomically(
     # A stale write-ahead log next to the target would be replayed onto the new file.
     Path(f"{path}.wal").unlink(missing_ok=True)
     os.replace(temporary, path)
-
-
-def _make_private_folder(folder: Path) -> None:
-    missing = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for created in reversed(missing):
-        created.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(created, 0o700)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
