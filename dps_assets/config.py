@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dps_assets.core.errors import ExchangeError
+
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parent
 PRODUCTION_CONFIG = PACKAGE_DIR.parent / "dps_config.yml"
@@ -21,7 +23,7 @@ EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
 
 
-class ConfigError(ValueError):
+class ConfigError(ExchangeError, ValueError):
     """The configuration file is missing, unreadable or invalid."""
 
 

@@ -11,6 +11,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from dps_assets.core.errors import ExchangeError
+
 RESULTS_COLUMNS = (
     "DFPS_PERSON_ID", "NIC", "LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE", "MKE", "ORI",
     "AGENCY_COUNTY", "ENTRY_DATE", "MISSING_DATE", "CLEAR_DATE",
@@ -27,7 +29,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _DELIMITER = "|"
 
 
-class DpsFileError(ValueError):
+class DpsFileError(ExchangeError, ValueError):
     """A DPS file breaks the layout. `line` is 1-based; `column` may be None (a whole-line or
     whole-file problem)."""
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from dps_assets.core.errors import ExchangeError
 from dps_assets.core.names import normalize_person_name
 
 SOURCE_COLUMNS = (
@@ -28,7 +29,7 @@ REASON_NO_DOB = "DOB is missing"
 REASON_DOB_AFTER_WINDOW = "DOB is after the window end"
 
 
-class ExportSourceError(ValueError):
+class ExportSourceError(ExchangeError, ValueError):
     """The export query's result does not have the columns the exchange needs."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from dps_assets.core.errors import ExchangeError
 from dps_assets.quarters import FiscalQuarter
 
 
@@ -39,7 +40,7 @@ def awaiting_answer(
     return sorted(waiting, key=lambda s: s.submitted_at)
 
 
-class OutstandingSubmissionError(RuntimeError):
+class OutstandingSubmissionError(ExchangeError, RuntimeError):
     """Another quarter's submission is still waiting for DPS; uploading would overwrite it."""
 
 

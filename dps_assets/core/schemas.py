@@ -9,12 +9,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from dps_assets.core.errors import ExchangeError
+
 # Cleaned names: A-Z, hyphen and apostrophe, single spaces between words, nothing at the ends.
 NAME_PATTERN = r"^[A-Z'\-]+( [A-Z'\-]+)*$"
 _MAX_ROWS_NAMED = 10
 
 
-class FrameValidationError(ValueError):
+class FrameValidationError(ExchangeError, ValueError):
     """A frame broke its schema. The message names columns, checks and rows, never values."""
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from dps_assets.core.errors import ExchangeError
+
 # Where each field of the text file comes from in the export frame.
 FIELD_SOURCES = {
     "DFPS_PERSON_ID": "PERSON_ID",
@@ -27,7 +29,7 @@ class TextLayout:
     date_format: str = "%Y%m%d"
 
 
-class TextLayoutError(ValueError):
+class TextLayoutError(ExchangeError, ValueError):
     """A value cannot be written in the text layout (it would break the file)."""
 
 

@@ -14,11 +14,13 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.errors import ExchangeError, redact_literals
+
 # An Oracle named bind (`:window_end`), not inside a quoted literal and not a `::` cast.
 _QUOTED_OR_BIND = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(ExchangeError, RuntimeError):
     """A query failed; the message names the query, never the data."""
 
 
@@ -71,8 +73,12 @@ class WarehouseResource(ConfigurableResource):
                 rows = []
                 while batch := cursor.fetchmany(self.fetch_batch_rows):
                     rows.extend(batch)
-            except Exception as exc:  # driver errors differ; the message is what matters
-                raise DatabaseError(f"query {name!r} failed: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - drivers raise their own hierarchies
+                # A driver may quote the value it choked on; the literals are blanked out and the
+                # driver's exception is not chained, so no value reaches Dagster's event log.
+                raise DatabaseError(
+                    f"query {name!r} failed: {type(exc).__name__}: {redact_literals(str(exc))}"
+                ) from None
             finally:
                 cursor.close()
         return pd.DataFrame.from_records(rows, columns=columns)

@@ -20,12 +20,14 @@ import paramiko
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.errors import ExchangeError
+
 # paramiko's prefetching `get` pipelines reads; this caps how many are in flight at once.
 MAX_OUTSTANDING_READS = 64
 _CHUNK = 32 * 1024
 
 
-class SftpError(RuntimeError):
+class SftpError(ExchangeError, RuntimeError):
     """Connecting to, or working on, the SFTP server failed. The message says where and why."""
 
 

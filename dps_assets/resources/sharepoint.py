@@ -12,10 +12,12 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.errors import ExchangeError
+
 GRAPH = "https://graph.microsoft.com/v1.0"
 
 
-class SharePointError(RuntimeError):
+class SharePointError(ExchangeError, RuntimeError):
     pass
 
 

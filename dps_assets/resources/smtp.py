@@ -10,8 +10,10 @@ from typing import Literal
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.errors import ExchangeError
 
-class EmailError(RuntimeError):
+
+class EmailError(ExchangeError, RuntimeError):
     """The relay refused or could not be reached. The message names the relay, not the content."""
 
 

@@ -1,0 +1,62 @@
+"""The exchange's own errors, and what of a failure may be written where people read it.
+
+An `ExchangeError`'s message names files, lines, columns, configuration keys, quarters and hosts,
+never a child's name or date of birth, so it may go into log files and alert emails. Anyone
+else's error message may quote data (a driver's conversion error quotes the value it could not
+convert), so only its class name is repeated there; the full error stays in Dagster's run."""
+
+from __future__ import annotations
+
+import re
+
+_QUOTED = re.compile(r"'[^'\r\n]*'")
+_MAX_CHARS = 400
+
+
+class ExchangeError(Exception):
+    """An error of this pipeline, whose message is safe to log and to email."""
+
+
+def redact_literals(text: str) -> str:
+    """Blank out single-quoted literals, where SQL drivers quote the values they choke on.
+    Double-quoted identifiers (Oracle's table and column names) stay."""
+    return _QUOTED.sub("'…'", text)
+
+
+def _class_names(root: type, module: str | None = None) -> frozenset[str]:
+    names, pending = set(), [root]
+    while pending:
+        cls = pending.pop()
+        if module is None or cls.__module__ == module:
+            names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return frozenset(names)
+
+
+def exchange_error_names() -> frozenset[str]:
+    """Class names of every ExchangeError subclass defined so far (a run's failure reaches the
+    alert sensor as a class name and a message, not as the exception)."""
+    return _class_names(ExchangeError)
+
+
+# Operating-system errors name paths, hosts and ports (a refused connection, a missing folder).
+_OS_ERROR_NAMES = _class_names(OSError, module="builtins")
+
+
+def failure_text(class_name: str, message: str) -> str:
+    """One line about a failure for log files and alerts: the first line of our own errors'
+    messages, only the class name of anyone else's."""
+    if class_name in exchange_error_names() or class_name in _OS_ERROR_NAMES:
+        first = (message.strip().splitlines() or [""])[0]
+        return f"{class_name}: {first[:_MAX_CHARS]}" if first else class_name
+    return f"{class_name} (its message may quote data and is kept in the Dagster run only)"
+
+
+def chain_failure_text(chain: list[tuple[str, str]]) -> str:
+    """`failure_text` of an error chain given outermost first as (class name, message): the
+    outermost error of ours explains best (it names the file or the query), else the root cause."""
+    if not chain:
+        return "failed"
+    ours = exchange_error_names()
+    class_name, message = next(((n, m) for n, m in chain if n in ours), chain[-1])
+    return failure_text(class_name, message)
