@@ -12,13 +12,13 @@ from dagster import (
 )
 
 from dps_assets.assets.common import latest_metadata
-from dps_assets.assets.sending import HALF as SENDING_HALF
 from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.regions import unmapped_counties
 from dps_assets.partitions import fiscal_quarter_partitions
 from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
+from dps_assets.run_log import RunLog
 
 
 @asset_check(
@@ -34,25 +34,33 @@ def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCou
                          dps_results: pd.DataFrame, local_files: LocalFilesResource,
                          exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
     submitted_rows, counted_from = _submitted_rows(context, quarter, local_files, exchange_rules)
     if submitted_rows is None:
-        return AssetCheckResult(
+        result = AssetCheckResult(
             passed=False,
             severity=AssetCheckSeverity.ERROR,
             description=f"RECORDS_RECEIVED cannot be checked: no submission of {quarter.label} is "
             f"recorded in this Dagster instance, and none is archived under {counted_from}",
         )
-    reconciliation = reconcile(dps_counts, dps_results, submitted_rows)
-    return AssetCheckResult(
-        passed=reconciliation.holds,
-        severity=AssetCheckSeverity.ERROR,
-        description=reconciliation.describe(),
-        metadata={
-            "expected": MetadataValue.json(reconciliation.expected),
-            "reported_by_dps": MetadataValue.json(reconciliation.reported),
-            "records_sent_counted_from": counted_from,
-        },
-    )
+    else:
+        reconciliation = reconcile(dps_counts, dps_results, submitted_rows)
+        result = AssetCheckResult(
+            passed=reconciliation.holds,
+            severity=AssetCheckSeverity.ERROR,
+            description=reconciliation.describe(),
+            metadata={
+                "expected": MetadataValue.json(reconciliation.expected),
+                "reported_by_dps": MetadataValue.json(reconciliation.reported),
+                "records_sent_counted_from": counted_from,
+            },
+        )
+    if result.passed:
+        log.info(f"{quarter.label}: {result.description}")
+    else:
+        log.error(f"{quarter.label}: {result.description}. No report is made and nothing is "
+                  "emailed; DPS's files stay where they are.")
+    return result
 
 
 def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
@@ -63,11 +71,11 @@ def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
     _, submission = latest_metadata(context.instance, "dps_submission", context.partition_key)
     if "rows" in submission:
         return int(submission["rows"]), "dps_submission"
-    for folder in reversed(local_files.archived_runs(SENDING_HALF, quarter.tag)):
+    for folder in reversed(local_files.archived_runs(TO_DPS, quarter.tag)):
         sent = folder / exchange_rules.text_file_name
         if sent.is_file():
             return count_data_lines(sent.read_bytes()), str(sent)
-    return None, str(local_files.archive_folder(SENDING_HALF, quarter.tag))
+    return None, str(local_files.archive_folder(TO_DPS, quarter.tag))
 
 
 @asset_check(

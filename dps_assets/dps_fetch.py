@@ -12,18 +12,18 @@ from dagster import AssetExecutionContext, Config
 from pydantic import Field
 
 from dps_assets.core.delivery_watch import FileState, choose_quarter
+from dps_assets.core.errors import ExchangeError
 from dps_assets.quarters import FiscalQuarter
-from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.run_log import this_run_stamp
 from dps_assets.submissions import answers_fetched, recorded_submissions
 
-HALF = "from_dps"
 TAG_PREFIX = "dps/"
 FINGERPRINT_TAG = "dps/fingerprint"
 
 
-class DpsFileSourceError(RuntimeError):
+class DpsFileSourceError(ExchangeError, RuntimeError):
     """DPS's files for a quarter cannot be found where they should be."""
 
 
@@ -67,12 +67,12 @@ def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name:
             return archived
         if config.source == "archive":
             raise DpsFileSourceError(f"{name}: nothing archived for {quarter.label} under "
-                                     f"{local_files.archive_folder(HALF, quarter.tag)}")
+                                     f"{local_files.archive_folder(FROM_DPS, quarter.tag)}")
     return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
 
 
 def _latest_archived(local_files: LocalFilesResource, quarter: FiscalQuarter, name: str) -> FetchedFile | None:
-    for folder in reversed(local_files.archived_runs(HALF, quarter.tag)):
+    for folder in reversed(local_files.archived_runs(FROM_DPS, quarter.tag)):
         path = folder / name
         if path.is_file():
             data = path.read_bytes()
@@ -83,7 +83,7 @@ def _latest_archived(local_files: LocalFilesResource, quarter: FiscalQuarter, na
 def _download(context: AssetExecutionContext, quarter: FiscalQuarter, name: str,
               seen_by_sensor: str | None, sftp: SftpResource,
               local_files: LocalFilesResource) -> FetchedFile:
-    folder = local_files.work_folder(HALF, quarter.tag, this_run_stamp(context))
+    folder = local_files.work_folder(FROM_DPS, quarter.tag, this_run_stamp(context))
     with sftp.session() as session:
         remote = session.stat(f"{sftp.to_dfps_folder.rstrip('/')}/{name}")
         if remote is None:

@@ -21,8 +21,10 @@ from dagster import (
 
 from dps_assets.core.delivery_email import alert_email
 from dps_assets.core.delivery_watch import FileState, WatchCursor, decide
+from dps_assets.core.errors import chain_failure_text
 from dps_assets.core.ledger import overdue, submission_id
 from dps_assets.dps_fetch import handover_tags
+from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.smtp import SmtpResource
@@ -105,14 +107,16 @@ def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorD
     )
     def run_failure_alert(context: RunFailureSensorContext, smtp: SmtpResource) -> None:
         run = context.dagster_run
-        quarter = run.tags.get("fiscal_quarter") or run.tags.get("dagster/partition", "no quarter")
+        partition_key = run.tags.get("dagster/partition")
+        quarter = FiscalQuarter.from_partition_key(partition_key).label if partition_key else "no quarter"
         lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", ""]
         for event in context.get_step_failure_events():
             error = event.event_specific_data.error if event.event_specific_data else None
-            while error is not None and error.cause is not None:  # Dagster wraps the user's error
+            chain = []
+            while error is not None:  # Dagster's wrapper first, then the step's error and causes
+                chain.append((error.cls_name or "Error", error.message))
                 error = error.cause
-            first_line = (error.message.strip().splitlines() or [""])[0][:400] if error else ""
-            lines.append(f"Step {event.step_key}: {first_line or 'failed'}")
+            lines.append(f"Step {event.step_key}: {chain_failure_text(chain)}")
         lines += ["", "Open the run in the Dagster UI for the full log."]
         smtp.send(alert_email(f"{run.job_name} failed for {quarter}", smtp.sender, smtp.operators, lines))
 

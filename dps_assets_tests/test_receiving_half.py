@@ -178,6 +178,9 @@ def test_a_malformed_file_stops_everything_and_leaves_the_remote_files(scenario,
     assert (scenario.server.to_dfps_folder / "Dfps-missing-person-results.txt").exists()
     assert not (tmp_path / "archive" / "reports").exists()
     assert not (tmp_path / "archive" / "from_dps").exists()
+    [log] = (tmp_path / "logs" / "from_dps").iterdir()
+    assert ("ERROR   dps_results: failed: DpsFileError: Dfps-missing-person-results.txt, line 6, "
+            "column MISSING_DATE") in log.read_text()
 
 
 def test_counts_that_disagree_block_the_reports_and_the_email(scenario, smtp_mailbox, tmp_path):
@@ -191,6 +194,10 @@ def test_counts_that_disagree_block_the_reports_and_the_email(scenario, smtp_mai
     assert "dps_report_delivery" not in materialized and "impact_not_in_dps_report" not in materialized
     assert read_mailbox(smtp_mailbox[1]) == []
     assert (scenario.server.to_dfps_folder / "Dfps-missing-person-counts.txt").exists()
+    [log] = (tmp_path / "logs" / "from_dps").iterdir()
+    assert ("ERROR   dps_counts_dps_counts_reconcile: FY2026-Q4: DPS's counts disagree with the files: "
+            "RECORDS_RECEIVED is 5") in log.read_text()
+    assert "No report is made and nothing is emailed" in log.read_text()
 
 
 def test_an_instance_that_lost_its_history_reconciles_against_the_archived_submission(

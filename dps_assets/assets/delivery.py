@@ -10,14 +10,13 @@ from pydantic import Field
 
 from dps_assets.assets.common import OWNERS, latest_metadata, quarter_metadata
 from dps_assets.core.delivery_email import report_email
-from dps_assets.dps_fetch import HALF
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
 from dps_assets.resources.smtp import SmtpResource
-from dps_assets.run_log import RunLog, this_run_stamp
+from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
 
 REPORT_ASSETS = ("impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report")
 
@@ -35,6 +34,7 @@ class DeliveryConfig(Config):
     owners=OWNERS,
     kinds={"email", "sftp"},
 )
+@failures_logged(FROM_DPS)
 def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                         impact_not_in_dps_report: Path, dps_not_in_impact_report: Path,
                         dps_total_runaway_events_report: Path, smtp: SmtpResource,
@@ -42,7 +42,7 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                         exchange_rules: ExchangeRulesResource,
                         local_files: LocalFilesResource) -> Output[dict]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
     workbooks = [impact_not_in_dps_report, dps_not_in_impact_report, dps_total_runaway_events_report]
     _, earlier = latest_metadata(context.instance, "dps_report_delivery", context.partition_key)
     emailed_at = earlier.get("emailed_at")
@@ -93,7 +93,7 @@ def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRule
         return None
     stamp = this_run_stamp(context)
     local = [Path(m["file"]) for m in fetched]
-    archived = local_files.archive_files(HALF, quarter.tag, stamp, local)
+    archived = local_files.archive_files(FROM_DPS, quarter.tag, stamp, local)
     for path in local:
         path.unlink()
     with sftp.session() as session:

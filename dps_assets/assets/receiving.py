@@ -8,13 +8,13 @@ from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quar
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.regions import build_region_lookup
 from dps_assets.core.schemas import COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_SCHEMA, validate
-from dps_assets.dps_fetch import HALF, FetchConfig, FetchedFile, fetch_dps_file
+from dps_assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.run_log import RunLog
+from dps_assets.run_log import RunLog, failures_logged
 
 DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"
@@ -53,11 +53,12 @@ def _parse(log: RunLog, parse, fetched: FetchedFile):
     deps=["dps_submission"],
     dagster_type=pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA),
 )
+@failures_logged(FROM_DPS)
 def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
                 exchange_rules: ExchangeRulesResource,
                 local_files: LocalFilesResource) -> Output[pd.DataFrame]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
     fetched = fetch_dps_file(context, quarter, exchange_rules.results_file_name, config, sftp, local_files)
     log.info(f"{quarter.label}: {fetched.name} from {fetched.source} ({fetched.size} bytes, sha256 {fetched.sha256})")
     frame = validate(DPS_RESULTS_SCHEMA, _parse(log, parse_results, fetched), fetched.name)
@@ -77,11 +78,12 @@ def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpR
     kinds={"sftp"},
     deps=["dps_submission"],
 )
+@failures_logged(FROM_DPS)
 def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
                exchange_rules: ExchangeRulesResource,
                local_files: LocalFilesResource) -> Output[DpsCounts]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
     fetched = fetch_dps_file(context, quarter, exchange_rules.counts_file_name, config, sftp, local_files)
     counts = _parse(log, parse_counts, fetched)
     log.info(f"{quarter.label}: {fetched.name} from {fetched.source}: {counts.as_dict()}")
@@ -99,10 +101,11 @@ def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpRe
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(SA_98_SCHEMA),
 )
+@failures_logged(FROM_DPS)
 def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
           local_files: LocalFilesResource) -> Output[pd.DataFrame]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
     rows = warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end)
     frame = validate(SA_98_SCHEMA, rows.rename(columns=str.upper), f"sa_98 {quarter.label}")
     in_window = frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
@@ -125,9 +128,14 @@ def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(COUNTY_REGION_SCHEMA),
 )
-def county_region_lookup(context: AssetExecutionContext, warehouse: WarehouseResource) -> Output[pd.DataFrame]:
+@failures_logged(FROM_DPS)
+def county_region_lookup(context: AssetExecutionContext, warehouse: WarehouseResource,
+                         local_files: LocalFilesResource) -> Output[pd.DataFrame]:
     quarter = quarter_of(context)
     lookup = validate(COUNTY_REGION_SCHEMA, build_region_lookup(warehouse.county_regions()), "county lookup")
+    RunLog(context, local_files, FROM_DPS, quarter).info(
+        f"{quarter.label}: county lookup has {len(lookup)} county name(s) in "
+        f"{lookup['REGION'].nunique()} region(s)")
     return Output(lookup, metadata={
         **quarter_metadata(quarter), **frame_metadata(lookup),
         "regions": MetadataValue.json(lookup.groupby("REGION").size().to_dict()),

@@ -20,11 +20,10 @@ from dps_assets.core.workbooks import About, BarChartSpec, Sheet, write_workbook
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import LocalFilesResource
-from dps_assets.run_log import RunLog, this_run_stamp
+from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
 
 GROUP = "reports"
-HALF = "from_dps"
 
 
 @asset(
@@ -38,6 +37,7 @@ HALF = "from_dps"
     # when DPS's counts disagree with its files, nothing from here on runs.
     deps=["dps_counts"],
 )
+@failures_logged(FROM_DPS)
 def runaway_event_matches(context: AssetExecutionContext, dps_results: pd.DataFrame, sa_98: pd.DataFrame,
                           exchange_rules: ExchangeRulesResource,
                           local_files: LocalFilesResource) -> Output[MatchResult]:
@@ -51,7 +51,7 @@ def runaway_event_matches(context: AssetExecutionContext, dps_results: pd.DataFr
         "entries_unassigned": len(match.unassigned_entries),
         "events_reported_to_dps": len(match.reported_event_ids),
     }
-    RunLog(context, local_files, HALF, quarter).info(f"{quarter.label}: matching with tolerance "
+    RunLog(context, local_files, FROM_DPS, quarter).info(f"{quarter.label}: matching with tolerance "
                                                      f"{tolerance} day(s): {summary}")
     return Output(match, metadata={**quarter_metadata(quarter), **summary, "match_tolerance_days": tolerance})
 
@@ -85,7 +85,7 @@ def _write(context: AssetExecutionContext, quarter: FiscalQuarter, local_files: 
     folder = local_files.report_folder(quarter.tag, this_run_stamp(context))
     path = folder / f"{file_stem}_{quarter.tag}.xlsx"
     write_workbook(path, [sheet], about)
-    RunLog(context, local_files, HALF, quarter).info(f"{quarter.label}: wrote {path} ({len(sheet.frame)} row(s))")
+    RunLog(context, local_files, FROM_DPS, quarter).info(f"{quarter.label}: wrote {path} ({len(sheet.frame)} row(s))")
     return Output(path, metadata={
         **quarter_metadata(quarter),
         "workbook": path_metadata(path),
@@ -104,6 +104,7 @@ def _rows_by_region(report: pd.DataFrame) -> MetadataValue:
     "entry was matched to, by region.",
     partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
 )
+@failures_logged(FROM_DPS)
 def impact_not_in_dps_report(context: AssetExecutionContext, sa_98: pd.DataFrame,
                              county_region_lookup: pd.DataFrame, runaway_event_matches: MatchResult,
                              exchange_rules: ExchangeRulesResource,
@@ -120,6 +121,7 @@ def impact_not_in_dps_report(context: AssetExecutionContext, sa_98: pd.DataFrame
     "runaway event, by region of the reporting agency's county.",
     partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
 )
+@failures_logged(FROM_DPS)
 def dps_not_in_impact_report(context: AssetExecutionContext, county_region_lookup: pd.DataFrame,
                              runaway_event_matches: MatchResult, exchange_rules: ExchangeRulesResource,
                              local_files: LocalFilesResource) -> Output[Path]:
@@ -136,6 +138,7 @@ def dps_not_in_impact_report(context: AssetExecutionContext, county_region_looku
     partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
     ins={"county_region_lookup": AssetIn(), "runaway_event_matches": AssetIn()},
 )
+@failures_logged(FROM_DPS)
 def dps_total_runaway_events_report(context: AssetExecutionContext, county_region_lookup: pd.DataFrame,
                                     runaway_event_matches: MatchResult,
                                     exchange_rules: ExchangeRulesResource,

@@ -31,13 +31,12 @@ from dps_assets.core.text_file import render_text_file
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import LocalFilesResource, write_private
+from dps_assets.resources.local_files import TO_DPS, LocalFilesResource, write_private
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.run_log import RunLog, this_run_stamp
+from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
 from dps_assets.submissions import answers_fetched, recorded_submissions
 
 GROUP = "to_dps"
-HALF = "to_dps"
 
 
 @dataclass(frozen=True)
@@ -79,10 +78,11 @@ class SubmissionReceipt:
     partitions_def=fiscal_quarter_partitions,
     group_name=GROUP,
 )
+@failures_logged(TO_DPS)
 def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
                exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource):
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, TO_DPS, quarter)
     rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
     log.info(f"{quarter.label}: export query returned {len(rows)} row(s) "
              f"for {quarter.window_start} .. {quarter.window_end}")
@@ -113,12 +113,13 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
 )
+@failures_logged(TO_DPS)
 def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
                      dps_export_rejected: pd.DataFrame, exchange_rules: ExchangeRulesResource,
                      local_files: LocalFilesResource) -> Output[ExportFiles]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
-    folder = local_files.work_folder(HALF, quarter.tag, this_run_stamp(context))
+    log = RunLog(context, local_files, TO_DPS, quarter)
+    folder = local_files.work_folder(TO_DPS, quarter.tag, this_run_stamp(context))
     text = render_text_file(dps_export, exchange_rules.text_layout)
     text_sha256 = hashlib.sha256(text).hexdigest()
     text_path = write_private(folder / exchange_rules.text_file_name, text)
@@ -167,12 +168,13 @@ class SubmissionConfig(Config):
     owners=OWNERS,
     kinds={"sftp"},
 )
+@failures_logged(TO_DPS)
 def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
                    dps_export_files: ExportFiles, sftp: SftpResource,
                    exchange_rules: ExchangeRulesResource,
                    local_files: LocalFilesResource) -> Output[SubmissionReceipt]:
     quarter = quarter_of(context)
-    log = RunLog(context, local_files, HALF, quarter)
+    log = RunLog(context, local_files, TO_DPS, quarter)
     earlier = check_can_submit(
         quarter, recorded_submissions(context.instance), answers_fetched(context.instance), config.force
     )
@@ -181,7 +183,7 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
 
     stamp = this_run_stamp(context)
     archived = local_files.archive_files(
-        HALF, quarter.tag, stamp, [dps_export_files.text_file, dps_export_files.workbook]
+        TO_DPS, quarter.tag, stamp, [dps_export_files.text_file, dps_export_files.workbook]
     )
     try:
         with sftp.session() as session:

@@ -14,6 +14,10 @@ from pydantic import Field
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
+# The two halves of the exchange; each has its own folder under archive/, logs/ and work/.
+TO_DPS = "to_dps"
+FROM_DPS = "from_dps"
+
 
 def private_folder(path: Path) -> Path:
     """Create `path` and any missing parents with mode 0700; tighten an existing leaf to 0700."""
