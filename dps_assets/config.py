@@ -125,12 +125,23 @@ class EmailConfig(_Section):
     host: str
     port: int = Field(default=25, gt=0, lt=65536)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
+    ca_file: str | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
     username: str | None = None
     password_env: EnvVarName | None = None
     sender: str
     recipients: list[str] = Field(min_length=1)
     operators: list[str] = Field(min_length=1)
     timeout_s: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _login_and_tls(self) -> EmailConfig:
+        if bool(self.username) != bool(self.password_env):
+            raise ValueError("username and password_env go together (login is optional, half a login is not)")
+        if self.username and self.security == "plain":
+            raise ValueError("a login needs security starttls or ssl: the password would cross the network in clear")
+        if self.ca_file and self.security == "plain":
+            raise ValueError("ca_file is only used with security starttls or ssl")
+        return self
 
 
 class SharePointConfig(_Section):
@@ -209,9 +220,12 @@ def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
             "private_key_file": resolve(config.sftp.private_key_file),
         }
     )
+    email = config.email.model_copy(update={"ca_file": resolve(config.email.ca_file)})
     directories = DirectoriesConfig(
         archive_root=resolve(config.directories.archive_root),
         log_root=resolve(config.directories.log_root),
         work_root=resolve(config.directories.work_root),
     )
-    return config.model_copy(update={"database": database, "sftp": sftp, "directories": directories})
+    return config.model_copy(
+        update={"database": database, "sftp": sftp, "email": email, "directories": directories}
+    )

@@ -34,6 +34,9 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     config = load_config(write(tmp_path, demo()))
     assert config.database.duckdb_path == str(tmp_path / "var/demo/data/caps.duckdb")
     assert config.directories.log_root == str(tmp_path / "var/demo/logs")
+    data = demo()
+    data["email"].update(security="starttls", ca_file="certs/relay-ca.pem")
+    assert load_config(write(tmp_path, data)).email.ca_file == str(tmp_path / "certs/relay-ca.pem")
 
 
 @pytest.mark.parametrize(
@@ -47,6 +50,10 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         (lambda c: c["matching"].update(tolerance_days=-1), "matching.tolerance_days"),
         (lambda c: c["sftp"].update(password_env="not a name"), "sftp.password_env"),
         (lambda c: c["sftp"].pop("password_env"), "set password_env or private_key_file"),
+        (lambda c: c["email"].update(username="relay"), "email: Value error, username and password_env go"),
+        (lambda c: c["email"].update(username="relay", password_env="SMTP_PASSWORD"),
+         "a login needs security starttls or ssl"),
+        (lambda c: c["email"].update(security="tls"), "email.security: Input should be 'plain', 'starttls'"),
     ],
 )
 def test_errors_name_the_key_and_the_problem(tmp_path, edit, expected):

@@ -57,7 +57,8 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
         ),
         "smtp": SmtpResource(
             host=config.email.host, port=config.email.port, security=config.email.security,
-            username=config.email.username, password=_secret(config.email.password_env),
+            ca_file=config.email.ca_file, username=config.email.username,
+            password=_secret(config.email.password_env),
             sender=config.email.sender, recipients=list(config.email.recipients),
             operators=list(config.email.operators), timeout_s=config.email.timeout_s,
         ),
