@@ -17,6 +17,7 @@ from dps_assets.checks import (
     dps_entries_in_window,
     dps_person_ids_were_submitted,
 )
+from dps_assets.dps_fetch import file_tag
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.quarters import FiscalQuarter
 from dps_assets_tests.privacy import files_under, leaks, synthetic_identities
@@ -83,12 +84,12 @@ class Scenario:
                   f"MISSING_PERSON_ENTRIES|{len(lines)}\r\nSEARCH_RUN_SECONDS|12\r\n")
         return results, counts
 
-    def receive(self, run_config=None, raise_on_error=True):
+    def receive(self, run_config=None, raise_on_error=True, tags=None):
         # The sending assets are there to be loaded (a check reads dps_export), not re-run.
         return materialize(SENDING + RECEIVING + CHECKS, partition_key=Q4.partition_key,
                            resources=self.resources, instance=self.instance,
                            run_config=run_config or {}, selection=AssetSelection.assets(*RECEIVING),
-                           raise_on_error=raise_on_error)
+                           raise_on_error=raise_on_error, tags=tags)
 
 
 def sheet_rows(path: Path, sheet: str) -> list[tuple]:
@@ -163,6 +164,26 @@ def test_a_quarter_is_received_reported_emailed_and_archived(scenario, smtp_mail
     assert metadata[AssetKey("dps_results")]["source"].value == "archive"
     forced = scenario.receive({"ops": {"dps_report_delivery": {"config": {"force_email": True}}}})
     assert forced.success and len(read_mailbox(smtp_mailbox[1])) == 2
+
+
+def test_an_email_is_not_sent_twice_when_its_run_fails_after_sending(scenario, smtp_mailbox):
+    scenario.put(*scenario.good_files())
+    # The tags the sensor gives a run; re-executing a failed run from the UI keeps them.
+    seen = {file_tag(p.name): f"{p.stat().st_size}:{int(p.stat().st_mtime)}"
+            for p in scenario.server.to_dfps_folder.glob("Dfps-*.txt")}
+    in_the_way = scenario.server.to_dfps_folder / "processed"
+    in_the_way.write_text("a file where the processed folder should be")
+    failed = scenario.receive(raise_on_error=False, tags=seen)
+    assert not failed.success  # the email went out, then moving DPS's files aside failed
+    assert len(read_mailbox(smtp_mailbox[1])) == 1
+    assert (scenario.server.to_dfps_folder / "Dfps-missing-person-results.txt").exists()
+
+    in_the_way.unlink()
+    again = scenario.receive(tags=seen)
+    assert again.success
+    assert len(read_mailbox(smtp_mailbox[1])) == 1  # the failed run's email counts
+    assert not (scenario.server.to_dfps_folder / "Dfps-missing-person-results.txt").exists()
+    assert len(list(in_the_way.iterdir())) == 2
 
 
 def test_a_malformed_file_stops_everything_and_leaves_the_remote_files(scenario, smtp_mailbox, tmp_path):

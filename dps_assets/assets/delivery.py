@@ -5,7 +5,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
+from dagster import (AssetExecutionContext, AssetKey, AssetObservation, AssetRecordsFilter, Config,
+                     DagsterInstance, MetadataValue, Output, asset)
 from pydantic import Field
 
 from dps_assets.assets.common import OWNERS, latest_metadata, quarter_metadata
@@ -44,8 +45,7 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
     quarter = quarter_of(context)
     log = RunLog(context, local_files, FROM_DPS, quarter)
     workbooks = [impact_not_in_dps_report, dps_not_in_impact_report, dps_total_runaway_events_report]
-    _, earlier = latest_metadata(context.instance, "dps_report_delivery", context.partition_key)
-    emailed_at = earlier.get("emailed_at")
+    emailed_at = emailed_before(context.instance, context.partition_key)
     metadata: dict[str, object] = {**quarter_metadata(quarter)}
 
     if emailed_at and not config.force_email:
@@ -63,6 +63,11 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                                {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
         smtp.send(message)
         emailed_at = time.time()
+        # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
+        # after this, the run fails but a re-run still knows the quarter was emailed.
+        context.log_event(AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
+                                           metadata={"emailed_at": emailed_at, "emailed_at_utc": _iso(emailed_at),
+                                                     "message_id": message["Message-ID"]}))
         log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(smtp.recipients)} "
                  f"recipient(s) through {smtp.where}")
         metadata["message_id"] = message["Message-ID"]
@@ -79,6 +84,20 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
         metadata["archive_folder"] = MetadataValue.path(str(archive))
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
+
+
+def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:
+    """When this quarter's reports were last emailed: from the last delivery, or from the
+    observation an email leaves even when the rest of its run failed."""
+    _, delivered = latest_metadata(instance, "dps_report_delivery", partition_key)
+    observed = instance.fetch_observations(
+        AssetRecordsFilter(asset_key=AssetKey("dps_report_delivery"), asset_partitions=[partition_key]), limit=1
+    ).records
+    times = [delivered.get("emailed_at")]
+    if observed and observed[0].asset_observation is not None:
+        value = observed[0].asset_observation.metadata.get("emailed_at")
+        times.append(value.value if value is not None else None)
+    return max((float(t) for t in times if t is not None), default=None)
 
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,
