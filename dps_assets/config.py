@@ -152,6 +152,14 @@ class SharePointConfig(_Section):
     client_id: str | None = None
     client_secret_env: EnvVarName | None = None
 
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> SharePointConfig:
+        needed = ("site_id", "library_path", "tenant_id", "client_id", "client_secret_env")
+        missing = [k for k in needed if not getattr(self, k)]
+        if self.enabled and missing:
+            raise ValueError(f"enabled needs {', '.join(missing)}")
+        return self
+
 
 class ScheduleConfig(_Section):
     days_after_quarter_end: int = Field(default=5, ge=1, le=28)

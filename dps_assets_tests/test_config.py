@@ -53,6 +53,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         (lambda c: c["email"].update(username="relay"), "email: Value error, username and password_env go"),
         (lambda c: c["email"].update(username="relay", password_env="SMTP_PASSWORD"),
          "a login needs security starttls or ssl"),
+        (lambda c: c.update(sharepoint={"enabled": True, "site_id": "s", "tenant_id": "t"}),
+         "sharepoint: Value error, enabled needs library_path, client_id, client_secret_env"),
         (lambda c: c["email"].update(security="tls"), "email.security: Input should be 'plain', 'starttls'"),
     ],
 )
