@@ -151,6 +151,8 @@ class SharePointConfig(_Section):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: EnvVarName | None = None
+    graph_url: str = Field(default="https://graph.microsoft.com/v1.0", pattern=r"^https://")
+    login_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https://")
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> SharePointConfig:

@@ -67,6 +67,7 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             library_path=config.sharepoint.library_path, tenant_id=config.sharepoint.tenant_id,
             client_id=config.sharepoint.client_id,
             client_secret=_secret(config.sharepoint.client_secret_env),
+            graph_url=config.sharepoint.graph_url, login_url=config.sharepoint.login_url,
         ),
         # Intermediate frames hold children's records: keep them in the private work folder.
         "io_manager": FilesystemIOManager(base_dir=str(Path(dirs.work_root, "dagster-storage"))),

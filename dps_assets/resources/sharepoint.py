@@ -1,6 +1,8 @@
 """Publishing the workbooks to a SharePoint document library through Microsoft Graph
-(client-credentials flow). Off unless configured; it cannot be exercised from this machine, so it
-is kept small: one token request and one PUT per file."""
+(client-credentials flow). Off unless configured; no real tenant can be reached from here, so it
+is kept small: one token request and one PUT per file (Graph's simple upload, files up to 250 MB).
+The endpoints are configurable for government clouds (GCC High: graph.microsoft.us,
+login.microsoftonline.us)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from pydantic import Field
 
 from dps_assets.core.errors import ExchangeError
 
-GRAPH = "https://graph.microsoft.com/v1.0"
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+LOGIN_URL = "https://login.microsoftonline.com"
 
 
 class SharePointError(ExchangeError, RuntimeError):
@@ -28,6 +31,8 @@ class SharePointResource(ConfigurableResource):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: str | None = Field(default=None, description="from an environment variable")
+    graph_url: str = GRAPH_URL
+    login_url: str = LOGIN_URL
     timeout_s: float = 60
 
     def publish(self, files: list[Path], subfolder: str) -> list[str]:
@@ -40,23 +45,26 @@ class SharePointResource(ConfigurableResource):
             raise SharePointError(f"SharePoint is enabled but {', '.join(missing)} is not set")
         token = self._token()
         urls = []
+        drive = f"{self.graph_url.rstrip('/')}/sites/{self.site_id}/drive/root:"
         for path in files:
             remote = urllib.parse.quote(f"{self.library_path.strip('/')}/{subfolder}/{path.name}")
             request = urllib.request.Request(
-                f"{GRAPH}/sites/{self.site_id}/drive/root:/{remote}:/content", data=path.read_bytes(),
-                method="PUT", headers={"Authorization": f"Bearer {token}",
-                                       "Content-Type": "application/octet-stream"})
+                f"{drive}/{remote}:/content", data=path.read_bytes(), method="PUT",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"})
             urls.append(self._json(request).get("webUrl", remote))
         return urls
 
     def _token(self) -> str:
         body = urllib.parse.urlencode({
             "client_id": self.client_id, "client_secret": self.client_secret,
-            "scope": "https://graph.microsoft.com/.default", "grant_type": "client_credentials",
+            "scope": f"{_origin(self.graph_url)}/.default", "grant_type": "client_credentials",
         }).encode()
         request = urllib.request.Request(
-            f"https://login.microsoftonline.com/{self.tenant_id}/oauth2/v2.0/token", data=body, method="POST")
-        return self._json(request)["access_token"]
+            f"{self.login_url.rstrip('/')}/{self.tenant_id}/oauth2/v2.0/token", data=body, method="POST")
+        token = self._json(request).get("access_token")
+        if not token:
+            raise SharePointError(f"{request.full_url}: the answer holds no access_token")
+        return token
 
     def _json(self, request: urllib.request.Request) -> dict:
         try:
@@ -64,3 +72,8 @@ class SharePointResource(ConfigurableResource):
                 return json.loads(response.read() or b"{}")
         except (OSError, ValueError) as exc:
             raise SharePointError(f"{request.full_url.split('?')[0]}: {exc}") from exc
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
