@@ -51,7 +51,13 @@ def test_header_only_is_an_empty_quarter():
         (results(LINE_A).replace(b"|MKE", b"|MKX"), 1, "MKE", "header lacks"),
         (results(LINE_A, LINE_B.replace("20250201", "20250231")), 3, "MISSING_DATE", "'20250231' is not a date"),
         (results(LINE_A.replace("20250108", "2025-01-08")), 2, "MISSING_DATE", "is not a date"),
-        (results(LINE_A.replace("101|", "10x|", 1)), 2, "DFPS_PERSON_ID", "'10x' is not an integer"),
+        (results(LINE_A.replace("101|", "10x|", 1)), 2, "DFPS_PERSON_ID", "'10x' is not a 64-bit integer"),
+        (results(LINE_A.replace("101|", "99999999999999999999|", 1)), 2, "DFPS_PERSON_ID", "not a 64-bit"),
+        (results(LINE_A.replace("101|", "\u0661\u0660\u0661|", 1)), 2, "DFPS_PERSON_ID", "not a 64-bit"),
+        (results(LINE_A.replace("M000000001", "M00000000\u0661")), 2, "NIC", "M followed by 9 digits"),
+        # A "no end" placeholder is not a date the file may use (an active entry has an empty CLEAR_DATE).
+        (results(LINE_A.replace("|20250112", "|99991231")), 2, "CLEAR_DATE",
+         "'99991231' is not a date YYYYMMDD from 16770922 to 22620411"),
         (results(LINE_A, LINE_B.replace("M000000002", "M000000001")), 3, "NIC", "repeats line 2"),
         (results(LINE_A.replace("M000000001", "M12")), 2, "NIC", "M followed by 9 digits"),
         (results(LINE_A.replace("EMJ", "XXX")), 2, "MKE", "one of"),
@@ -70,10 +76,11 @@ def test_a_broken_file_is_rejected_naming_file_line_and_column(data, line, colum
     assert str(error).startswith(RESULTS)
 
 
-def test_personal_values_are_not_quoted_in_errors():
+@pytest.mark.parametrize("dob", ["2009030X", "00010307"])
+def test_personal_values_are_not_quoted_in_errors(dob):
     with pytest.raises(DpsFileError) as caught:
-        parse_results(results(LINE_A.replace("20090307", "2009030X")), RESULTS)
-    assert caught.value.column == "DOB" and "2009030X" not in str(caught.value)
+        parse_results(results(LINE_A.replace("20090307", dob)), RESULTS)
+    assert caught.value.column == "DOB" and dob not in str(caught.value)
 
 
 def counts(*rows):

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from dps_assets.core.matching import match_entries
+from dps_assets.core.schemas import SA_98_DATE_COLUMNS, calendar_days
 
 WINDOW = (date(2024, 9, 1), date(2025, 5, 31))  # FY2025-Q3
 
@@ -115,3 +116,22 @@ def test_reported_events_and_unassigned_entries():
 def test_empty_inputs():
     result = match_entries(entries(), events(), *WINDOW, 7)
     assert result.assignments.empty and result.reported_event_ids == set()
+
+
+def test_oracle_times_of_day_are_dropped_before_matching():
+    # Oracle DATEs carry a time; sa_98 keeps the calendar day, so the tolerance counts whole days
+    # and a runaway on the window's last day afternoon is in the window.
+    raw = pd.DataFrame({"DOB": pd.to_datetime(["2010-02-03 00:00", None]),
+                        "RUNAWAY_DATE": pd.to_datetime(["2025-01-08 09:00", "2025-05-31 14:00"]),
+                        "RETURN_DATE": pd.to_datetime([None, "2025-06-02 23:59"])})
+    days = calendar_days(raw, SA_98_DATE_COLUMNS)
+    assert days["RUNAWAY_DATE"].tolist() == [pd.Timestamp("2025-01-08"), pd.Timestamp("2025-05-31")]
+    assert days["RETURN_DATE"].iloc[1] == pd.Timestamp("2025-06-02") and pd.isna(days["RETURN_DATE"].iloc[0])
+    assert raw["RUNAWAY_DATE"].iloc[0].hour == 9  # the input is left alone
+
+    timed = events((10, 1, "2025-01-08 09:00", "2025-01-20 17:30"))
+    assert match_entries(entries(("M1", 1, "2025-01-01", "X")), timed, *WINDOW, 7).assignments.empty
+    [event_id] = match_entries(entries(("M1", 1, "2025-01-01", "X")),
+                               calendar_days(timed, ("RUNAWAY_DATE", "RETURN_DATE")), *WINDOW, 7
+                               ).assignments["RUNAWAY_EVENT_ID"]
+    assert event_id == 10

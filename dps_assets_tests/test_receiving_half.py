@@ -19,6 +19,7 @@ from dps_assets.checks import (
 )
 from dps_assets.dps_fetch import file_tag
 from dps_assets.embedded.smtp_server import read_mailbox
+from dps_assets.core.schemas import SA_98_DATE_COLUMNS
 from dps_assets.quarters import FiscalQuarter
 from dps_assets_tests.privacy import files_under, leaks, synthetic_identities
 
@@ -239,3 +240,16 @@ def test_an_instance_that_lost_its_history_reconciles_against_the_archived_submi
         assert not check.passed
         assert check.description.startswith("RECORDS_RECEIVED cannot be checked: no submission of FY2026-Q4")
         assert not result.success
+
+
+def test_sa_98_keeps_the_calendar_day_of_oracle_dates(pipeline_resources, dagster_instance):
+    raw = pipeline_resources["warehouse"].sa_98(Q4.fiscal_year_start, Q4.fiscal_year_end)
+    assert (raw["RUNAWAY_DATE"].dt.hour != 0).any()  # the warehouse, like Oracle, has times of day
+    result = materialize([receiving.sa_98], partition_key=Q4.partition_key, resources=pipeline_resources,
+                         instance=dagster_instance)
+    frame = result.output_for_node("sa_98")
+    assert len(frame) == len(raw)
+    for column in SA_98_DATE_COLUMNS:
+        days = frame[column].dropna()
+        assert (days == days.dt.normalize()).all(), column
+    assert (frame["RUNAWAY_DATE"] == raw["RUNAWAY_DATE"].dt.normalize()).all()

@@ -7,7 +7,8 @@ from dagster_pandera import pandera_schema_to_dagster_type
 from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.regions import build_region_lookup
-from dps_assets.core.schemas import COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_SCHEMA, validate
+from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
+                                     calendar_days, validate)
 from dps_assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.database import WarehouseResource
@@ -107,7 +108,8 @@ def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
     quarter = quarter_of(context)
     log = RunLog(context, local_files, FROM_DPS, quarter)
     rows = warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end)
-    frame = validate(SA_98_SCHEMA, rows.rename(columns=str.upper), f"sa_98 {quarter.label}")
+    frame = calendar_days(validate(SA_98_SCHEMA, rows.rename(columns=str.upper), f"sa_98 {quarter.label}"),
+                          SA_98_DATE_COLUMNS)
     in_window = frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
     log.info(f"{quarter.label}: sa_98 returned {len(frame)} event(s) for FY{quarter.fiscal_year}, "
              f"{int(in_window.sum())} in the window")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
@@ -23,9 +23,13 @@ REQUIRED_MEASURES = ("RECORDS_RECEIVED", "PERSONS_MATCHED", "MISSING_PERSON_ENTR
 MKE_CODES = frozenset({"EMJ", "EME", "EMI", "EMD", "EMV", "EMO"})
 PERSONAL_COLUMNS = frozenset({"LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE"})
 
-_NIC = re.compile(r"^M\d{9}$")
-_DATE = re.compile(r"^\d{8}$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits.
+_NIC = re.compile(r"^M[0-9]{9}$")
+_DATE = re.compile(r"^[0-9]{8}$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_INT64 = (-(2**63), 2**63 - 1)
+# The days a pandas datetime64[ns] column can hold; 99991231 and 00010101 are outside.
+_FIRST_DAY, _LAST_DAY = pd.Timestamp.min.date() + timedelta(days=1), pd.Timestamp.max.date()
 _DELIMITER = "|"
 
 
@@ -100,7 +104,10 @@ def _split_table(data: bytes, file_name: str, required: Sequence[str]) -> _Table
 def _parse_date(value: str) -> date:
     if not _DATE.match(value):
         raise ValueError
-    return datetime.strptime(value, "%Y%m%d").date()
+    day = datetime.strptime(value, "%Y%m%d").date()
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        raise ValueError
+    return day
 
 
 def _problem(column: str, value: str, expected: str) -> str:
@@ -128,7 +135,7 @@ def _column_values(table: _Table, column: str, file_name: str, parse: Callable[[
 
 
 def _parse_int(value: str) -> int:
-    if not _INTEGER.match(value):
+    if not _INTEGER.match(value) or not _INT64[0] <= int(value) <= _INT64[1]:
         raise ValueError
     return int(value)
 
@@ -137,7 +144,8 @@ def parse_results(data: bytes, file_name: str) -> pd.DataFrame:
     """`Dfps-missing-person-results.txt` -> one typed row per TCIC entry, plus `SOURCE_LINE`."""
     table = _split_table(data, file_name, RESULTS_COLUMNS)
     columns: dict[str, list[object]] = {}
-    columns["DFPS_PERSON_ID"] = _column_values(table, "DFPS_PERSON_ID", file_name, _parse_int, "an integer")
+    columns["DFPS_PERSON_ID"] = _column_values(table, "DFPS_PERSON_ID", file_name, _parse_int,
+                                             "a 64-bit integer")
     columns["NIC"] = _column_values(table, "NIC", file_name, _checked(_NIC.match), "M followed by 9 digits")
     for column in ("LAST_NAME", "FIRST_NAME", "SEX", "RACE", "ORI", "AGENCY_COUNTY"):
         columns[column] = _column_values(table, column, file_name, str, "text")
@@ -146,7 +154,8 @@ def parse_results(data: bytes, file_name: str) -> pd.DataFrame:
     )
     for column in RESULTS_DATE_COLUMNS:
         optional = column == "CLEAR_DATE"  # empty while the entry is still active
-        columns[column] = _column_values(table, column, file_name, _parse_date, "a date YYYYMMDD", optional)
+        columns[column] = _column_values(table, column, file_name, _parse_date,
+                                        f"a date YYYYMMDD from {_FIRST_DAY:%Y%m%d} to {_LAST_DAY:%Y%m%d}", optional)
     first_line: dict[str, int] = {}
     for (number, _), nic in zip(table.rows, columns["NIC"]):
         if nic in first_line:

@@ -116,6 +116,19 @@ COUNTY_REGION_SCHEMA = pa.DataFrameSchema(
 )
 
 
+SA_98_DATE_COLUMNS = ("DOB", "RUNAWAY_DATE", "RETURN_DATE")
+
+
+def calendar_days(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A copy of a validated frame whose datetime `columns` keep the day and drop the time.
+    Oracle DATE values carry a time of day; the spec compares calendar days (a runaway at 14:00
+    on a window's last day is in the window, and the tolerance counts whole days)."""
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].dt.normalize()
+    return frame
+
+
 def validate(schema: pa.DataFrameSchema, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """Validate (and coerce) `frame`; return the validated frame."""
     try:
