@@ -71,6 +71,7 @@ class SftpConfig(_Section):
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
     io_timeout_s: float = Field(default=60, gt=0)
+    remote_file_mode: str | None = Field(default="0600", pattern=r"^0[0-7]{3}$")  # null: the server's
 
     @model_validator(mode="after")
     def _some_auth(self) -> SftpConfig:

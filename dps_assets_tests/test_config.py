@@ -55,6 +55,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
          "a login needs security starttls or ssl"),
         (lambda c: c.update(sharepoint={"enabled": True, "site_id": "s", "tenant_id": "t"}),
          "sharepoint: Value error, enabled needs library_path, client_id, client_secret_env"),
+        (lambda c: c["sftp"].update(remote_file_mode=420), "sftp.remote_file_mode: Input should be a valid string"),
+        (lambda c: c["sftp"].update(remote_file_mode="644"), "sftp.remote_file_mode: String should match"),
         (lambda c: c["email"].update(security="tls"), "email.security: Input should be 'plain', 'starttls'"),
     ],
 )

@@ -1,8 +1,13 @@
 """What of a failure may reach log files and alert emails."""
 
+import socket
+
 import duckdb
 import pytest
 
+import dps_assets.config  # noqa: F401 - defines ConfigError
+import dps_assets.core.dps_files  # noqa: F401 - defines DpsFileError
+import dps_assets.resources.sftp  # noqa: F401 - defines SftpError
 from dps_assets.core.errors import chain_failure_text, exchange_error_names, failure_text, redact_literals
 from dps_assets.resources.database import DatabaseError, WarehouseResource
 
@@ -30,8 +35,19 @@ def test_the_outermost_error_of_ours_explains_a_chain():
     assert chain_failure_text([]) == "failed"
 
 
-def test_sql_literals_are_blanked_and_identifiers_kept():
-    assert redact_literals('ORA-01722 near \'JOSÉ\' in "CAPS"."PERSON"') == 'ORA-01722 near \'…\' in "CAPS"."PERSON"'
+@pytest.mark.parametrize("message, redacted", [
+    ("ORA-01722: invalid number near 'JOSÉ'", "ORA-01722: invalid number near '…'"),
+    ("Could not convert string 'O'BRIEN' to INT32", "Could not convert string '…' to INT32"),
+    ('Conversion Error: date field value out of range: "1990-02-30"',
+     'Conversion Error: date field value out of range: "…"'),
+    ("Conversion Error: invalid date field format: \"SMITH\", expected format is (%Y-%m-%d)",
+     "Conversion Error: invalid date field format: \"…\", expected format is (%Y-%m-%d)"),
+    ("value 'MARIA is open to the end", "value '…'"),
+    ("Could not parse string using format\n1990-02-30 is the value", "Could not parse string using format"),
+    ("ORA-12170: TNS:Connect timeout occurred", "ORA-12170: TNS:Connect timeout occurred"),
+])
+def test_quoted_text_and_later_lines_are_blanked(message, redacted):
+    assert redact_literals(message) == redacted
 
 
 def test_a_driver_error_quoting_a_value_reaches_nobody(tmp_path):
@@ -44,4 +60,38 @@ def test_a_driver_error_quoting_a_value_reaches_nobody(tmp_path):
         warehouse.query("export", "select cast(first_name as integer) from caps.people", {})
     assert "MARIA" not in str(raised.value) and "'…'" in str(raised.value)
     assert str(raised.value).startswith("query 'export' failed: ConversionException: ")
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize("query", [
+    "select cast(birth as date) from caps.people",       # DuckDB quotes the value in double quotes
+    "select strptime(birth, '%Y%m%d') from caps.people",  # ...or repeats it on a later line
+    "select cast(first_name as integer) from caps.people",
+])
+def test_duckdb_conversion_errors_reach_nobody(tmp_path, query):
+    path = tmp_path / "caps.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table people as select 'O''BRIEN' as first_name, '1990-02-30' as birth")
+    warehouse = WarehouseResource(driver="duckdb", duckdb_path=str(path), export_sql="select 1",
+                                  sa_98_sql="select 1", county_region_sql="select 1")
+    with pytest.raises(DatabaseError) as raised:
+        warehouse.query("sa_98", query, {})
+    text = str(raised.value)
+    assert text.startswith("query 'sa_98' failed: ")
+    assert "BRIEN" not in text and "1990" not in text and "02-30" not in text, text
+
+
+def test_an_unreachable_oracle_is_one_of_our_errors_naming_the_dsn():
+    # The real driver in thin mode, against a loopback port where nothing listens.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    warehouse = WarehouseResource(driver="oracle", dsn=f"127.0.0.1:{port}/CAPS", user="dps_reader",
+                                  password="not-logged", export_sql="select 1 from dual",
+                                  sa_98_sql="select 1 from dual", county_region_sql="select 1 from dual")
+    with pytest.raises(DatabaseError) as raised:
+        warehouse.query("county_region", "select cnty_name from caps.cnty_reg_tableau", {})
+    text = str(raised.value)
+    assert text.startswith(f"cannot connect to Oracle at 127.0.0.1:{port}/CAPS as dps_reader: ")
+    assert "DPY-" in text and "not-logged" not in text
     assert raised.value.__cause__ is None and raised.value.__suppress_context__

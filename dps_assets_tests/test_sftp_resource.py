@@ -64,8 +64,11 @@ class Observer:
             assert self.sftp.stat(self.final).st_size == len(self.expected_final)
             with self.sftp.open(self.final, "rb") as old:
                 assert old.read() == self.expected_final
-        if any(PARTIAL.match(name) for name in self.sftp.listdir(self.folder)):
-            self.saw_partial = True
+        for entry in self.sftp.listdir_attr(self.folder):
+            if PARTIAL.match(entry.filename):
+                self.saw_partial = True
+                # Closed to other accounts on the server while the data is going in.
+                assert stat.S_IMODE(entry.st_mode) == 0o600, oct(entry.st_mode)
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,6 +106,19 @@ def test_upload_is_never_seen_partial_under_the_final_name(
             assert sha256(remote.read()) == sha256(data)
         assert other.listdir(sftp_resource.from_folder) == [NAME]
     assert partials(openssh_server.data_root) == []
+
+
+@pytest.mark.parametrize("file_mode, expected", [(0o600, 0o600), (0o640, 0o640), (None, 0o644)])
+def test_the_uploaded_file_gets_the_configured_mode_not_the_servers(
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, file_mode, expected
+) -> None:
+    local = write_local(tmp_path / NAME, b"DFPS_PERSON_ID|LAST_NAME\r\n")
+    resource = sftp_resource.model_copy(update={"remote_file_mode": file_mode})
+    with resource.session() as session:
+        upload = session.upload_atomically(local, resource.from_folder, NAME)
+    # This sshd runs with umask 022, as a stock server does: left alone, a file is 0644.
+    assert stat.S_IMODE((openssh_server.from_folder / NAME).stat().st_mode) == expected
+    assert upload.path.endswith(NAME)
 
 
 def test_upload_into_a_missing_folder_fails_and_leaves_nothing(

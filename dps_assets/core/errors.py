@@ -7,9 +7,6 @@ convert), so only its class name is repeated there; the full error stays in Dags
 
 from __future__ import annotations
 
-import re
-
-_QUOTED = re.compile(r"'[^'\r\n]*'")
 _MAX_CHARS = 400
 
 
@@ -18,9 +15,20 @@ class ExchangeError(Exception):
 
 
 def redact_literals(text: str) -> str:
-    """Blank out single-quoted literals, where SQL drivers quote the values they choke on.
-    Double-quoted identifiers (Oracle's table and column names) stay."""
-    return _QUOTED.sub("'…'", text)
+    """The first line of a driver's message with everything quoted blanked out: drivers quote
+    the values they choke on, in single quotes (Oracle, DuckDB) or double quotes (DuckDB's
+    conversion errors). A value may hold a quote itself (O'BRIEN), so quoted text is taken as
+    wide as it can be: from the first quote to the last one of that kind, or to the end of the
+    line when a quote is left open. Later lines (where DuckDB repeats the value) are dropped."""
+    line = (text.strip().splitlines() or [""])[0]
+    for quote in ("'", '"'):
+        first = line.find(quote)
+        if first < 0:
+            continue
+        last = line.rfind(quote)
+        rest = line[last + 1:] if last > first else ""
+        line = f"{line[:first]}{quote}…{quote}{rest}"
+    return line
 
 
 def _class_names(root: type, module: str | None = None) -> frozenset[str]:

@@ -3,7 +3,6 @@ auto-filter, readable widths, real Excel dates, and an About sheet that says whe
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +14,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from dps_assets.core.private_files import private_file
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -55,11 +56,8 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], about: About) -> None:
     about_frame = pd.DataFrame(list(about.items), columns=["ITEM", "VALUE"])
     about_frame["VALUE"] = about_frame["VALUE"].map(_about_value)
     _write_sheet(workbook, Sheet("About", about_frame))
-    temporary = path.with_name(f".{path.name}.partial")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
+    with private_file(path) as handle:
         workbook.save(handle)
-    os.replace(temporary, path)
 
 
 def _about_value(value: object) -> object:

@@ -88,7 +88,11 @@ class WarehouseResource(ConfigurableResource):
         if self.driver == "oracle":
             import oracledb  # thin mode: no Oracle client libraries needed
 
-            connection = oracledb.connect(user=self.user, password=self.password, dsn=self.dsn)
+            try:
+                connection = oracledb.connect(user=self.user, password=self.password, dsn=self.dsn)
+            except oracledb.Error as exc:
+                raise DatabaseError(f"cannot connect to Oracle at {self.dsn} as {self.user}: "
+                                    f"{type(exc).__name__}: {redact_literals(str(exc))}") from None
         else:
             import duckdb
 

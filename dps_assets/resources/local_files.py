@@ -11,6 +11,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.private_files import private_file
+
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -37,11 +39,8 @@ def private_folder(path: Path) -> Path:
 
 def write_private(path: Path, data: bytes) -> Path:
     """Write a new file atomically with mode 0600 (temporary name, then rename)."""
-    temporary = path.with_name(f".{path.name}.partial")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as handle:
+    with private_file(path) as handle:
         handle.write(data)
-    os.replace(temporary, path)
     return path
 
 

@@ -55,9 +55,10 @@ def _file_sha256(path: Path) -> str:
 class SftpSession:
     """One open SFTP session. Obtain it from `SftpResource.session()`."""
 
-    def __init__(self, client: paramiko.SFTPClient, where: str):
+    def __init__(self, client: paramiko.SFTPClient, where: str, file_mode: int | None = 0o600):
         self._sftp = client
         self.where = where
+        self.file_mode = file_mode
 
     def list_files(self, folder: str) -> list[RemoteFile]:
         try:
@@ -100,6 +101,8 @@ class SftpSession:
         except OSError as exc:
             raise SftpError(f"cannot read local file {local_path}: {exc.strerror}") from exc
         try:
+            if self.file_mode is not None:
+                self._create_private(temporary)
             attrs = self._sftp.put(str(local_path), temporary, callback=progress, confirm=True)
             if attrs.st_size != local_size:
                 raise SftpError(
@@ -114,6 +117,19 @@ class SftpSession:
                 raise SftpError(f"{self.where}: upload to {final} failed: {exc}") from exc
             raise
         return Upload(path=final, size=local_size, sha256=digest)
+
+    def _create_private(self, path: str) -> None:
+        """Create `path` empty and restrict it before any data is written: the server's default
+        mode (often 0644) would let other accounts on it read the children's records."""
+        with self._sftp.open(path, "wbx"):
+            pass
+        try:
+            self._sftp.chmod(path, self.file_mode)
+        except OSError as exc:
+            raise SftpError(
+                f"{self.where}: cannot restrict {path} to mode {self.file_mode:04o} ({exc}); nothing "
+                "was sent. If this server cannot set modes, set sftp.remote_file_mode to null"
+            ) from exc
 
     def download(self, remote: RemoteFile, local_path: Path) -> str:
         """Fetch to `local_path` (0600) through a temporary file; verify the size against the
@@ -210,6 +226,8 @@ class SftpResource(ConfigurableResource):
     banner_timeout_s: float = 15
     auth_timeout_s: float = 15
     io_timeout_s: float = Field(default=60, description="a stalled transfer fails after this long")
+    remote_file_mode: int | None = Field(default=0o600, description="mode of uploaded files on the "
+                                         "server, set before any data is written; None: the server's")
 
     @property
     def where(self) -> str:
@@ -233,7 +251,7 @@ class SftpResource(ConfigurableResource):
                 raise SftpError(f"{self.where}: the server refused an SFTP session: {exc}") from exc
             sftp.get_channel().settimeout(self.io_timeout_s)
             try:
-                yield SftpSession(sftp, self.where)
+                yield SftpSession(sftp, self.where, self.remote_file_mode)
             finally:
                 sftp.close()
         finally:
