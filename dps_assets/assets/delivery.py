@@ -87,17 +87,15 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
 
 
 def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:
-    """When this quarter's reports were last emailed: from the last delivery, or from the
-    observation an email leaves even when the rest of its run failed."""
-    _, delivered = latest_metadata(instance, "dps_report_delivery", partition_key)
-    observed = instance.fetch_observations(
+    """When this quarter's reports were last emailed: every email leaves an observation the
+    moment the relay accepts it, even when the rest of its run then fails."""
+    records = instance.fetch_observations(
         AssetRecordsFilter(asset_key=AssetKey("dps_report_delivery"), asset_partitions=[partition_key]), limit=1
     ).records
-    times = [delivered.get("emailed_at")]
-    if observed and observed[0].asset_observation is not None:
-        value = observed[0].asset_observation.metadata.get("emailed_at")
-        times.append(value.value if value is not None else None)
-    return max((float(t) for t in times if t is not None), default=None)
+    if not records or records[0].asset_observation is None:
+        return None
+    emailed_at = records[0].asset_observation.metadata.get("emailed_at")
+    return float(emailed_at.value) if emailed_at is not None else None
 
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,

@@ -9,7 +9,6 @@ import hashlib
 import os
 import posixpath
 import stat
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.core.errors import ExchangeError
+from dps_assets.core.private_files import private_file
 
 _CHUNK = 32 * 1024
 
@@ -135,12 +135,10 @@ class SftpSession:
         """Fetch to `local_path` (0600) through a temporary file; verify the size against the
         listing; return the SHA-256 of what was received."""
         digest = hashlib.sha256()
-        temporary: Path | None = None
+        received = 0
         try:
-            # mkstemp: a fresh, unique name created 0600, whatever an earlier run left behind.
-            fd, name = tempfile.mkstemp(dir=local_path.parent, prefix=f".{local_path.name}.", suffix=".partial")
-            temporary = Path(name)
-            with os.fdopen(fd, "wb") as sink, self._sftp.open(remote.path, "rb") as source:
+            # private_file: a fresh 0600 temporary, renamed only when the block succeeds.
+            with private_file(local_path) as sink, self._sftp.open(remote.path, "rb") as source:
                 # Pipelined reads. Not capped: paramiko 5.1 marks a capped prefetch done whenever
                 # its in-flight reads drain, and from then on reads one round trip at a time (40x
                 # slower on 64 MiB, bench/bench_sftp.py). This loop keeps up with the network, so
@@ -149,20 +147,13 @@ class SftpSession:
                 while chunk := source.read(_CHUNK):
                     digest.update(chunk)
                     sink.write(chunk)
-            received = temporary.stat().st_size
-            if received != remote.size:
-                raise SftpError(
-                    f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}"
-                )
-            os.replace(temporary, local_path)
+                    received += len(chunk)
+                if received != remote.size:
+                    raise SftpError(
+                        f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}"
+                    )
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
             raise SftpError(f"{self.where}: download of {remote.path} failed: {exc}") from exc
-        except BaseException:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
-            raise
         return digest.hexdigest()
 
     def move(self, source: str, target_folder: str, target_name: str | None = None) -> str:
