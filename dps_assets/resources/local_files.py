@@ -1,20 +1,28 @@
 """The exchange's own folders: archive, logs and work files. Folders are created 0700 and files
-0600; an archived file is never overwritten."""
+0600; an archived file is never overwritten, and an archive folder appears whole or not at all."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.core.errors import ExchangeError
 from dps_assets.core.private_files import private_file
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
+PARTIAL_SUFFIX = ".partial"
+
+
+class ArchiveError(ExchangeError, OSError):
+    """Archiving failed; the message names the path and the operating system's reason."""
 
 # The two halves of the exchange; each has its own folder under archive/, logs/ and work/.
 TO_DPS = "to_dps"
@@ -68,19 +76,35 @@ class LocalFilesResource(ConfigurableResource):
         return private_folder(Path(self.log_root, half))
 
     def archive_files(self, half: str, quarter_tag: str, stamp: str, files: list[Path]) -> list[Path]:
-        """Copy `files` into `archive/<half>/<quarter_tag>/<stamp>/`. The stamp folder must be new,
-        so an earlier run's archive is never touched."""
-        quarter_folder = private_folder(self.archive_folder(half, quarter_tag))
-        target = quarter_folder / stamp
-        target.mkdir(mode=FOLDER_MODE)  # raises if it exists: never overwrite an archive
-        archived = []
-        for source in files:
-            destination = target / source.name
-            fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            with os.fdopen(fd, "wb") as sink, open(source, "rb") as handle:
-                shutil.copyfileobj(handle, sink)
-            archived.append(destination)
-        return archived
+        """Copy `files` into `archive/<half>/<quarter_tag>/<stamp>/`, which must be new, so an
+        earlier run's archive is never touched. The copies are written and synced in a hidden
+        folder beside it (`.<stamp>.<random>.partial`) that is renamed into place only when every
+        file is complete; a failure (a full disk) removes it and raises ArchiveError."""
+        target = self.archive_folder(half, quarter_tag) / stamp
+        partial: Path | None = None
+        writing = target
+        try:
+            quarter_folder = private_folder(target.parent)
+            if target.exists():
+                raise FileExistsError(errno.EEXIST, "an archive is never overwritten", str(target))
+            partial = Path(tempfile.mkdtemp(dir=quarter_folder, prefix=f".{stamp}.", suffix=PARTIAL_SUFFIX))
+            for source in files:
+                writing = partial / source.name
+                _copy_synced(source, writing)
+            writing = target
+            _sync(partial)
+            os.rename(partial, target)  # refused (ENOTEMPTY) if another archive took the name
+            partial = None
+            _sync(quarter_folder)
+        except OSError as exc:
+            failure = ArchiveError(f"cannot archive {len(files)} file(s) into {target}: "
+                                   f"{_os_reason(exc, writing)}")
+        else:
+            return [target / source.name for source in files]
+        finally:
+            if partial is not None:
+                shutil.rmtree(partial, ignore_errors=True)
+        raise failure  # outside the handler: the OSError is neither the cause nor the context
 
     def archive_folder(self, half: str, quarter_tag: str) -> Path:
         """archive/<half>/<quarter_tag>/, which holds one folder per run (not created here)."""
@@ -92,3 +116,28 @@ class LocalFilesResource(ConfigurableResource):
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _copy_synced(source: Path, destination: Path) -> None:
+    fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    with os.fdopen(fd, "wb") as sink, open(source, "rb") as handle:
+        shutil.copyfileobj(handle, sink)
+        sink.flush()
+        os.fsync(sink.fileno())
+
+
+def _sync(folder: Path) -> None:
+    """Make a folder's entries (new files, a rename) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _os_reason(exc: OSError, writing: Path) -> str:
+    """`No space left on device (ENOSPC) at /archive/…/end_export.xlsx`: the operating
+    system's reason and the path, never the data being written."""
+    reason = exc.strerror or type(exc).__name__
+    code = errno.errorcode.get(exc.errno or 0)
+    return f"{reason}{f' ({code})' if code else ''} at {exc.filename or writing}"
