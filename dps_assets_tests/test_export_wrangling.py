@@ -180,3 +180,71 @@ def test_schema_errors_name_columns_and_rows_but_never_values():
     "raw", ["De Witt", "DEWITT", "DeWitt County", "dewitt county", " De-Witt "])
 def test_county_names_compare_as_one(raw):
     assert county_key(raw) == "DEWITT"
+
+
+# --- values the warehouse can return that column-wide conversion gets wrong --------------------
+
+from datetime import datetime  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from dps_assets.core import export as export_rules  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "dob, reason",
+    [
+        # DuckDB's DATE and Oracle's DATE arrive as Python objects; year 201 is no birth date.
+        (date(201, 3, 4), "DOB is before 1900-01-01"),
+        (datetime(201, 3, 4, 10, 0), "DOB is before 1900-01-01"),
+        ("0201-03-04", "DOB is before 1900-01-01"),
+        (date(1899, 12, 31), "DOB is before 1900-01-01"),
+        # Past pandas' last day (2262-04-11) but a date all the same: after the window end.
+        (date(9999, 12, 31), REASON_DOB_AFTER_WINDOW),
+        ("not a day", "DOB is not a date"),
+    ],
+)
+def test_a_dob_out_of_range_is_rejected_for_what_it_is(dob, reason):
+    split = wrangle(row(person_id=7, dob=dob), row(person_id=8, dob=date(2010, 1, 2)))
+    assert split.sent["PERSON_ID"].tolist() == [8]
+    assert split.rejected["REASON"].tolist() == [reason]
+    assert split.rejected["PERSON_ID"].tolist() == [7]
+    assert split.rejected.loc[0, "DOB"] == dob  # the source value, as it came
+    validate(EXPORT_SCHEMA, split.sent, "export")
+
+
+@pytest.mark.parametrize("person_id", [0, -3, 1.7, Decimal("1.7"), 2**63, "1.5", "x1", True])
+def test_a_person_id_that_is_not_a_positive_whole_number_is_rejected(person_id):
+    split = wrangle(row(person_id=person_id), row(person_id=2))
+    assert split.sent["PERSON_ID"].tolist() == [2]
+    assert split.rejected["REASON"].tolist() == [export_rules.REASON_BAD_PERSON_ID]
+    validate(EXPORT_SCHEMA, split.sent, "export")
+
+
+@pytest.mark.parametrize("person_id", [5, 5.0, Decimal("5"), Decimal("5.000"), "5", " 5 "])
+def test_a_whole_person_id_of_any_type_is_sent(person_id):
+    split = wrangle(row(person_id=person_id))
+    assert split.sent["PERSON_ID"].tolist() == [5] and split.rejected.empty
+    assert validate(EXPORT_SCHEMA, split.sent, "export")["PERSON_ID"].dtype == "int64"
+
+
+def test_episode_dates_pandas_cannot_hold_keep_the_child_and_order_by_the_real_date():
+    split = wrangle(
+        row(person_id=5, county="Earlier", start=date(2024, 10, 1), end=date(9999, 12, 31)),
+        row(person_id=5, county="Later", start=date(2400, 1, 1)),  # a typo, but the latest start
+        row(person_id=6, start=date(1066, 10, 14), end="garbage"),
+    )
+    assert split.sent["PERSON_ID"].tolist() == [5, 6] and split.rejected.empty
+    assert split.sent["CNTY_NAME"].tolist() == ["Later", "Travis"]
+    # What a datetime64 column cannot hold (before 1677-09-22, after 2262-04-11) is shown empty,
+    # and so is what is not a date.
+    assert split.sent["CVS_START"].isna().tolist() == [True, True]
+    assert split.sent["CVS_END"].isna().tolist() == [True, True]
+    validate(EXPORT_SCHEMA, split.sent, "export")
+
+
+def test_mixed_python_dates_and_timestamps_in_one_column():
+    frame = pd.DataFrame([row(person_id=1, dob=date(2010, 1, 2)), row(person_id=2, dob=date(201, 3, 4))])
+    frame["dob"] = frame["dob"].astype(object)
+    split = wrangle_export(frame, WINDOW_END, CODES)
+    assert split.sent["DOB"].tolist() == [pd.Timestamp("2010-01-02")]
+    assert split.rejected["PERSON_ID"].tolist() == [2]

@@ -1,4 +1,11 @@
-"""Turning the conservatorship query's rows into the list of children sent to DPS (spec §3)."""
+"""Turning the conservatorship query's rows into the list of children sent to DPS (spec §3).
+
+Values are read one by one (`core.warehouse_values`), so one odd value rejects its own row with
+a reason that says what is wrong, and never sinks the quarter: a PERSON_ID that is not a positive
+whole number (0, 1.7) is rejected, never rounded; a DOB before 1900-01-01 or that is not a date
+is rejected as such (a DOB past pandas' last day, 2262-04-11, is after the window end). A
+CVS_START or CVS_END that is not a date counts as missing; one a datetime64 column cannot hold
+(9999-12-31) is shown empty in the export, but orders the rows by its real value."""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ import pandas as pd
 
 from dps_assets.core.errors import ExchangeError
 from dps_assets.core.names import normalize_person_name
+from dps_assets.core.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
+                                              whole_number)
 
 SOURCE_COLUMNS = (
     "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB",
@@ -23,9 +32,12 @@ EXPORT_COLUMNS = (
 )
 
 REASON_NO_PERSON_ID = "PERSON_ID is missing"
+REASON_BAD_PERSON_ID = "PERSON_ID is not a positive whole number"
 REASON_NO_LAST_NAME = "LAST_NAME is empty after cleaning"
 REASON_NO_FIRST_NAME = "FIRST_NAME is empty after cleaning"
 REASON_NO_DOB = "DOB is missing"
+REASON_DOB_NOT_A_DATE = "DOB is not a date"
+REASON_DOB_BEFORE_FIRST_DAY = f"DOB is before {FIRST_DAY.isoformat()}"
 REASON_DOB_AFTER_WINDOW = "DOB is after the window end"
 
 
@@ -75,12 +87,16 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> Exp
     work = source.copy()
 
     for column in NAME_COLUMNS:
-        work[column] = _map_unique(work[column], normalize_person_name)
+        work[column] = map_unique(work[column], normalize_person_name)
+    person_ids, person_id_state = _read(work["PERSON_ID"], whole_number)
+    days = {column: _read(work[column], calendar_day) for column in DATE_COLUMNS}
+    work["PERSON_ID"] = person_ids
     for column in DATE_COLUMNS:
-        work[column] = pd.to_datetime(work[column], errors="coerce").dt.normalize()
-    work["PERSON_ID"] = pd.to_numeric(work["PERSON_ID"], errors="coerce")
+        work[column] = pd.to_datetime(days[column][0].map(as_timestamp))
+    # The dedup order uses the real day, also where the datetime64 column cannot hold it.
+    start_order = days["CVS_START"][0].map(lambda d: -1 if d is None else d.toordinal()).astype("int64")
 
-    reasons = _rejection_reasons(work, pd.Timestamp(window_end))
+    reasons = _rejection_reasons(person_ids, person_id_state, work, days["DOB"], window_end)
     rejected_mask = reasons.str.len() > 0
     rejected = source.loc[rejected_mask].copy()
     rejected["REASON"] = reasons[rejected_mask]
@@ -92,7 +108,7 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> Exp
 
     # Latest CVS_START first; a stable sort keeps query order among ties, so keep="first" takes
     # the earlier row. A missing CVS_START counts as the oldest.
-    ordered = kept.sort_values("CVS_START", ascending=False, kind="stable", na_position="last")
+    ordered = kept.loc[start_order[~rejected_mask].sort_values(ascending=False, kind="stable").index]
     deduplicated = ordered.drop_duplicates(subset="PERSON_ID", keep="first")
     sent = deduplicated.sort_values("PERSON_ID", kind="stable").reset_index(drop=True)
     return ExportSplit(
@@ -102,22 +118,35 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> Exp
     )
 
 
-def _rejection_reasons(work: pd.DataFrame, window_end: pd.Timestamp) -> pd.Series:
+def _read(series: pd.Series, reader) -> tuple[pd.Series, pd.Series]:
+    """(values, states): each value read by `reader`, None where missing or unreadable; each
+    state "missing", "unreadable" or None (read)."""
+    def one(value: object) -> tuple[object, str | None]:
+        try:
+            read = reader(value)
+        except Unreadable:
+            return None, "unreadable"
+        return read, None if read is not None else "missing"
+
+    pairs = map_unique(series, one)
+    return pairs.map(lambda p: p[0]).astype("object"), pairs.map(lambda p: p[1]).astype("object")
+
+
+def _rejection_reasons(person_ids: pd.Series, person_id_state: pd.Series, work: pd.DataFrame,
+                       dob: tuple[pd.Series, pd.Series], window_end: date) -> pd.Series:
+    dob_days, dob_state = dob
     checks = (
-        (work["PERSON_ID"].isna(), REASON_NO_PERSON_ID),
+        (person_id_state == "missing", REASON_NO_PERSON_ID),
+        ((person_id_state == "unreadable") | person_ids.map(lambda i: i is not None and i <= 0),
+         REASON_BAD_PERSON_ID),
         (work["LAST_NAME"].isna(), REASON_NO_LAST_NAME),
         (work["FIRST_NAME"].isna(), REASON_NO_FIRST_NAME),
-        (work["DOB"].isna(), REASON_NO_DOB),
-        (work["DOB"] > window_end, REASON_DOB_AFTER_WINDOW),
+        (dob_state == "missing", REASON_NO_DOB),
+        (dob_state == "unreadable", REASON_DOB_NOT_A_DATE),
+        (dob_days.map(lambda d: d is not None and d < FIRST_DAY), REASON_DOB_BEFORE_FIRST_DAY),
+        (dob_days.map(lambda d: d is not None and d > window_end), REASON_DOB_AFTER_WINDOW),
     )
     reasons = pd.Series([""] * len(work), index=work.index, dtype="object")
     for mask, reason in checks:
-        reasons = reasons.where(~mask, reasons + "; " + reason)
+        reasons = reasons.where(~mask.astype(bool), reasons + "; " + reason)
     return reasons.str.removeprefix("; ")
-
-
-def _map_unique(series: pd.Series, function) -> pd.Series:
-    """Apply `function` once per distinct value: names repeat a lot across 60,000 rows."""
-    as_object = series.astype("object").where(series.notna(), None)
-    lookup = {value: function(value) for value in pd.unique(as_object)}
-    return as_object.map(lookup).astype("object")
