@@ -38,6 +38,7 @@ from pathlib import Path  # noqa: E402
 
 from dagster import DagsterInstance, instance_for_test  # noqa: E402
 
+from dps_assets.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
 from dps_assets.config import DirectoriesConfig, ExchangeConfig, load_config  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
 from dps_assets.resources import build_resources  # noqa: E402
@@ -56,7 +57,8 @@ def embedded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def dagster_instance() -> Iterator[DagsterInstance]:
-    with instance_for_test() as instance:
+    """A SQLite instance with the pool limits every shipped instance configuration has."""
+    with instance_for_test(overrides=INSTANCE_CONCURRENCY) as instance:
         yield instance
 
 

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from dps_assets.assets.common import OWNERS, latest_metadata, quarter_metadata
 from dps_assets.core.delivery_email import report_email
+from dps_assets.critical_section import REPORT_DELIVERY, exclusive
 from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
@@ -34,6 +35,7 @@ class DeliveryConfig(Config):
     group_name="delivery",
     owners=OWNERS,
     kinds={"email", "sftp"},
+    pool=REPORT_DELIVERY,
 )
 @failures_logged(FROM_DPS)
 def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
@@ -45,32 +47,28 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
     quarter = quarter_of(context)
     log = RunLog(context, local_files, FROM_DPS, quarter)
     workbooks = [impact_not_in_dps_report, dps_not_in_impact_report, dps_total_runaway_events_report]
-    emailed_at = emailed_before(context.instance, context.partition_key)
     metadata: dict[str, object] = {**quarter_metadata(quarter)}
 
-    if emailed_at and not config.force_email:
-        log.warning(f"{quarter.label} was emailed at {_iso(emailed_at)}; not emailing again "
-                    "(set force_email: true in the run config to send anyway)")
-    else:
-        rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
-                          .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
-        _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
-        summary = {label: int(matching.get(key, 0)) for key, label in (
-            ("entries_in_window", "DPS entries in the window"),
-            ("entries_outside_window", "DPS entries outside the window (not used)"),
-            ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
-        message = report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
-                               {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
-        smtp.send(message)
-        emailed_at = time.time()
-        # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
-        # after this, the run fails but a re-run still knows the quarter was emailed.
-        context.log_event(AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
-                                           metadata={"emailed_at": emailed_at, "emailed_at_utc": _iso(emailed_at),
-                                                     "message_id": message["Message-ID"]}))
-        log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(smtp.recipients)} "
-                 f"recipient(s) through {smtp.where}")
-        metadata["message_id"] = message["Message-ID"]
+    # Check, send and record are one critical section: a second run of this quarter waits here,
+    # then finds the first one's record and does not email again.
+    with exclusive(context.instance, REPORT_DELIVERY, on_wait=log.info):
+        emailed_at = emailed_before(context.instance, context.partition_key)
+        if emailed_at and not config.force_email:
+            log.warning(f"{quarter.label} was emailed at {_iso(emailed_at)}; not emailing again "
+                        "(set force_email: true in the run config to send anyway)")
+        else:
+            message = _report_message(context, quarter, smtp, workbooks)
+            smtp.send(message)  # returns once the relay accepted the message (250 after DATA)
+            emailed_at = time.time()
+            # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
+            # after this, the run fails but a re-run still knows the quarter was emailed.
+            context.log_event(AssetObservation(
+                asset_key=context.asset_key, partition=context.partition_key,
+                metadata={"emailed_at": emailed_at, "emailed_at_utc": _iso(emailed_at),
+                          "message_id": message["Message-ID"]}))
+            log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(smtp.recipients)} "
+                     f"recipient(s) through {smtp.where}")
+            metadata["message_id"] = message["Message-ID"]
     metadata["emailed_at"] = emailed_at
     metadata["emailed_at_utc"] = _iso(emailed_at)
 
@@ -84,6 +82,18 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
         metadata["archive_folder"] = MetadataValue.path(str(archive))
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
+
+
+def _report_message(context, quarter, smtp: SmtpResource, workbooks: list[Path]):
+    rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
+                      .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
+    _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
+    summary = {label: int(matching.get(key, 0)) for key, label in (
+        ("entries_in_window", "DPS entries in the window"),
+        ("entries_outside_window", "DPS entries outside the window (not used)"),
+        ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
+    return report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
+                        {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
 
 
 def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:

@@ -12,7 +12,9 @@ import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
+    AssetObservation,
     AssetOut,
+    BackfillPolicy,
     Config,
     MetadataValue,
     Output,
@@ -25,10 +27,11 @@ from pydantic import Field
 from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
 from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
-from dps_assets.core.ledger import Submission, check_can_submit
+from dps_assets.core.ledger import ExportSizeError, Submission, check_can_submit, export_size_problem
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
 from dps_assets.core.text_file import render_text_file
-from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.critical_section import DPS_FOLDER, exclusive
+from dps_assets.partitions import fiscal_quarter_partitions, quarter_of, refuse_multi_quarter_backfill
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource, write_private
@@ -37,6 +40,9 @@ from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
 from dps_assets.submissions import answers_fetched, recorded_submissions
 
 GROUP = "to_dps"
+# A backfill of the sending half becomes one run over the range, which `quarter_of` refuses: one
+# clear failure instead of a run per quarter, each uploading over the last.
+ONE_RUN = BackfillPolicy.single_run()
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,12 @@ class SubmissionReceipt:
     },
     partitions_def=fiscal_quarter_partitions,
     group_name=GROUP,
+    backfill_policy=ONE_RUN,
 )
 @failures_logged(TO_DPS)
 def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
                exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource):
+    refuse_multi_quarter_backfill(context)
     quarter = quarter_of(context)
     log = RunLog(context, local_files, TO_DPS, quarter)
     rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
@@ -112,6 +120,7 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
     owners=OWNERS,
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
+    backfill_policy=ONE_RUN,
 )
 @failures_logged(TO_DPS)
 def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
@@ -167,6 +176,8 @@ class SubmissionConfig(Config):
     group_name=GROUP,
     owners=OWNERS,
     kinds={"sftp"},
+    backfill_policy=ONE_RUN,
+    pool=DPS_FOLDER,
 )
 @failures_logged(TO_DPS)
 def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
@@ -175,35 +186,46 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
                    local_files: LocalFilesResource) -> Output[SubmissionReceipt]:
     quarter = quarter_of(context)
     log = RunLog(context, local_files, TO_DPS, quarter)
-    earlier = check_can_submit(
-        quarter, recorded_submissions(context.instance), answers_fetched(context.instance), config.force
-    )
-    if earlier is not None:
-        return _already_submitted(context, log, quarter, earlier, dps_export_files, exchange_rules, sftp)
+    # Check, upload and record are one critical section: two runs started together (UI,
+    # sensor, schedule, CLI) cannot both pass the check, and the second one sees the first's record.
+    with exclusive(context.instance, DPS_FOLDER, on_wait=log.info):
+        submissions = recorded_submissions(context.instance)
+        earlier = check_can_submit(quarter, submissions, answers_fetched(context.instance), config.force)
+        if earlier is not None:
+            return _already_submitted(context, log, quarter, earlier, dps_export_files, exchange_rules, sftp)
+        problem = export_size_problem(dps_export_files.rows, quarter, submissions,
+                                      exchange_rules.max_row_count_change)
+        if problem and not config.force:
+            raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
+                                  "with force: true to send it anyway.")
+        receipt, upload_bytes = _upload(context, log, quarter, dps_export_files, sftp, exchange_rules,
+                                        local_files)
+        # The record exists before the lock is released.
+        context.log_event(AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
+                                           metadata=_receipt_metadata(quarter, receipt, uploaded=True,
+                                                                      upload_bytes=upload_bytes)))
+    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload_bytes))
 
+
+def _upload(context, log: RunLog, quarter, files: ExportFiles, sftp: SftpResource,
+            rules: ExchangeRulesResource, local_files: LocalFilesResource) -> tuple[SubmissionReceipt, int]:
     stamp = this_run_stamp(context)
-    archived = local_files.archive_files(
-        TO_DPS, quarter.tag, stamp, [dps_export_files.text_file, dps_export_files.workbook]
-    )
+    archived = local_files.archive_files(TO_DPS, quarter.tag, stamp, [files.text_file, files.workbook])
     try:
         with sftp.session() as session:
-            upload = session.upload_atomically(
-                dps_export_files.text_file, sftp.from_folder, exchange_rules.text_file_name
-            )
+            upload = session.upload_atomically(files.text_file, sftp.from_folder, rules.text_file_name)
     except BaseException:
         # Nothing was sent, so this run has nothing to keep in the archive.
         shutil.rmtree(archived[0].parent)
         raise
     submitted_at = time.time()
-    if upload.sha256 != dps_export_files.text_sha256:
+    if upload.sha256 != files.text_sha256:
         raise RuntimeError(f"{upload.path}: uploaded file changed on disk during the run")
     log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256}); "
              f"archived to {archived[0].parent}")
-    receipt = SubmissionReceipt(
-        quarter.partition_key, upload.path, upload.sha256, dps_export_files.rows,
-        submitted_at, str(archived[0].parent),
-    )
-    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload.size))
+    receipt = SubmissionReceipt(quarter.partition_key, upload.path, upload.sha256, files.rows,
+                                submitted_at, str(archived[0].parent))
+    return receipt, upload.size
 
 
 def _already_submitted(context, log, quarter, earlier: Submission, files: ExportFiles,

@@ -53,20 +53,48 @@ def check_can_submit(
     """Decide whether `quarter` may be uploaded now.
 
     Returns the quarter's earlier submission when it was already submitted (and `force` is off):
-    the caller then does not upload again. Raises when another quarter is still waiting for DPS,
-    unless `force`. Returns None when the upload should go ahead."""
+    the caller then does not upload again. Otherwise raises when another quarter is still
+    waiting for DPS, unless `force`. Returns None when the upload should go ahead. The caller
+    holds the DPS-folder lock from this check until the upload is recorded."""
     submissions = list(submissions)
-    if not force:
-        others = [s for s in awaiting_answer(submissions, answered_at) if s.quarter != quarter]
-        if others:
-            names = ", ".join(s.quarter.label for s in others)
-            raise OutstandingSubmissionError(
-                f"{names} is still waiting for DPS's answer; uploading {quarter.label} now would "
-                f"overwrite it. Wait for the answer, or re-run with force: true."
-            )
-        earlier = latest_per_quarter(submissions).get(quarter)
-        if earlier is not None:
-            return earlier
+    if force:
+        return None
+    # A quarter already sent is rebuilt without uploading, whatever else awaits DPS.
+    earlier = latest_per_quarter(submissions).get(quarter)
+    if earlier is not None:
+        return earlier
+    others = [s for s in awaiting_answer(submissions, answered_at) if s.quarter != quarter]
+    if others:
+        names = ", ".join(s.quarter.label for s in others)
+        raise OutstandingSubmissionError(
+            f"{names} is still waiting for DPS's answer; uploading {quarter.label} now would "
+            f"overwrite it. Wait for the answer, or re-run with force: true."
+        )
+    return None
+
+
+class ExportSizeError(ExchangeError, RuntimeError):
+    """The export is empty, or its size moved further from the last submission than allowed."""
+
+
+def export_size_problem(rows: int, quarter: FiscalQuarter, submissions: Iterable[Submission],
+                        max_change: float) -> str | None:
+    """Why an export of `rows` children should not be sent without a second look, or None.
+
+    An empty export is never sent; otherwise the row count is compared with the latest
+    submission of another quarter, and a relative change over `max_change` is flagged."""
+    if rows == 0:
+        return f"the export of {quarter.label} has no children to send"
+    previous = [s for s in submissions if s.quarter != quarter]
+    if not previous:
+        return None
+    last = max(previous, key=lambda s: s.submitted_at)
+    if last.rows == 0:
+        return None
+    change = (rows - last.rows) / last.rows
+    if abs(change) > max_change:
+        return (f"the export of {quarter.label} has {rows} children, {change:+.0%} against "
+                f"{last.rows} sent for {last.quarter.label} (more than the allowed {max_change:.0%})")
     return None
 
 

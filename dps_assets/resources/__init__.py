@@ -55,6 +55,7 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             results_file_name=config.dps_files.results_file_name,
             counts_file_name=config.dps_files.counts_file_name,
             match_tolerance_days=config.matching.tolerance_days,
+            max_row_count_change=config.submission.max_row_count_change,
         ),
         "smtp": SmtpResource(
             host=config.email.host, port=config.email.port, security=config.email.security,

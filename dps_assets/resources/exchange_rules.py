@@ -24,6 +24,8 @@ class ExchangeRulesResource(ConfigurableResource):
     results_file_name: str = "Dfps-missing-person-results.txt"
     counts_file_name: str = "Dfps-missing-person-counts.txt"
     match_tolerance_days: int = Field(default=7, ge=0)
+    max_row_count_change: float = Field(default=0.20, gt=0, description="share of the last "
+                                        "submission's row count an export may move without force")
 
     @property
     def code_maps(self) -> CodeMaps:

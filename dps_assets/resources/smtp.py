@@ -48,13 +48,36 @@ class SmtpResource(ConfigurableResource):
                                           context=self._tls_context())
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-            with client:
-                if self.security == "starttls":
-                    client.starttls(context=self._tls_context())
-                if self.username:
-                    client.login(self.username, self.password or "")
-                refused = client.send_message(message)
         except (smtplib.SMTPException, OSError) as exc:
-            raise EmailError(f"{self.where}: sending failed: {exc}") from exc
+            raise EmailError(f"{self.where}: sending failed: {_reason(exc)}") from None
+        try:
+            if self.security == "starttls":
+                client.starttls(context=self._tls_context())
+            if self.username:
+                client.login(self.username, self.password or "")
+            refused = client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise EmailError(f"{self.where}: sending failed: {_reason(exc)}") from None
+        finally:
+            _quit_quietly(client)
         if refused:
             raise EmailError(f"{self.where}: recipients refused: {', '.join(sorted(refused))}")
+
+
+def _quit_quietly(client: smtplib.SMTP) -> None:
+    """Once the relay answered 250 to DATA the message is its to deliver: a relay that then
+    fails QUIT (421, a dropped connection) has still accepted it, so that is not an error."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, without the relay's free text beyond the first line (capped)."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {(text.splitlines() or [''])[0][:200]}"
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
