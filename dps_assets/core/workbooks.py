@@ -15,12 +15,13 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dps_assets.core.excel_values import (EXCEL_MAX_DATA_ROWS, RuleTally, StyledValue, cell_text,
+                                          cell_value)
 from dps_assets.core.private_files import private_file
 
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _MAX_WIDTH = 40
 _WIDTH_SAMPLE_ROWS = 500
+_MAX_SHEET_NAME = 31  # Excel's limit
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,44 @@ class About:
     items: Sequence[tuple[str, object]] = field(default_factory=tuple)
 
 
-def write_workbook(path: Path, sheets: Sequence[Sheet], about: About) -> None:
-    """Write atomically (temporary file, then rename) with owner-only permissions."""
+def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
+                   max_data_rows: int = EXCEL_MAX_DATA_ROWS) -> None:
+    """Write atomically (temporary file, then rename) with owner-only permissions. Values are
+    written by `core.excel_values`' rules; a sheet with more than `max_data_rows` rows continues
+    on `Name (2)`, `Name (3)`, … (each with the header); the About sheet says where a rule was
+    applied and where a sheet continues."""
+    if max_data_rows < 1:
+        raise ValueError("max_data_rows must be at least 1")
     workbook = Workbook(write_only=not any(s.chart for s in sheets))
     if not workbook.write_only:
         workbook.remove(workbook.active)
+    tally, continued = RuleTally(), []
     for sheet in sheets:
-        _write_sheet(workbook, sheet)
-    about_frame = pd.DataFrame(list(about.items), columns=["ITEM", "VALUE"])
+        names = _write_parts(workbook, sheet, max_data_rows, tally)
+        if len(names) > 1:
+            continued.append((f"{sheet.name}: {len(sheet.frame):,} rows over {len(names)} sheets "
+                              f"of at most {max_data_rows:,}", ", ".join(names)))
+    # The About sheet's own text is cleaned first, so its notes count it too.
+    items = [(cell_text(str(k), "About", tally), cell_text(v, "About", tally) if isinstance(v, str) else v)
+             for k, v in [*about.items, *continued]]
+    items += tally.notes()
+    about_frame = pd.DataFrame(items, columns=["ITEM", "VALUE"])
     about_frame["VALUE"] = about_frame["VALUE"].map(_about_value)
-    _write_sheet(workbook, Sheet("About", about_frame))
+    _write_sheet(workbook, Sheet("About", about_frame), "About", tally)
     with private_file(path) as handle:
         workbook.save(handle)
+
+
+def _write_parts(workbook: Workbook, sheet: Sheet, max_data_rows: int, tally: RuleTally) -> list[str]:
+    frame, names = sheet.frame, []
+    starts = range(0, len(frame), max_data_rows) if len(frame) else [0]
+    for part, start in enumerate(starts, start=1):
+        suffix = "" if part == 1 else f" ({part})"
+        name = sheet.name[: _MAX_SHEET_NAME - len(suffix)].rstrip() + suffix
+        chunk = Sheet(name, frame.iloc[start:start + max_data_rows], sheet.chart if part == 1 else None)
+        _write_sheet(workbook, chunk, sheet.name, tally, widths_from=frame)
+        names.append(name)
+    return names
 
 
 def _about_value(value: object) -> object:
@@ -68,12 +95,13 @@ def _about_value(value: object) -> object:
     return value
 
 
-def _write_sheet(workbook: Workbook, sheet: Sheet) -> None:
+def _write_sheet(workbook: Workbook, sheet: Sheet, tally_as: str, tally: RuleTally,
+                 widths_from: pd.DataFrame | None = None) -> None:
     frame = sheet.frame
+    sample = frame if widths_from is None else widths_from
     worksheet = workbook.create_sheet(sheet.name)
-    date_columns = {c for c in frame.columns if _is_date_column(frame[c])}
     for index, column in enumerate(frame.columns, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = _width(frame, column)
+        worksheet.column_dimensions[get_column_letter(index)].width = _width(sample, column)
     worksheet.freeze_panes = "A2"
     last_column = get_column_letter(max(len(frame.columns), 1))
     worksheet.auto_filter.ref = f"A1:{last_column}{len(frame) + 1}"
@@ -81,71 +109,30 @@ def _write_sheet(workbook: Workbook, sheet: Sheet) -> None:
     bold = Font(bold=True)
     header = []
     for column in frame.columns:
-        cell = WriteOnlyCell(worksheet, value=str(column)) if workbook.write_only else str(column)
-        if workbook.write_only:
-            cell.font = bold
+        cell = WriteOnlyCell(worksheet, value=cell_text(str(column), tally_as, tally))
+        cell.font = bold
         header.append(cell)
     worksheet.append(header)
-    for row in _rows(frame, date_columns):
-        worksheet.append(_styled(worksheet, workbook.write_only, row, frame.columns, date_columns))
-    if not workbook.write_only:
-        for cell in worksheet[1]:
-            cell.font = bold
-        for index, column in enumerate(frame.columns, start=1):
-            if column in date_columns:
-                for (cell,) in worksheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = DATE_FORMAT
-        if sheet.chart:
-            _add_chart(worksheet, frame, sheet.chart)
+    for row in _rows(frame, tally_as, tally):
+        worksheet.append([_cell(worksheet, value) for value in row])
+    if not workbook.write_only and sheet.chart:
+        _add_chart(worksheet, frame, sheet.chart)
 
 
-def _styled(worksheet, write_only: bool, row: list, columns, date_columns) -> list:
-    if not write_only or not date_columns:
-        return row
-    styled = []
-    for column, value in zip(columns, row):
-        if column in date_columns and value is not None:
-            cell = WriteOnlyCell(worksheet, value=value)
-            cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) and (
-                value.hour or value.minute or value.second) else DATE_FORMAT
-            styled.append(cell)
-        else:
-            styled.append(value)
-    return styled
+def _cell(worksheet, value: object) -> object:
+    if not isinstance(value, StyledValue):
+        return value
+    cell = WriteOnlyCell(worksheet, value=value.value)
+    if value.number_format:
+        cell.number_format = value.number_format
+    if value.as_text:
+        cell.data_type = "s"  # not a formula, not an error value
+    return cell
 
 
-def _rows(frame: pd.DataFrame, date_columns: set) -> Iterable[list]:
-    converted = {}
-    for column in frame.columns:
-        series = frame[column]
-        if column in date_columns:
-            values = pd.to_datetime(series)
-            converted[column] = [None if pd.isna(v) else _excel_date(v) for v in values]
-        else:
-            converted[column] = [None if _is_missing(v) else _plain(v) for v in series.tolist()]
-    return (list(row) for row in zip(*(converted[c] for c in frame.columns)))
-
-
-def _excel_date(value: pd.Timestamp) -> date | datetime:
-    moment = value.to_pydatetime()
-    if moment.tzinfo is not None:
-        moment = moment.replace(tzinfo=None)
-    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
-        return moment.date()
-    return moment
-
-
-def _plain(value: object) -> object:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+def _rows(frame: pd.DataFrame, sheet: str, tally: RuleTally) -> Iterable[list]:
+    converted = [[cell_value(v, sheet, tally) for v in frame[column].tolist()] for column in frame.columns]
+    return (list(row) for row in zip(*converted))
 
 
 def _is_date_column(series: pd.Series) -> bool:
