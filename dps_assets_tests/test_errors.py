@@ -83,3 +83,32 @@ def test_an_unreachable_oracle_is_one_of_our_errors_naming_the_dsn():
     assert text.startswith(f"cannot connect to Oracle at 127.0.0.1:{port}/CAPS as dps_reader: ")
     assert "DPY-" in text and "not-logged" not in text
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize("error_class", [DatabaseError, dps_assets.config.ConfigError,
+                                         dps_assets.resources.sftp.SftpError])
+def test_every_message_of_ours_is_capped_when_made(error_class):
+    long_line = error_class("query 'export' failed: " + "x" * 1_000_000)
+    text = str(long_line)
+    assert len(text) < 450 and text.endswith("… (999623 more characters)"), text[-60:]
+    many_lines = str(error_class("\n".join(f"problem {i}" for i in range(1000))))
+    assert many_lines.splitlines()[:2] == ["problem 0", "problem 1"]
+    assert len(many_lines.splitlines()) == 41 and many_lines.endswith("… and 960 more line(s)")
+    assert str(error_class("short\nmessage")) == "short\nmessage"
+
+
+def test_a_megabyte_field_in_a_dps_file_is_not_quoted_whole():
+    # A 1 MB value in a DPS file once became a 1,000,353-character log line.
+    data = b"MEASURE|COUNT\r\nRECORDS_RECEIVED|" + b"x" * 1_000_000 + b"\r\n"
+    with pytest.raises(dps_assets.core.dps_files.DpsFileError) as raised:
+        dps_assets.core.dps_files.parse_counts(data, "Dfps-missing-person-counts.txt")
+    text = str(raised.value)
+    assert len(text) < 450 and text.startswith("Dfps-missing-person-counts.txt, line 2, column COUNT")
+    assert len(failure_text("DpsFileError", text)) < 450
+
+
+def test_an_operating_system_error_is_repeated_capped():
+    error = FileNotFoundError(2, "No such file or directory", "/archive/" + "d" * 1_000_000)
+    text = failure_text(type(error).__name__, str(error))
+    assert text.startswith("FileNotFoundError: [Errno 2] No such file or directory: '/archive/ddd")
+    assert len(text) < 450 and "more characters)" in text

@@ -7,11 +7,33 @@ convert), so only its class name is repeated there; the full error stays in Dags
 
 from __future__ import annotations
 
-_MAX_CHARS = 400
+_MAX_CHARS = 400  # per line of any message, and of what one line may quote
+_MAX_LINES = 40
+
+
+def capped(text: str) -> str:
+    """`text` with every line cut to `_MAX_CHARS` characters and at most `_MAX_LINES` lines,
+    saying how much was cut: a value quoted into a message (a megabyte-long field, a thousand
+    errors) must not become a megabyte-long log line or alert."""
+    lines = text.splitlines()
+    kept = [_capped_line(line) for line in lines[:_MAX_LINES]]
+    if len(lines) > _MAX_LINES:
+        kept.append(f"… and {len(lines) - _MAX_LINES} more line(s)")
+    return "\n".join(kept)
+
+
+def _capped_line(line: str) -> str:
+    if len(line) <= _MAX_CHARS:
+        return line
+    return f"{line[:_MAX_CHARS]}… ({len(line) - _MAX_CHARS} more characters)"
 
 
 class ExchangeError(Exception):
-    """An error of this pipeline, whose message is safe to log and to email."""
+    """An error of this pipeline, whose message is safe to log and to email. Its message is
+    capped (`capped`) when the error is made, so no code path can build an unbounded one."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(capped(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 def redact_literals(text: str) -> str:
@@ -56,7 +78,7 @@ def failure_text(class_name: str, message: str) -> str:
     messages, only the class name of anyone else's."""
     if class_name in exchange_error_names() or class_name in _OS_ERROR_NAMES:
         first = (message.strip().splitlines() or [""])[0]
-        return f"{class_name}: {first[:_MAX_CHARS]}" if first else class_name
+        return f"{class_name}: {_capped_line(first)}" if first else class_name
     return f"{class_name} (its message may quote data and is kept in the Dagster run only)"
 
 
