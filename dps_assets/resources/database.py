@@ -4,6 +4,7 @@ difference is the driver: DuckDB spells a named bind `$name` where Oracle spells
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -101,11 +102,31 @@ class WarehouseResource(ConfigurableResource):
             connection = duckdb.connect()
             # The file is attached as catalog `caps`, so `caps.cnty_reg_tableau` and
             # `caps.qtr_dps_cvs_pkg.get_sa_98` resolve exactly as they do in Oracle.
-            connection.execute(f"attach '{_sql_literal(self.duckdb_path)}' as caps (read_only)")
+            try:
+                connection.execute(f"attach '{_sql_literal(self.duckdb_path)}' as caps (read_only)")
+            except duckdb.Error as exc:
+                connection.close()
+                raise DatabaseError(_duckdb_open_failure(self.duckdb_path, exc)) from None
         try:
             yield connection
         finally:
             connection.close()
+
+
+def _duckdb_open_failure(path: str, exc: Exception) -> str:
+    """Why the warehouse file cannot be opened, naming the file: missing, locked by a process
+    that has it open for writing (DuckDB names that process), or not a DuckDB file."""
+    message = str(exc)
+    if not os.path.exists(path):
+        reason = "the file does not exist"
+    elif "lock" in message.lower():
+        holder = re.search(r"\(PID (\d+)\)", message)
+        reason = ("the file is locked by another process"
+                  + (f" (PID {holder.group(1)})" if holder else "")
+                  + " that has it open for writing; wait for it to finish or stop it")
+    else:
+        reason = f"{type(exc).__name__}: {redact_literals(message)}"
+    return f"cannot open the DuckDB warehouse {path}: {reason}"
 
 
 def _sql_literal(text: str) -> str:
