@@ -1,6 +1,8 @@
 """Reading the two files DPS returns (spec §4). A file that breaks the layout is rejected whole,
-with an error naming the file, the line and the column. Values of personal columns (names, date
-of birth, sex, race) are never quoted in an error."""
+with an error naming the file, the line and the column and saying what is wrong with the value's
+shape (length, kinds of characters), never quoting it: a row with a field missing shifts the
+others, so any column may hold a child's name. Control characters (NUL, VT, DEL, C1, …), bytes
+that are not UTF-8 and CR-only line ends are layout violations too."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from dps_assets.core.errors import ExchangeError
+from dps_assets.core.shapes import capped, shape_of
 
 RESULTS_COLUMNS = (
     "DFPS_PERSON_ID", "NIC", "LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE", "MKE", "ORI",
@@ -21,7 +24,6 @@ RESULTS_DATE_COLUMNS = ("DOB", "ENTRY_DATE", "MISSING_DATE", "CLEAR_DATE")
 COUNTS_COLUMNS = ("MEASURE", "COUNT")
 REQUIRED_MEASURES = ("RECORDS_RECEIVED", "PERSONS_MATCHED", "MISSING_PERSON_ENTRIES")
 MKE_CODES = frozenset({"EMJ", "EME", "EMI", "EMD", "EMV", "EMO"})
-PERSONAL_COLUMNS = frozenset({"LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE"})
 
 # ASCII digits only: `\d` would also accept Arabic-Indic and other Unicode digits.
 _NIC = re.compile(r"^M[0-9]{9}$")
@@ -31,20 +33,27 @@ _INT64 = (-(2**63), 2**63 - 1)
 # The days a pandas datetime64[ns] column can hold; 99991231 and 00010101 are outside.
 _FIRST_DAY, _LAST_DAY = pd.Timestamp.min.date() + timedelta(days=1), pd.Timestamp.max.date()
 _DELIMITER = "|"
+# Control characters (Unicode Cc: C0, DEL, C1), undecodable bytes (kept by surrogateescape as
+# lone surrogates), line and paragraph separators, and the non-characters U+FFFE and U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\ufffe\uffff]")
 
 
 class DpsFileError(ExchangeError, ValueError):
     """A DPS file breaks the layout. `line` is 1-based; `column` may be None (a whole-line or
-    whole-file problem)."""
+    whole-file problem). The message never quotes a value of the file, and caps what it names."""
 
     def __init__(self, file_name: str, line: int | None, column: str | None, problem: str):
         self.file_name, self.line, self.column, self.problem = file_name, line, column, problem
-        where = [file_name]
+        where = [capped(file_name)]
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
-            where.append(f"column {column}")
-        super().__init__(f"{', '.join(where)}: {problem}")
+            where.append(f"column {capped(column, 40)}")
+        super().__init__(f"{', '.join(where)}: {capped(problem, 300)}")
+
+
+class _Bad(ValueError):
+    """A value breaks its column's rule; the argument says how, by shape only."""
 
 
 @dataclass(frozen=True)
@@ -70,54 +79,91 @@ class _Table:
 def _split_table(data: bytes, file_name: str, required: Sequence[str]) -> _Table:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DpsFileError(file_name, line, None, "not valid UTF-8") from None
+    # Bytes that are not UTF-8 become lone surrogates, reported where they are (line, column).
+    text = data.decode("utf-8", errors="surrogateescape")
+    if "\r" in text and "\n" not in text:
+        raise DpsFileError(file_name, 1, None, "the lines end in CR alone; the layout's line ends "
+                           "are CRLF or LF, so the file is not read")
     lines = text.split("\n")
     lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-    while lines and not lines[-1].strip():
+    while lines and _blank(lines[-1]):
         lines.pop()
     if not lines:
         raise DpsFileError(file_name, None, None, "the file is empty (no header line)")
-    header = [field.strip().upper() for field in lines[0].split(_DELIMITER)]
+    header_fields = lines[0].split(_DELIMITER)
+    _check_characters(file_name, 1, header_fields, None)
+    header = [field.strip().upper() for field in header_fields]
     for column in required:
         if column not in header:
             raise DpsFileError(file_name, 1, column, "the header lacks this column")
-    duplicated = sorted({c for c in header if header.count(c) > 1 and c})
-    if duplicated:
-        raise DpsFileError(file_name, 1, duplicated[0], "the header names this column twice")
+    _check_duplicates(file_name, header, required)
+    named = [name if name in required else None for name in header]
     rows = []
     for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
+        if _blank(line):
             raise DpsFileError(file_name, number, None, "blank line inside the file")
-        fields = [field.strip() for field in line.split(_DELIMITER)]
+        fields = line.split(_DELIMITER)
+        if _FORBIDDEN.search(line):
+            _check_characters(file_name, number, fields, named)
         if len(fields) != len(header):
             raise DpsFileError(
                 file_name, number, None, f"{len(fields)} field(s), the header has {len(header)}"
             )
-        rows.append((number, fields))
+        rows.append((number, [field.strip() for field in fields]))
     return _Table(header, rows)
+
+
+def _blank(line: str) -> bool:
+    return not line.strip(" ")
+
+
+def _check_characters(file_name: str, number: int, fields: list[str], named: list[str | None] | None) -> None:
+    """Refuse a control character, an undecodable byte or a stray CR anywhere in a line."""
+    for index, field in enumerate(fields):
+        found = _FORBIDDEN.search(field)
+        if not found:
+            continue
+        ch, position = found.group(), found.start() + 1
+        if ch == "\r":
+            what = "a CR that does not end a line (line ends are CRLF or LF)"
+        elif "\udc80" <= ch <= "\udcff":
+            what = "bytes that are not valid UTF-8"
+        else:
+            what = f"a control character U+{ord(ch):04X}"
+        column = named[index] if named is not None and index < len(named) else None
+        place = f"character {position} of the field" if column else (
+            f"character {position} of {'header ' if named is None else ''}field {index + 1}")
+        raise DpsFileError(file_name, number, column, f"{what} at {place}")
+
+
+def _check_duplicates(file_name: str, header: list[str], required: Sequence[str]) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name in seen:
+            if name in required:
+                raise DpsFileError(file_name, 1, name, f"the header names this column twice "
+                                   f"(fields {seen[name]} and {position})")
+            raise DpsFileError(file_name, 1, None, f"header fields {seen[name]} and {position} have the same name")
+        seen[name] = position
 
 
 def _parse_date(value: str) -> date:
     if not _DATE.match(value):
-        raise ValueError
-    day = datetime.strptime(value, "%Y%m%d").date()
+        raise _Bad(f"expected a date YYYYMMDD (8 digits), found {shape_of(value)}")
+    try:
+        day = datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise _Bad("expected a date YYYYMMDD, found 8 digits that are not a calendar day") from None
     if not _FIRST_DAY <= day <= _LAST_DAY:
-        raise ValueError
+        raise _Bad(f"expected a date YYYYMMDD from {_FIRST_DAY:%Y%m%d} to {_LAST_DAY:%Y%m%d}, "
+                   "found a day outside that range")
     return day
 
 
-def _problem(column: str, value: str, expected: str) -> str:
-    if column in PERSONAL_COLUMNS:
-        return f"not {expected}"
-    return f"{value!r} is not {expected}"
-
-
 def _column_values(table: _Table, column: str, file_name: str, parse: Callable[[str], object],
-                   expected: str, optional: bool = False) -> list[object]:
+                   optional: bool = False) -> list[object]:
     index = table.header.index(column)
     values = []
     for number, fields in table.rows:
@@ -129,37 +175,49 @@ def _column_values(table: _Table, column: str, file_name: str, parse: Callable[[
             raise DpsFileError(file_name, number, column, "empty, a value is required")
         try:
             values.append(parse(raw))
-        except (ValueError, OverflowError):
-            raise DpsFileError(file_name, number, column, _problem(column, raw, expected)) from None
+        except _Bad as bad:
+            raise DpsFileError(file_name, number, column, str(bad)) from None
     return values
 
 
 def _parse_int(value: str) -> int:
-    if not _INTEGER.match(value) or not _INT64[0] <= int(value) <= _INT64[1]:
-        raise ValueError
+    if not _INTEGER.match(value):
+        raise _Bad(f"expected a 64-bit integer, found {shape_of(value)}")
+    if not _INT64[0] <= int(value) <= _INT64[1]:
+        raise _Bad(f"expected a 64-bit integer, found {shape_of(value)} outside the 64-bit range")
     return int(value)
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _matching(predicate: Callable[[str], object], expected: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if not predicate(value):
+            raise _Bad(f"expected {expected}, found {shape_of(value)}")
+        return value
+
+    return parse
 
 
 def parse_results(data: bytes, file_name: str) -> pd.DataFrame:
     """`Dfps-missing-person-results.txt` -> one typed row per TCIC entry, plus `SOURCE_LINE`."""
     table = _split_table(data, file_name, RESULTS_COLUMNS)
     columns: dict[str, list[object]] = {}
-    columns["DFPS_PERSON_ID"] = _column_values(table, "DFPS_PERSON_ID", file_name, _parse_int,
-                                             "a 64-bit integer")
-    columns["NIC"] = _column_values(table, "NIC", file_name, _checked(_NIC.match), "M followed by 9 digits")
+    columns["DFPS_PERSON_ID"] = _column_values(table, "DFPS_PERSON_ID", file_name, _parse_int)
+    columns["NIC"] = _column_values(table, "NIC", file_name, _matching(_NIC.match, "M followed by 9 digits"))
     for column in ("LAST_NAME", "FIRST_NAME", "SEX", "RACE", "ORI", "AGENCY_COUNTY"):
-        columns[column] = _column_values(table, column, file_name, str, "text")
+        columns[column] = _column_values(table, column, file_name, _text)
     columns["MKE"] = _column_values(
-        table, "MKE", file_name, _checked(MKE_CODES.__contains__), "one of " + " ".join(sorted(MKE_CODES))
-    )
+        table, "MKE", file_name, _matching(MKE_CODES.__contains__, "one of " + " ".join(sorted(MKE_CODES))))
     for column in RESULTS_DATE_COLUMNS:
         optional = column == "CLEAR_DATE"  # empty while the entry is still active
-        columns[column] = _column_values(table, column, file_name, _parse_date,
-                                        f"a date YYYYMMDD from {_FIRST_DAY:%Y%m%d} to {_LAST_DAY:%Y%m%d}", optional)
+        columns[column] = _column_values(table, column, file_name, _parse_date, optional)
     first_line: dict[str, int] = {}
     for (number, _), nic in zip(table.rows, columns["NIC"]):
         if nic in first_line:
-            raise DpsFileError(file_name, number, "NIC", f"{nic!r} repeats line {first_line[nic]}")
+            raise DpsFileError(file_name, number, "NIC", f"the same NIC as line {first_line[nic]}")
         first_line[nic] = number
     frame = pd.DataFrame({c: columns[c] for c in RESULTS_COLUMNS})
     frame["DFPS_PERSON_ID"] = frame["DFPS_PERSON_ID"].astype("int64")
@@ -167,15 +225,6 @@ def parse_results(data: bytes, file_name: str) -> pd.DataFrame:
         frame[column] = pd.to_datetime(frame[column])
     frame["SOURCE_LINE"] = pd.Series([n for n, _ in table.rows], dtype="int64")
     return frame
-
-
-def _checked(predicate: Callable[[str], object]) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        if not predicate(value):
-            raise ValueError
-        return value
-
-    return parse
 
 
 def parse_counts(data: bytes, file_name: str) -> DpsCounts:
@@ -189,7 +238,7 @@ def parse_counts(data: bytes, file_name: str) -> DpsCounts:
             continue  # other measures are DPS's business
         raw = fields[count_index]
         if not _INTEGER.match(raw) or int(raw) < 0:
-            raise DpsFileError(file_name, number, "COUNT", f"{raw!r} is not a non-negative integer")
+            raise DpsFileError(file_name, number, "COUNT", f"expected a non-negative integer, found {shape_of(raw)}")
         if measure in found:
             raise DpsFileError(file_name, number, "MEASURE", f"{measure} repeats line {found[measure][0]}")
         found[measure] = (number, int(raw))
