@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_origin
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.config_file import ConfigError, describe_validation_error, read_mapping
+from dps_assets.config_values import (Delimiter, EmailAddress, FileName, HostName, not_blank,
+                                      private_file_mode, same_remote_folder)
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -23,12 +25,15 @@ EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
 
 
-class ConfigError(ExchangeError, ValueError):
-    """The configuration file is missing, unreadable or invalid."""
-
-
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_empty_text(cls, value: object, info: ValidationInfo) -> object:
+        if get_origin(cls.model_fields[info.field_name].annotation) is Literal:
+            return value  # one of the listed values (line_ending "\r\n" is not blank)
+        return not_blank(value)
 
 
 class DatabaseConfig(_Section):
@@ -57,7 +62,7 @@ class SqlConfig(_Section):
 
 
 class SftpConfig(_Section):
-    host: str
+    host: HostName
     port: int = Field(default=22, gt=0, lt=65536)
     username: str
     password_env: EnvVarName | None = None
@@ -73,6 +78,22 @@ class SftpConfig(_Section):
     io_timeout_s: float = Field(default=60, gt=0)
     remote_file_mode: str | None = Field(default="0600", pattern=r"^0[0-7]{3}$")  # null: the server's
 
+    @field_validator("remote_file_mode")
+    @classmethod
+    def _private_mode(cls, mode: str | None) -> str | None:
+        return private_file_mode(mode)
+
+    @field_validator("to_dfps_folder", "processed_folder")
+    @classmethod
+    def _distinct_folders(cls, folder: str | None, info: ValidationInfo) -> str | None:
+        # DPS picks our file up from from_folder and answers in to_dfps_folder; one folder for
+        # both, or delivered files moved back into either, would mix requests and answers.
+        others = ["from_folder"] + (["to_dfps_folder"] if info.field_name == "processed_folder" else [])
+        for other in others:
+            if folder and info.data.get(other) and same_remote_folder(folder, info.data[other]):
+                raise ValueError(f"must be a different folder from {other}")
+        return folder
+
     @model_validator(mode="after")
     def _some_auth(self) -> SftpConfig:
         if not self.password_env and not self.private_key_file:
@@ -87,9 +108,9 @@ class DirectoriesConfig(_Section):
 
 
 class ExportLayoutConfig(_Section):
-    text_file_name: str = "End_txt_file.txt"
-    workbook_file_name: str = "end_export.xlsx"
-    delimiter: str = Field(default="|", min_length=1, max_length=1)
+    text_file_name: FileName = "End_txt_file.txt"
+    workbook_file_name: FileName = "end_export.xlsx"
+    delimiter: Delimiter = "|"
     line_ending: Literal["\r\n", "\n"] = "\r\n"
     date_format: str = "%Y%m%d"
     fields: tuple[str, ...] = TEXT_FILE_FIELDS
@@ -100,9 +121,10 @@ class ExportLayoutConfig(_Section):
     @field_validator("fields")
     @classmethod
     def _known_fields(cls, fields: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [f for f in fields if f not in TEXT_FILE_FIELDS]
-        if unknown:
-            raise ValueError(f"unknown field(s) {unknown}; choose from {list(TEXT_FILE_FIELDS)}")
+        unknown = [str(i) for i, f in enumerate(fields) if f not in TEXT_FILE_FIELDS]
+        if unknown:  # by position: a value is never repeated in an error
+            raise ValueError(f"unknown field at position(s) {', '.join(unknown)}; "
+                             f"choose from {list(TEXT_FILE_FIELDS)}")
         if len(set(fields)) != len(fields):
             raise ValueError("a field is listed twice")
         return fields
@@ -112,10 +134,29 @@ class ExportLayoutConfig(_Section):
     def _upper_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
         return {k.strip().upper(): v for k, v in mapping.items()}
 
+    @model_validator(mode="after")
+    def _distinct_names(self) -> ExportLayoutConfig:
+        if self.text_file_name.casefold() == self.workbook_file_name.casefold():
+            raise ValueError("text_file_name and workbook_file_name must differ "
+                             "(one would overwrite the other)")
+        return self
+
 
 class DpsFilesConfig(_Section):
-    results_file_name: str = "Dfps-missing-person-results.txt"
-    counts_file_name: str = "Dfps-missing-person-counts.txt"
+    results_file_name: FileName = "Dfps-missing-person-results.txt"
+    counts_file_name: FileName = "Dfps-missing-person-counts.txt"
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> DpsFilesConfig:
+        if self.results_file_name.casefold() == self.counts_file_name.casefold():
+            raise ValueError("results_file_name and counts_file_name must differ (DPS sends two files)")
+        return self
+
+
+class SubmissionConfig(_Section):
+    # An export whose row count moved more than this share from the last submitted quarter
+    # (or that is empty) is not uploaded without force.
+    max_row_count_change: float = Field(default=0.20, gt=0)
 
 
 class MatchingConfig(_Section):
@@ -123,15 +164,15 @@ class MatchingConfig(_Section):
 
 
 class EmailConfig(_Section):
-    host: str
+    host: HostName
     port: int = Field(default=25, gt=0, lt=65536)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
     ca_file: str | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
     username: str | None = None
     password_env: EnvVarName | None = None
-    sender: str
-    recipients: list[str] = Field(min_length=1)
-    operators: list[str] = Field(min_length=1)
+    sender: EmailAddress
+    recipients: list[EmailAddress] = Field(min_length=1)
+    operators: list[EmailAddress] = Field(min_length=1)
     timeout_s: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
@@ -183,6 +224,7 @@ class ExchangeConfig(_Section):
     export_layout: ExportLayoutConfig = ExportLayoutConfig()
     dps_files: DpsFilesConfig = DpsFilesConfig()
     matching: MatchingConfig = MatchingConfig()
+    submission: SubmissionConfig = SubmissionConfig()
     email: EmailConfig
     sharepoint: SharePointConfig = SharePointConfig()
     schedule: ScheduleConfig = ScheduleConfig()
@@ -193,28 +235,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:
     """Read and validate the configuration. Relative paths inside it are resolved against the
     file's folder, so a configuration can travel with its own key and data files."""
     path = Path(path or os.environ.get(CONFIG_ENV_VAR) or PRODUCTION_CONFIG)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    raw = read_mapping(path)
     try:
         config = ExchangeConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(path, exc)) from None
+        raise ConfigError(describe_validation_error(path, exc)) from None
     return _resolve_paths(config, path.resolve().parent)
-
-
-def _describe(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration:"]
-    for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        lines.append(f"  {key}: {message}")
-    return "\n".join(lines)
 
 
 def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
