@@ -1,7 +1,8 @@
 """One log file per run under logs/to_dps/ or logs/from_dps/, next to Dagster's own event log.
 
 Lines carry counts, paths and checksums only: never a child's name or date of birth. A step that
-fails writes why (see `core.errors.failure_text`), so a run's file tells how it ended."""
+fails writes why (see `core.errors.failure_text`), so a run's file tells how it ended; and what
+Dagster records of the failure is the same safe error (`core.step_failures`)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from dagster import AssetCheckExecutionContext, AssetExecutionContext
+from dagster import AssetCheckExecutionContext, AssetExecutionContext, Failure, RetryRequested
 
-from dps_assets.core.errors import chain_failure_text
+from dps_assets.core.errors import ExchangeError, failure_text
+from dps_assets.core.step_failures import detached, recordable_failure
 from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.local_files import FILE_MODE, LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
 Step = TypeVar("Step", bound=Callable[..., Any])
+# Raised on purpose to steer Dagster (fail with metadata, retry): passed on, only detached.
+_DAGSTER_CONTROL = (Failure, RetryRequested)
 
 
 def run_started_at(context: StepContext) -> datetime:
@@ -58,9 +62,9 @@ class RunLog:
         self._log.error(message)
         self._append("ERROR", message)
 
-    def failed(self, exc: BaseException) -> None:
+    def failed(self, exc: ExchangeError) -> None:
         """Only into the file: Dagster records the failure itself."""
-        self._append("ERROR", f"failed: {chain_failure_text(_chain(exc))}")
+        self._append("ERROR", f"failed: {failure_text(type(exc).__name__, str(exc))}")
 
     def _append(self, level: str, message: str) -> None:
         moment = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -73,42 +77,51 @@ class RunLog:
 
 
 def failures_logged(half: str) -> Callable[[Step], Step]:
-    """For an asset's compute function, under its @asset: when the step raises, the run's log file
-    says why before Dagster records the failure. The step needs the `local_files` resource."""
+    """For an asset's or an asset check's compute function, under its decorator. When the step
+    raises, the exception is made safe to record (`core.step_failures.recordable_failure`: our
+    own errors cut from their causes, anyone else's replaced by a StepFailed naming the step and
+    the exception's class), the run's log file says why, and then Dagster records it. The log
+    line needs the step's context and `local_files` resource; a step without them is only made
+    safe."""
 
     def decorate(step: Step) -> Step:
-        def log_failure(context: AssetExecutionContext, kwargs: dict[str, Any], exc: Exception) -> None:
-            quarter = FiscalQuarter.from_partition_key(context.partition_key)
-            RunLog(context, kwargs["local_files"], half, quarter).failed(exc)
+        def recordable(args: tuple[Any, ...], kwargs: dict[str, Any], exc: Exception) -> Exception:
+            if isinstance(exc, _DAGSTER_CONTROL):
+                return detached(exc)
+            failure = recordable_failure(step.__name__, exc, skip_modules=(__name__,))
+            context = args[0] if args and isinstance(args[0], StepContext) else None
+            local_files = kwargs.get("local_files")
+            if context is not None and isinstance(local_files, LocalFilesResource):
+                try:
+                    quarter = FiscalQuarter.from_partition_key(context.partition_key)
+                    RunLog(context, local_files, half, quarter).failed(failure)
+                except Exception as log_error:  # a full disk: Dagster still records the failure
+                    reason = getattr(log_error, "strerror", None) or type(log_error).__name__
+                    failure.add_note(f"the run's log file was not written: {reason}")
+            return failure
 
+        # The replacement is raised after the except block, so Python does not attach the
+        # original as its context.
         if inspect.isgeneratorfunction(step):  # a multi-asset yielding its outputs
             @functools.wraps(step)
-            def logged_outputs(context: AssetExecutionContext, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            def logged_outputs(*args: Any, **kwargs: Any) -> Iterator[Any]:
                 try:
-                    yield from step(context, *args, **kwargs)
+                    yield from step(*args, **kwargs)
+                    return
                 except Exception as exc:
-                    log_failure(context, kwargs, exc)
-                    raise
+                    failure = recordable(args, kwargs, exc)
+                raise failure
 
             return logged_outputs  # type: ignore[return-value]
 
         @functools.wraps(step)
-        def logged(context: AssetExecutionContext, *args: Any, **kwargs: Any) -> Any:
+        def logged(*args: Any, **kwargs: Any) -> Any:
             try:
-                return step(context, *args, **kwargs)
+                return step(*args, **kwargs)
             except Exception as exc:
-                log_failure(context, kwargs, exc)
-                raise
+                failure = recordable(args, kwargs, exc)
+            raise failure
 
         return logged  # type: ignore[return-value]
 
     return decorate
-
-
-def _chain(exc: BaseException) -> list[tuple[str, str]]:
-    chain: list[tuple[str, str]] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 10:
-        chain.append((type(current).__name__, str(current)))
-        current = current.__cause__
-    return chain
