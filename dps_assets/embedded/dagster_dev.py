@@ -26,8 +26,14 @@ telemetry:
 run_coordinator:
   module: dagster.core.run_coordinator
   class: QueuedRunCoordinator
-  config:
+concurrency:
+  runs:
     max_concurrent_runs: 2
+  # One step at a time in each pool the exchange names (DPS's folder, the reports' delivery):
+  # dps_assets.critical_section.INSTANCE_CONCURRENCY, which the tests check this file against.
+  pools:
+    default_limit: 1
+    granularity: op
 """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 

@@ -1,0 +1,98 @@
+"""Real runs started at the same moment: `dagster asset materialize` processes sharing one
+DAGSTER_HOME, the way the UI, the sensor, the schedule and an operator's CLI share an instance.
+
+`ExchangeHome` is one instance folder plus a configuration file pointing at the test's servers;
+`race()` starts several CLI runs back to back and waits for all of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from dagster import AssetKey, DagsterInstance
+
+from dps_assets.embedded.dagster_dev import INSTANCE_YAML
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_CONFIG = REPO / "dps_config.demo.yml"
+SENDING = "group:to_dps"
+RECEIVING = "group:from_dps or group:impact or group:reports or group:delivery"
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    output: str
+
+
+class ExchangeHome:
+    """A SQLite Dagster instance under `base/dagster_home` and a configuration under `base`.
+
+    `pools=True` writes the demo's instance file (the shipped pool limits); `pools=False` an
+    instance without them, to show the guards hold on the lock alone."""
+
+    def __init__(self, base: Path, *, sftp: Mapping[str, object], smtp_port: int, duckdb_path: Path,
+                 pools: bool):
+        self.base = base
+        self.home = base / "dagster_home"
+        self.home.mkdir(mode=0o700, parents=True)
+        instance = yaml.safe_load(INSTANCE_YAML)
+        if not pools:
+            del instance["concurrency"]["pools"]
+        (self.home / "dagster.yaml").write_text(yaml.safe_dump(instance), encoding="utf-8")
+        config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+        config["database"]["duckdb_path"] = str(duckdb_path)
+        config["sftp"] = dict(sftp)
+        config["email"]["port"] = smtp_port
+        config["directories"] = {name: str(base / folder) for name, folder in (
+            ("archive_root", "archive"), ("log_root", "logs"), ("work_root", "work"))}
+        config["sensor"]["default_running"] = False
+        self.config_path = base / "dps_config.yml"
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # The instance exists before any run starts, as it does in service: two processes that
+        # both create a brand-new SQLite storage race in Dagster's own migrations.
+        with self.instance() as instance:
+            instance.get_runs(limit=1)
+            instance.get_latest_materialization_event(AssetKey("dps_submission"))
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "DAGSTER_HOME": str(self.home), "DPS_CONFIG": str(self.config_path)}
+
+    def instance(self) -> DagsterInstance:
+        return DagsterInstance.from_config(str(self.home))
+
+    def start(self, select: str, partition_key: str, run_config: Mapping | None = None) -> subprocess.Popen:
+        command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+                   "-m", "dps_assets.definitions", "--select", select, "--partition", partition_key]
+        if run_config:
+            command += ["--config-json", json.dumps(run_config)]
+        return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def race(self, runs: Sequence[tuple[str, str]], timeout_s: float = 300) -> list[Finished]:
+        """Start every (selection, partition key) run at once, then wait for all of them."""
+        processes = [self.start(select, key) for select, key in runs]
+        finished = []
+        for process in processes:
+            output, _ = process.communicate(timeout=timeout_s)
+            finished.append(Finished(process.returncode, output))
+        return finished
+
+    def run(self, select: str, partition_key: str, run_config: Mapping | None = None,
+            timeout_s: float = 300) -> Finished:
+        process = self.start(select, partition_key, run_config)
+        output, _ = process.communicate(timeout=timeout_s)
+        return Finished(process.returncode, output)
+
+
+def pool_limits_of(instance_yaml: str) -> dict:
+    """The concurrency section of an instance file, to compare with INSTANCE_CONCURRENCY."""
+    return {"concurrency": {"pools": yaml.safe_load(instance_yaml)["concurrency"]["pools"]}}
+
