@@ -1,11 +1,14 @@
 """Asset checks of the receiving half: the counts reconciliation gates the reports; the other
 checks warn about data an analyst should look at."""
 
+from collections import Counter
+
 import pandas as pd
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetIn,
     MetadataValue,
     asset_check,
@@ -133,4 +136,50 @@ def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.D
         description=f"{before + after} of {len(dps_results)} entr(ies) outside the window",
         metadata={"outside_window": before + after, "before_window": before, "after_window": after,
                   "in_window": len(dps_results) - before - after},
+    )
+
+
+# Computed by the sa_98 asset itself (it alone sees the rows it left out), so declared as a spec.
+SA_98_ROWS_CHECK = AssetCheckSpec(
+    "sa_98_rows_usable",
+    asset="sa_98",
+    partitions_def=fiscal_quarter_partitions,
+    description="Every sa_98 row can take part in the matching. A row whose PERSON_ID or "
+    "RUNAWAY_EVENT_ID is not a whole number, whose RUNAWAY_EVENT_ID repeats, whose RUNAWAY_DATE is "
+    "missing, whose dates are not dates or lie outside 1900-01-01 .. 2262-04-11, or whose text "
+    "holds control characters is left out of the matching and the reports, and listed here by "
+    "RUNAWAY_EVENT_ID (never by name).",
+)
+_IDS_LISTED = 500
+
+
+def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
+    """`set_aside` as `core.sa_98_rows` gives it: QUERY_ROW, RUNAWAY_EVENT_ID, PROBLEM."""
+    known = set_aside[set_aside["RUNAWAY_EVENT_ID"].notna()]
+    ids = sorted({int(i) for i in known["RUNAWAY_EVENT_ID"]})
+    rows_without_id = [int(r) for r in set_aside.loc[set_aside["RUNAWAY_EVENT_ID"].isna(), "QUERY_ROW"]]
+    problems = Counter(p for cell in set_aside["PROBLEM"] for p in cell.split("; "))
+    if set_aside.empty:
+        description = "every sa_98 row takes part in the matching"
+    else:
+        shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+        description = (f"{len(set_aside)} sa_98 row(s) left out of the matching and the reports"
+                       + (f": RUNAWAY_EVENT_ID {shown}" if ids else "")
+                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID" if rows_without_id else ""))
+    return AssetCheckResult(
+        asset_key="sa_98",
+        check_name=SA_98_ROWS_CHECK.name,
+        passed=set_aside.empty,
+        severity=AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "rows_set_aside": len(set_aside),
+            "runaway_event_ids": MetadataValue.json(ids[:_IDS_LISTED]),
+            "runaway_event_ids_listed": f"{min(len(ids), _IDS_LISTED)} of {len(ids)}",
+            "query_rows_without_an_event_id": MetadataValue.json(rows_without_id[:_IDS_LISTED]),
+            "problems": MetadataValue.json(dict(sorted(problems.items()))),
+            "problem_by_event_id": MetadataValue.json(
+                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"])}
+                if len(known) <= _IDS_LISTED else {}),
+        },
     )

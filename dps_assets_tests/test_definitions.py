@@ -93,6 +93,7 @@ def test_the_checks_guard_the_assets_the_spec_names():
         ("county_region_lookup", "counties_have_regions"),
         ("dps_results", "dps_person_ids_were_submitted"),
         ("dps_results", "dps_entries_in_window"),
+        ("sa_98", "sa_98_rows_usable"),
     }
 
 

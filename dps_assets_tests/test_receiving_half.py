@@ -253,3 +253,12 @@ def test_sa_98_keeps_the_calendar_day_of_oracle_dates(pipeline_resources, dagste
         days = frame[column].dropna()
         assert (days == days.dt.normalize()).all(), column
     assert (frame["RUNAWAY_DATE"] == raw["RUNAWAY_DATE"].dt.normalize()).all()
+
+
+def test_sa_98_reports_its_own_rows_check_and_a_clean_warehouse_passes_it(pipeline_resources, dagster_instance):
+    result = materialize([receiving.sa_98], partition_key=Q4.partition_key, resources=pipeline_resources,
+                         instance=dagster_instance)
+    [check] = result.get_asset_check_evaluations()
+    assert (check.asset_key, check.check_name, check.passed) == (AssetKey("sa_98"), "sa_98_rows_usable", True)
+    assert check.metadata["rows_set_aside"].value == 0 and check.metadata["runaway_event_ids"].value == []
+    assert check.description == "every sa_98 row takes part in the matching"

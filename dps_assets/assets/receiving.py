@@ -1,12 +1,16 @@
 """The receiving half's inputs: DPS's two files, and IMPACT's runaway events and county lookup."""
 
+from collections.abc import Iterator
+
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.checks import SA_98_ROWS_CHECK, sa_98_rows_result
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.regions import build_region_lookup
+from dps_assets.core.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
 from dps_assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
@@ -95,30 +99,36 @@ def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpRe
 
 @asset(
     description="IMPACT runaway events of the quarter's fiscal year, from "
-    "caps.qtr_dps_cvs_pkg.get_sa_98(fiscal year start, fiscal year end).",
+    "caps.qtr_dps_cvs_pkg.get_sa_98(fiscal year start, fiscal year end). Rows the matching cannot "
+    "use are left out and listed by RUNAWAY_EVENT_ID in the check sa_98_rows_usable.",
     partitions_def=fiscal_quarter_partitions,
     group_name=IMPACT_GROUP,
     owners=OWNERS,
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(SA_98_SCHEMA),
+    check_specs=[SA_98_ROWS_CHECK],
 )
 @failures_logged(FROM_DPS)
 def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
-          local_files: LocalFilesResource) -> Output[pd.DataFrame]:
+          local_files: LocalFilesResource) -> Iterator:
     quarter = quarter_of(context)
     log = RunLog(context, local_files, FROM_DPS, quarter)
-    rows = warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end)
-    frame = calendar_days(validate(SA_98_SCHEMA, rows.rename(columns=str.upper), f"sa_98 {quarter.label}"),
-                          SA_98_DATE_COLUMNS)
+    rows = split_sa_98_rows(warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end))
+    frame = calendar_days(validate(SA_98_SCHEMA, rows.usable, f"sa_98 {quarter.label}"), SA_98_DATE_COLUMNS)
     in_window = frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
-    log.info(f"{quarter.label}: sa_98 returned {len(frame)} event(s) for FY{quarter.fiscal_year}, "
-             f"{int(in_window.sum())} in the window")
-    return Output(frame, metadata={
+    log.info(f"{quarter.label}: sa_98 returned {len(frame) + len(rows.set_aside)} event(s) for "
+             f"FY{quarter.fiscal_year}, {int(in_window.sum())} usable in the window")
+    check = sa_98_rows_result(rows.set_aside)
+    if not check.passed:
+        log.warning(f"{quarter.label}: {check.description}; see check {SA_98_ROWS_CHECK.name}")
+    yield Output(frame, metadata={
         **quarter_metadata(quarter), **frame_metadata(frame),
         "fiscal_year": f"{quarter.fiscal_year_start} .. {quarter.fiscal_year_end}",
         "events_in_window": int(in_window.sum()),
         "still_missing": int(frame["RETURN_DATE"].isna().sum()),
+        "rows_set_aside": len(rows.set_aside),
     })
+    yield check
 
 
 @asset(
