@@ -252,3 +252,16 @@ def test_bytes_that_are_not_utf8_are_reported_with_line_and_column():
         parse_results(data, RESULTS)
     assert (caught.value.line, caught.value.column) == (3, "LAST_NAME")
     assert "bytes that are not valid UTF-8 at character 2 of the field" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text, shape",
+    [("", "an empty value"), ("A", "1 character: letters"), ("GARCIA LOPEZ", "12 characters: letters and spaces"),
+     ("O'BRIEN-2", "9 characters: digits, letters and punctuation"), ("Peña", "4 characters: letters and non-ASCII letters"),
+     ("\u0661\u00a0\x00", "3 characters: non-ASCII digits, other white space and control characters"),
+     ("\udcff\u2028€", "3 characters: control characters, undecodable bytes and other characters")],
+)
+def test_shapes_name_length_and_kinds_of_characters(text, shape):
+    from dps_assets.core.shapes import shape_of
+
+    assert shape_of(text) == shape

@@ -248,3 +248,22 @@ def test_mixed_python_dates_and_timestamps_in_one_column():
     split = wrangle_export(frame, WINDOW_END, CODES)
     assert split.sent["DOB"].tolist() == [pd.Timestamp("2010-01-02")]
     assert split.rejected["PERSON_ID"].tolist() == [2]
+
+
+def test_values_are_read_whatever_type_the_driver_gives():
+    import numpy as np
+
+    from dps_assets.core.warehouse_values import Unreadable, calendar_day, whole_number
+
+    assert [whole_number(v) for v in (7, 7.0, np.int64(7), np.float64(7.0), Decimal("7.00"), " 7 ", None,
+                                      float("nan"), Decimal("NaN"))] == [7] * 6 + [None] * 3
+    for value in (7.5, "7.5", "seven", float("inf"), 2**63, True, b"7", [7]):
+        with pytest.raises(Unreadable):
+            whole_number(value)
+    day = date(201, 3, 4)
+    assert [calendar_day(v) for v in (day, datetime(201, 3, 4, 23, 59), np.datetime64("0201-03-04"),
+                                      "0201-03-04", "0201-03-04 10:00:00", pd.Timestamp("2010-01-02 10:00"),
+                                      None, pd.NaT, np.datetime64("NaT"), "")] == [day] * 5 + [date(2010, 1, 2)] + [None] * 4
+    for value in ("2010-02-30", "someday", 20100102, np.datetime64("20000-01-01")):
+        with pytest.raises(Unreadable):
+            calendar_day(value)

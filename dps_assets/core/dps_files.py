@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from dps_assets.core.errors import ExchangeError
-from dps_assets.core.shapes import capped, shape_of
+from dps_assets.core.shapes import CONTROL_CHARACTERS, capped, shape_of
 
 RESULTS_COLUMNS = (
     "DFPS_PERSON_ID", "NIC", "LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE", "MKE", "ORI",
@@ -33,9 +33,6 @@ _INT64 = (-(2**63), 2**63 - 1)
 # The days a pandas datetime64[ns] column can hold; 99991231 and 00010101 are outside.
 _FIRST_DAY, _LAST_DAY = pd.Timestamp.min.date() + timedelta(days=1), pd.Timestamp.max.date()
 _DELIMITER = "|"
-# Control characters (Unicode Cc: C0, DEL, C1), undecodable bytes (kept by surrogateescape as
-# lone surrogates), line and paragraph separators, and the non-characters U+FFFE and U+FFFF.
-_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\ufffe\uffff]")
 
 
 class DpsFileError(ExchangeError, ValueError):
@@ -103,7 +100,7 @@ def _split_table(data: bytes, file_name: str, required: Sequence[str]) -> _Table
         if _blank(line):
             raise DpsFileError(file_name, number, None, "blank line inside the file")
         fields = line.split(_DELIMITER)
-        if _FORBIDDEN.search(line):
+        if CONTROL_CHARACTERS.search(line):
             _check_characters(file_name, number, fields, named)
         if len(fields) != len(header):
             raise DpsFileError(
@@ -120,7 +117,7 @@ def _blank(line: str) -> bool:
 def _check_characters(file_name: str, number: int, fields: list[str], named: list[str | None] | None) -> None:
     """Refuse a control character, an undecodable byte or a stray CR anywhere in a line."""
     for index, field in enumerate(fields):
-        found = _FORBIDDEN.search(field)
+        found = CONTROL_CHARACTERS.search(field)
         if not found:
             continue
         ch, position = found.group(), found.start() + 1

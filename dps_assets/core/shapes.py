@@ -7,7 +7,13 @@ names) is capped with `capped`."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+# Characters no name, code, county or date holds: control characters (Unicode Cc: C0 with tab
+# and line breaks, DEL, C1), lone surrogates (bytes that were not UTF-8, kept by
+# surrogateescape), line and paragraph separators, and the non-characters U+FFFE and U+FFFF.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\ufffe\uffff]")
 
 # In the order they are listed.
 _CLASSES = (

@@ -9,13 +9,14 @@ one by one and says what is wrong with each, without quoting it."""
 from __future__ import annotations
 
 import math
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+
+from dps_assets.core.shapes import CONTROL_CHARACTERS
 
 # The days the exchange's frames can hold: pandas' datetime64[ns] ends on 2262-04-11 (and starts
 # in 1677); Excel's calendar starts on 1900-01-01, so no date of birth before it is plausible.
@@ -117,14 +118,9 @@ def whole_number(value: object) -> int | None:
 
 
 def control_characters(text: str) -> int:
-    """How many characters of `text` are control characters (Unicode Cc: C0, DEL and C1,
-    tab and line breaks included), line or paragraph separators, surrogates or the
-    non-characters U+FFFE/U+FFFF: nothing a name, code or county holds."""
-    return sum(1 for ch in text if is_control_character(ch))
-
-
-def is_control_character(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in ("\ufffe", "\uffff")
+    """How many characters of `text` are control characters (`core.shapes.CONTROL_CHARACTERS`:
+    C0 with tab and line breaks, DEL, C1, separators, U+FFFE/U+FFFF)."""
+    return len(CONTROL_CHARACTERS.findall(text))
 
 
 def map_unique(series: pd.Series, function) -> pd.Series:
