@@ -15,7 +15,7 @@ warnings.filterwarnings("ignore", category=BetaWarning,
 warnings.filterwarnings("ignore", category=PreviewWarning,
                         message="Specifying a partitions_def on an AssetCheckSpec")
 
-from dps_assets import checks  # noqa: E402
+from dps_assets import checks, sending_checks  # noqa: E402
 from dps_assets.assets import delivery, receiving, reports, sending  # noqa: E402
 from dps_assets.config import load_config  # noqa: E402
 from dps_assets.jobs import receive_from_dps_job, send_to_dps_job  # noqa: E402
@@ -31,7 +31,7 @@ automation_on = config.sensor.default_running
 
 defs = Definitions(
     assets=load_assets_from_modules([sending, receiving, reports, delivery]),
-    asset_checks=load_asset_checks_from_modules([checks]),
+    asset_checks=load_asset_checks_from_modules([checks, sending_checks]),
     jobs=[send_to_dps_job, receive_from_dps_job],
     schedules=[build_submission_schedule(send_to_dps_job, config.schedule.days_after_quarter_end,
                                          config.schedule.hour, running=automation_on)],

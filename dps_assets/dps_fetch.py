@@ -27,6 +27,10 @@ class DpsFileSourceError(ExchangeError, RuntimeError):
     """DPS's files for a quarter cannot be found where they should be."""
 
 
+class DpsFileGoneError(DpsFileSourceError):
+    """The file is no longer in DPS's folder."""
+
+
 class FetchConfig(Config):
     source: Literal["auto", "sftp", "archive"] = Field(
         default="auto",
@@ -68,7 +72,15 @@ def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name:
         if config.source == "archive":
             raise DpsFileSourceError(f"{name}: nothing archived for {quarter.label} under "
                                      f"{local_files.archive_folder(FROM_DPS, quarter.tag)}")
-    return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
+    try:
+        return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
+    except DpsFileGoneError:
+        # A re-execution of a run the sensor started, after DPS's files were delivered and moved
+        # aside: the files the sensor saw are the ones archived since (same size).
+        archived = _latest_archived(local_files, quarter, name)
+        if archived is None or seen_by_sensor is None or archived.size != int(seen_by_sensor.split(":")[0]):
+            raise
+        return archived
 
 
 def _latest_archived(local_files: LocalFilesResource, quarter: FiscalQuarter, name: str) -> FetchedFile | None:
@@ -87,7 +99,7 @@ def _download(context: AssetExecutionContext, quarter: FiscalQuarter, name: str,
     with sftp.session() as session:
         remote = session.stat(f"{sftp.to_dfps_folder.rstrip('/')}/{name}")
         if remote is None:
-            raise DpsFileSourceError(f"{name}: not in {sftp.where}{sftp.to_dfps_folder}")
+            raise DpsFileGoneError(f"{name}: not in {sftp.where}{sftp.to_dfps_folder}")
         if seen_by_sensor:
             size, mtime = (int(v) for v in seen_by_sensor.split(":"))
             if (remote.size, remote.mtime) != (size, mtime):
