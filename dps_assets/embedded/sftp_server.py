@@ -7,13 +7,18 @@
 - The ed25519 host key is generated into `--host-key` (0600) on first start and reused later; a
   known_hosts line `[127.0.0.1]:PORT ssh-ed25519 AAAA...` is written to `--known-hosts` (0600) so
   clients can pin it.
+- `--no-posix-rename`: neither offer nor serve OpenSSH's `posix-rename@openssh.com` extension,
+  like the many managed-file-transfer servers that lack it (plain SFTP rename still works, and
+  refuses an existing target).
 - Listens on 127.0.0.1 only (`--port 0` picks a free port). When ready it prints exactly one line,
   `READY port=<port>`, to stdout; it runs until SIGTERM/SIGINT and then exits with status 0.
 
     python -m dps_assets.embedded.sftp_server --root DIR --host-key FILE --known-hosts FILE \\
-        --user dps [--port N] [--password-env NAME] [--authorized-keys FILE] [--folder NAME ...]
+        --user dps [--port N] [--password-env NAME] [--authorized-keys FILE] [--folder NAME ...] \\
+        [--no-posix-rename]
 
-`start_sftp_server()` runs it as a child process and returns once it is ready."""
+`start_sftp_server()` (in `sftp_server_process`, importable from here too) runs it as a child
+process and returns once it is ready."""
 
 from __future__ import annotations
 
@@ -30,11 +35,13 @@ from pathlib import Path, PurePosixPath
 
 import asyncssh
 
-from dps_assets.embedded.process import ReadyProcess, start_ready_process
+from dps_assets.embedded.sftp_host_key import HOST, known_hosts_line, load_or_create_host_key, write_private_file
+from dps_assets.embedded.sftp_server_process import (DEFAULT_FOLDERS, DEFAULT_PASSWORD_ENV, EmbeddedSftpServer,
+                                                     start_sftp_server)
 
-HOST = "127.0.0.1"
-DEFAULT_PASSWORD_ENV = "DPS_SFTP_PASSWORD"
-DEFAULT_FOLDERS = ("from_folder", "TO_DFPS")
+__all__ = ["EmbeddedSftpServer", "main", "start_sftp_server"]
+
+POSIX_RENAME = b"posix-rename@openssh.com"
 
 log = logging.getLogger("dps_assets.embedded.sftp_server")
 
@@ -51,42 +58,28 @@ class _Settings:
     authorized_keys: asyncssh.SSHAuthorizedKeys | None
 
 
-def _write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` with mode 0600, atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            sink.write(data)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def load_or_create_host_key(path: Path) -> asyncssh.SSHKey:
-    """The ed25519 host key in `path`, generated there (0600) if the file does not exist yet."""
-    if path.exists():
-        return asyncssh.read_private_key(str(path))
-    key = asyncssh.generate_private_key("ssh-ed25519")
-    _write_private_file(path, key.export_private_key())
-    return key
-
-
-def known_hosts_line(key: asyncssh.SSHKey, port: int, host: str = HOST) -> str:
-    algorithm, blob = key.export_public_key("openssh").decode("ascii").split()[:2]
-    return f"[{host}]:{port} {algorithm} {blob}\n"
-
-
 class _ChrootedSFTPServer(asyncssh.SFTPServer):
     """asyncssh's file-system SFTP server, confined to the root folder."""
 
     root: bytes = b""
+    offers_posix_rename = True
 
     def __init__(self, chan: asyncssh.SSHServerChannel) -> None:
         super().__init__(chan, chroot=self.root)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        if not self.offers_posix_rename:  # a client may send it unoffered (paramiko does)
+            raise asyncssh.SFTPOpUnsupported(f"{POSIX_RENAME.decode()} is not offered by this server")
+        return super().posix_rename(oldpath, newpath)
+
+
+def _stop_offering_posix_rename() -> None:
+    """Serve SFTP without OpenSSH's posix-rename, in this process. asyncssh has no public switch
+    for the extensions it announces in its VERSION packet, so its handler's class-level list is
+    filtered; this process only ever runs this server."""
+    _ChrootedSFTPServer.offers_posix_rename = False
+    handler = asyncssh.sftp.SFTPServerHandler
+    handler._extensions = [(name, data) for name, data in handler._extensions if name != POSIX_RENAME]
 
 
 class _SSHServer(asyncssh.SSHServer):
@@ -161,7 +154,7 @@ async def serve(
     )
     try:
         bound = acceptor.get_port()
-        _write_private_file(known_hosts_file, known_hosts_line(host_key, bound).encode("ascii"))
+        write_private_file(known_hosts_file, known_hosts_line(host_key, bound).encode("ascii"))
         print(f"READY port={bound}", flush=True)
         log.info("listening on %s:%d, root %s", HOST, bound, settings.root)
         await stop.wait()
@@ -179,34 +172,19 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m dps_assets.embedded.sftp_server",
         description="Embedded SFTP server (asyncssh), chrooted, for the demo stack.",
     )
-    parser.add_argument("--root", type=Path, required=True, help="folder served as /")
-    parser.add_argument(
-        "--host-key", type=Path, required=True, help="ed25519 host key (created if missing)"
-    )
-    parser.add_argument(
-        "--known-hosts", type=Path, required=True, help="known_hosts file to write for clients"
-    )
-    parser.add_argument("--user", required=True, help="the one user allowed to log in")
-    parser.add_argument(
-        "--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick a free one)"
-    )
-    parser.add_argument(
-        "--password-env",
-        default=DEFAULT_PASSWORD_ENV,
-        help=f"environment variable holding the user's password (default {DEFAULT_PASSWORD_ENV})",
-    )
-    parser.add_argument(
-        "--authorized-keys", type=Path, help="authorized_keys file for public-key auth"
-    )
-    parser.add_argument(
-        "--folder",
-        action="append",
-        default=[],
-        help="folder to create inside the root (repeatable)",
-    )
-    parser.add_argument(
-        "--log-level", default="WARNING", help="logging level on stderr (default WARNING)"
-    )
+    add = parser.add_argument
+    add("--root", type=Path, required=True, help="folder served as /")
+    add("--host-key", type=Path, required=True, help="ed25519 host key (created if missing)")
+    add("--known-hosts", type=Path, required=True, help="known_hosts file to write for clients")
+    add("--user", required=True, help="the one user allowed to log in")
+    add("--port", type=int, default=0, help="port on 127.0.0.1 (0 = pick a free one)")
+    add("--password-env", default=DEFAULT_PASSWORD_ENV,
+        help=f"environment variable holding the user's password (default {DEFAULT_PASSWORD_ENV})")
+    add("--authorized-keys", type=Path, help="authorized_keys file for public-key auth")
+    add("--folder", action="append", default=[], help="folder to create inside the root (repeatable)")
+    add("--no-posix-rename", action="store_true",
+        help="neither offer nor serve OpenSSH's posix-rename@openssh.com extension")
+    add("--log-level", default="WARNING", help="logging level on stderr (default WARNING)")
     return parser.parse_args(argv)
 
 
@@ -218,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="sftp_server: %(levelname)s %(message)s",
     )
     os.umask(0o077)  # uploaded files 0600, folders 0700
+    if args.no_posix_rename:
+        _stop_offering_posix_rename()
 
     password = os.environ.get(args.password_env) or None
     authorized_keys = None
@@ -258,80 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sftp_server: cannot serve on {HOST}:{args.port}: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-# --------------------------------------------------------------------------------------------
-# Starting it from Python (the parent process)
-
-
-@dataclass
-class EmbeddedSftpServer:
-    """A running embedded SFTP server; a context manager that stops it on exit."""
-
-    process: ReadyProcess
-    port: int
-    user: str
-    root: Path
-    known_hosts_file: Path
-    host: str = HOST
-
-    def stop(self) -> int | None:
-        """SIGTERM and wait; returns the exit code (0 on a clean shutdown)."""
-        return self.process.stop()
-
-    def __enter__(self) -> EmbeddedSftpServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-def start_sftp_server(
-    root: str | os.PathLike[str],
-    *,
-    host_key_file: str | os.PathLike[str],
-    known_hosts_file: str | os.PathLike[str],
-    user: str = "dps",
-    port: int = 0,
-    password: str | None = None,
-    password_env: str = DEFAULT_PASSWORD_ENV,
-    authorized_keys_file: str | os.PathLike[str] | None = None,
-    folders: Sequence[str] = DEFAULT_FOLDERS,
-    timeout_s: float = 30,
-    log_level: str = "WARNING",
-) -> EmbeddedSftpServer:
-    """Start the server as a child process and return once it has printed `READY`.
-
-    `password`, when given, is handed to the child in the environment variable `password_env`;
-    otherwise the child reads that variable from this process's environment."""
-    env = dict(os.environ)
-    if password is not None:
-        env[password_env] = password
-    # Make `dps_assets` importable in the child even when it is not installed.
-    source_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (source_root, env.get("PYTHONPATH")) if p)
-    argv: list[str | os.PathLike[str]] = [
-        sys.executable, "-m", "dps_assets.embedded.sftp_server",
-        "--root", root,
-        "--host-key", host_key_file,
-        "--known-hosts", known_hosts_file,
-        "--user", user,
-        "--port", str(port),
-        "--password-env", password_env,
-        "--log-level", log_level,
-    ]  # fmt: skip
-    if authorized_keys_file is not None:
-        argv += ["--authorized-keys", authorized_keys_file]
-    for folder in folders:
-        argv += ["--folder", folder]
-    process = start_ready_process(argv, name="embedded SFTP server", timeout_s=timeout_s, env=env)
-    return EmbeddedSftpServer(
-        process=process,
-        port=int(process.fields["port"]),
-        user=user,
-        root=Path(root),
-        known_hosts_file=Path(known_hosts_file),
-    )
 
 
 if __name__ == "__main__":
