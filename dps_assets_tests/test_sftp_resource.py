@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -197,18 +198,36 @@ def test_upload_of_a_missing_local_file_touches_nothing(
 # host key pinning, credentials, connection errors
 
 
-def test_a_different_host_key_is_refused(
+def openssh_fingerprint(public_key: str, scratch: Path) -> str:
+    """The fingerprint OpenSSH shows for `public_key` (`ssh-keygen -l`), as an operator sees it."""
+    key_file = scratch / f"key_{sha256(public_key.encode())[:8]}.pub"
+    key_file.write_text(public_key + "\n")
+    listing = subprocess.run(["ssh-keygen", "-l", "-f", str(key_file)], check=True,
+                             capture_output=True, text=True).stdout
+    return listing.split()[1]  # "256 SHA256:... comment (ED25519)"
+
+
+def test_a_different_host_key_is_refused_showing_both_fingerprints(
     sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path
 ) -> None:
     impostor_key = generate_ed25519_key(tmp_path / "impostor_key")
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(known_hosts_entry(openssh_server.port, impostor_key))
     resource = openssh_server.resource(known_hosts_file=str(known_hosts))
-    with pytest.raises(SftpError, match="host key does not match the pinned key") as caught:
+    with pytest.raises(SftpError, match="host key is not the one pinned") as caught:
         with resource.session():
             pytest.fail("connected despite a wrong host key")
-    assert str(known_hosts) in str(caught.value)
-    assert f"127.0.0.1:{openssh_server.port}" in str(caught.value)
+    message = str(caught.value)
+    assert str(known_hosts) in message
+    assert f"127.0.0.1:{openssh_server.port}" in message
+    pinned = openssh_fingerprint(impostor_key, tmp_path)
+    offered = openssh_fingerprint(openssh_server.host_public_key, tmp_path)
+    assert pinned != offered
+    # each fingerprint under its own label, as `ssh-keygen -l` prints it
+    lines = message.splitlines()
+    assert f"  pinned (known_hosts): ssh-ed25519 {pinned}" in lines, message
+    assert f"  offered by the server: ssh-ed25519 {offered}" in lines, message
+    assert "confirm the offered fingerprint with DPS out of band" in message
 
 
 def test_an_unknown_host_is_refused(openssh_server: OpenSshServer, tmp_path: Path) -> None:
@@ -216,9 +235,12 @@ def test_an_unknown_host_is_refused(openssh_server: OpenSshServer, tmp_path: Pat
     known_hosts.write_text("")
     resource = openssh_server.resource(known_hosts_file=str(known_hosts))
     unknown = "host key is not in .*refusing to connect to an unknown server"
-    with pytest.raises(SftpError, match=unknown):
+    with pytest.raises(SftpError, match=unknown) as caught:
         with resource.session():
             pytest.fail("connected to an unknown host")
+    offered = openssh_fingerprint(openssh_server.host_public_key, tmp_path)
+    assert f"  offered by the server: ssh-ed25519 {offered}" in str(caught.value).splitlines()
+    assert "confirm the offered fingerprint with DPS out of band" in str(caught.value)
 
 
 def test_a_missing_known_hosts_file_is_a_clear_error(

@@ -1,7 +1,8 @@
 """DPS's SFTP server, through paramiko.
 
 The server's host key is pinned: it must be in the configured known_hosts file, and a missing or
-different key fails closed. Every session is closed on the way out, errors included."""
+different key fails closed (`sftp_host_keys`). Every session is closed on the way out, errors
+included. Uploads never show DPS a partial file and leave nothing behind (`sftp_upload`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import hashlib
 import os
 import posixpath
 import stat
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,14 +19,15 @@ import paramiko
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError
 from dps_assets.core.private_files import private_file
+from dps_assets.resources.sftp_errors import TRANSFER_ERRORS, SftpError
+from dps_assets.resources.sftp_host_keys import load_pinned_keys, wrong_host_key
+from dps_assets.resources.sftp_leftovers import Reconnect
+from dps_assets.resources.sftp_upload import UPLOAD_STRATEGY_HELP, Upload, UploadStrategy, upload_file
+
+__all__ = ["RemoteFile", "SftpError", "SftpResource", "SftpSession", "Upload"]
 
 _CHUNK = 32 * 1024
-
-
-class SftpError(ExchangeError, RuntimeError):
-    """Connecting to, or working on, the SFTP server failed. The message says where and why."""
 
 
 @dataclass(frozen=True)
@@ -37,28 +38,18 @@ class RemoteFile:
     mtime: int
 
 
-@dataclass(frozen=True)
-class Upload:
-    path: str
-    size: int
-    sha256: str
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class SftpSession:
     """One open SFTP session. Obtain it from `SftpResource.session()`."""
 
-    def __init__(self, client: paramiko.SFTPClient, where: str, file_mode: int | None = 0o600):
+    def __init__(self, client: paramiko.SFTPClient, where: str, file_mode: int | None = 0o600, *,
+                 upload_strategy: UploadStrategy = "temporary_name", stale_after_s: float = 60,
+                 reconnect: Reconnect | None = None):
         self._sftp = client
         self.where = where
         self.file_mode = file_mode
+        self.upload_strategy = upload_strategy
+        self.stale_after_s = stale_after_s  # a temporary upload untouched this long is abandoned
+        self._reconnect = reconnect  # a fresh connection, to clean up after this one broke
 
     def list_files(self, folder: str) -> list[RemoteFile]:
         try:
@@ -90,46 +81,16 @@ class SftpSession:
         remote_name: str,
         progress: Callable[[int, int], None] | None = None,
     ) -> Upload:
-        """Upload under a temporary name, check the size on the server, then `posix_rename` onto
-        the final name, so a reader never sees a partial file under that name. On any failure the
-        temporary file is removed and the final name is left as it was."""
-        final = posixpath.join(remote_folder, remote_name)
-        temporary = posixpath.join(remote_folder, f".{remote_name}.{uuid.uuid4().hex[:12]}.partial")
-        try:
-            local_size = local_path.stat().st_size
-            digest = _file_sha256(local_path)
-        except OSError as exc:
-            raise SftpError(f"cannot read local file {local_path}: {exc.strerror}") from exc
-        try:
-            if self.file_mode is not None:
-                self._create_private(temporary)
-            attrs = self._sftp.put(str(local_path), temporary, callback=progress, confirm=True)
-            if attrs.st_size != local_size:
-                raise SftpError(
-                    f"{self.where}: {temporary} has {attrs.st_size} bytes after upload, expected {local_size}"
-                )
-            self._sftp.posix_rename(temporary, final)
-        except BaseException as exc:
-            self._remove_quietly(temporary)
-            if isinstance(exc, SftpError):
-                raise
-            if isinstance(exc, (OSError, EOFError, paramiko.SSHException)):
-                raise SftpError(f"{self.where}: upload to {final} failed: {exc}") from exc
-            raise
-        return Upload(path=final, size=local_size, sha256=digest)
-
-    def _create_private(self, path: str) -> None:
-        """Create `path` empty and restrict it before any data is written: the server's default
-        mode (often 0644) would let other accounts on it read the children's records."""
-        with self._sftp.open(path, "wbx"):
-            pass
-        try:
-            self._sftp.chmod(path, self.file_mode)
-        except OSError as exc:
-            raise SftpError(
-                f"{self.where}: cannot restrict {path} to mode {self.file_mode:04o} ({exc}); nothing "
-                "was sent. If this server cannot set modes, set sftp.remote_file_mode to null"
-            ) from exc
+        """Upload `local_path` as `remote_folder/remote_name` so that DPS never takes a partial
+        file (`sftp_upload`: by default under a temporary name, size-checked, then renamed). On
+        any failure the final name is left as it was (`final_name` strategy: left empty) and
+        nothing of this upload stays on the server; our stale temporary files of earlier uploads
+        of that name are swept first."""
+        return upload_file(
+            self._sftp, self.where, local_path, remote_folder, remote_name,
+            strategy=self.upload_strategy, file_mode=self.file_mode,
+            stale_after_s=self.stale_after_s, progress=progress, reconnect=self._reconnect,
+        )
 
     def download(self, remote: RemoteFile, local_path: Path) -> str:
         """Fetch to `local_path` (0600) through a temporary file; verify the size against the
@@ -193,12 +154,6 @@ class SftpSession:
         except OSError as exc:
             raise SftpError(f"{self.where}: cannot remove {path}: {exc}") from exc
 
-    def _remove_quietly(self, path: str) -> None:
-        try:
-            self._sftp.remove(path)
-        except (OSError, paramiko.SSHException, EOFError):
-            pass
-
 
 class SftpResource(ConfigurableResource):
     """DPS's SFTP server. Authenticates with a private key or a password (from the environment)."""
@@ -219,6 +174,7 @@ class SftpResource(ConfigurableResource):
     io_timeout_s: float = Field(default=60, description="a stalled transfer fails after this long")
     remote_file_mode: int | None = Field(default=0o600, description="mode of uploaded files on the "
                                          "server, set before any data is written; None: the server's")
+    upload_strategy: UploadStrategy = Field(default="temporary_name", description=UPLOAD_STRATEGY_HELP)
 
     @property
     def where(self) -> str:
@@ -226,25 +182,30 @@ class SftpResource(ConfigurableResource):
 
     @contextmanager
     def session(self) -> Iterator[SftpSession]:
+        with self._sftp_client() as sftp:
+            yield SftpSession(sftp, self.where, self.remote_file_mode,
+                              upload_strategy=self.upload_strategy, stale_after_s=self.io_timeout_s,
+                              reconnect=self._sftp_client)
+
+    @contextmanager
+    def _sftp_client(self) -> Iterator[paramiko.SFTPClient]:
+        """One SFTP connection, every step bounded by the configured timeouts, closed on exit."""
         client = paramiko.SSHClient()
         try:
-            try:
-                client.load_host_keys(self.known_hosts_file)
-            except OSError as exc:
-                raise SftpError(
-                    f"{self.where}: cannot read known_hosts file {self.known_hosts_file}: {exc.strerror}"
-                ) from exc
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            load_pinned_keys(client, self.known_hosts_file, self.where)
             self._connect(client)
             try:
                 sftp = client.open_sftp()
-            except (paramiko.SSHException, OSError, EOFError) as exc:
+            except TRANSFER_ERRORS as exc:
                 raise SftpError(f"{self.where}: the server refused an SFTP session: {exc}") from exc
             sftp.get_channel().settimeout(self.io_timeout_s)
             try:
-                yield SftpSession(sftp, self.where, self.remote_file_mode)
+                yield sftp
             finally:
-                sftp.close()
+                try:
+                    sftp.close()
+                except TRANSFER_ERRORS:
+                    pass  # a broken connection must not hide the error that broke it
         finally:
             client.close()
 
@@ -262,22 +223,15 @@ class SftpResource(ConfigurableResource):
                 timeout=self.connect_timeout_s,
                 banner_timeout=self.banner_timeout_s,
                 auth_timeout=self.auth_timeout_s,
+                channel_timeout=self.connect_timeout_s,
                 look_for_keys=False,
                 allow_agent=False,
             )
         except paramiko.BadHostKeyException as exc:
-            raise SftpError(
-                f"{self.where}: the server's host key does not match the pinned key in "
-                f"{self.known_hosts_file} ({exc.key.get_name()} {exc.key.fingerprint}); refusing to connect"
-            ) from None
+            raise wrong_host_key(self.where, self.known_hosts_file, self.host, self.port, client, exc) from None
         except paramiko.AuthenticationException as exc:
             raise SftpError(f"{self.where}: authentication failed for user {self.username!r}: {exc}") from None
         except paramiko.SSHException as exc:
-            if "not found in known_hosts" in str(exc):
-                raise SftpError(
-                    f"{self.where}: the server's host key is not in {self.known_hosts_file}; "
-                    "refusing to connect to an unknown server"
-                ) from None
             raise SftpError(f"{self.where}: SSH negotiation failed: {exc}") from exc
         except OSError as exc:
             raise SftpError(f"{self.where}: cannot connect: {exc}") from exc
