@@ -77,6 +77,7 @@ class SftpConfig(_Section):
     auth_timeout_s: float = Field(default=15, gt=0)
     io_timeout_s: float = Field(default=60, gt=0)
     remote_file_mode: str | None = Field(default="0600", pattern=r"^0[0-7]{3}$")  # null: the server's
+    upload_strategy: Literal["temporary_name", "final_name"] = "temporary_name"  # see sftp_upload
 
     @field_validator("remote_file_mode")
     @classmethod

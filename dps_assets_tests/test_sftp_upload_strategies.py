@@ -16,8 +16,11 @@ from pathlib import Path
 import asyncssh
 import paramiko
 import pytest
+import yaml
 
+from dps_assets.config import ConfigError, load_config
 from dps_assets.embedded.sftp_server import EmbeddedSftpServer, start_sftp_server
+from dps_assets.resources import build_resources
 from dps_assets.resources.sftp import SftpError, SftpResource
 from dps_assets_tests.folder_watch import FolderWatch
 from dps_assets_tests.servers import OpenSshServer
@@ -27,6 +30,7 @@ BIG = 6 * 1024 * 1024
 OLD_VERSION = b"DFPS_PERSON_ID|LAST_NAME\r\n1|OLD\r\n"
 OURS = re.compile(rf"^\.{re.escape(NAME)}\.[0-9a-f]{{12}}\.(partial|previous)$")
 PASSWORD = "demo-" + os.urandom(8).hex()
+REPO = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,3 +254,27 @@ def test_temporary_name_shows_a_watcher_the_final_name_only_complete(
     assert events == [("CREATE", temporary), ("CLOSE_WRITE", temporary), ("CREATE", NAME),
                       ("DELETE", temporary)], events
     assert (folder / NAME).read_bytes() == local.read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# the configuration option
+
+
+@pytest.mark.parametrize("value", [None, "temporary_name", "final_name"])
+def test_sftp_upload_strategy_is_configured_in_the_file(tmp_path: Path, value: str | None) -> None:
+    config = yaml.safe_load((REPO / "dps_config.demo.yml").read_text())
+    if value is not None:
+        config["sftp"]["upload_strategy"] = value
+    path = tmp_path / "dps_config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    sftp = build_resources(load_config(path))["sftp"]
+    assert sftp.upload_strategy == (value or "temporary_name")
+
+
+def test_an_unknown_sftp_upload_strategy_is_refused_naming_the_key(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "dps_config.demo.yml").read_text())
+    config["sftp"]["upload_strategy"] = "atomic"
+    path = tmp_path / "dps_config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"sftp\.upload_strategy.*'temporary_name' or 'final_name'"):
+        load_config(path)

@@ -42,6 +42,7 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
             banner_timeout_s=sftp.banner_timeout_s, auth_timeout_s=sftp.auth_timeout_s,
             io_timeout_s=sftp.io_timeout_s,
             remote_file_mode=int(sftp.remote_file_mode, 8) if sftp.remote_file_mode else None,
+            upload_strategy=sftp.upload_strategy,
         ),
         "local_files": LocalFilesResource(
             archive_root=dirs.archive_root, log_root=dirs.log_root, work_root=dirs.work_root
