@@ -65,11 +65,9 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
             continued.append((f"{sheet.name}: {len(sheet.frame):,} rows over {len(names)} sheets "
                               f"of at most {max_data_rows:,}", ", ".join(names)))
     # The About sheet's own text is cleaned first, so its notes count it too.
-    items = [(cell_text(str(k), "About", tally), cell_text(v, "About", tally) if isinstance(v, str) else v)
-             for k, v in [*about.items, *continued]]
+    items = [(cell_text(str(k), "About", tally), _about_value(v, tally)) for k, v in [*about.items, *continued]]
     items += tally.notes()
-    about_frame = pd.DataFrame(items, columns=["ITEM", "VALUE"])
-    about_frame["VALUE"] = about_frame["VALUE"].map(_about_value)
+    about_frame = pd.DataFrame(items, columns=["ITEM", "VALUE"], dtype="object")
     _write_sheet(workbook, Sheet("About", about_frame), "About", tally)
     with private_file(path) as handle:
         workbook.save(handle)
@@ -87,12 +85,12 @@ def _write_parts(workbook: Workbook, sheet: Sheet, max_data_rows: int, tally: Ru
     return names
 
 
-def _about_value(value: object) -> object:
+def _about_value(value: object, tally: RuleTally) -> object:
     if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
+        value = ", ".join(map(str, value))
+    elif isinstance(value, dict):
+        value = "; ".join(f"{k}={v}" for k, v in value.items())
+    return cell_text(value, "About", tally) if isinstance(value, str) else value
 
 
 def _write_sheet(workbook: Workbook, sheet: Sheet, tally_as: str, tally: RuleTally,
