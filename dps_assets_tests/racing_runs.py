@@ -10,7 +10,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,17 +33,19 @@ class Finished:
 
 
 class ExchangeHome:
-    """A SQLite Dagster instance under `base/dagster_home` and a configuration under `base`.
+    """A Dagster instance under `base/dagster_home` and a configuration under `base`.
 
-    `pools=True` writes the demo's instance file (the shipped pool limits); `pools=False` an
-    instance without them, to show the guards hold on the lock alone."""
+    The instance file is the demo's (SQLite) unless `instance_yaml` is given (the production
+    file, on PostgreSQL, whose settings `instance_env` holds). `pools=False` drops the shipped
+    pool limits, to show the guards hold on the lock alone."""
 
     def __init__(self, base: Path, *, sftp: Mapping[str, object], smtp_port: int, duckdb_path: Path,
-                 pools: bool):
+                 pools: bool, instance_yaml: str = INSTANCE_YAML, instance_env: Mapping[str, str] = {}):
         self.base = base
         self.home = base / "dagster_home"
         self.home.mkdir(mode=0o700, parents=True)
-        instance = yaml.safe_load(INSTANCE_YAML)
+        self.instance_env = dict(instance_env)
+        instance = yaml.safe_load(instance_yaml)
         if not pools:
             del instance["concurrency"]["pools"]
         (self.home / "dagster.yaml").write_text(yaml.safe_dump(instance), encoding="utf-8")
@@ -63,10 +66,28 @@ class ExchangeHome:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DAGSTER_HOME": str(self.home), "DPS_CONFIG": str(self.config_path)}
+        return {**os.environ, **self.instance_env, "DAGSTER_HOME": str(self.home),
+                "DPS_CONFIG": str(self.config_path)}
 
-    def instance(self) -> DagsterInstance:
-        return DagsterInstance.from_config(str(self.home))
+    @contextmanager
+    def instance(self) -> Iterator[DagsterInstance]:
+        saved = {name: os.environ.get(name) for name in self.instance_env}
+        os.environ.update(self.instance_env)  # the instance file reads its settings from there
+        try:
+            with DagsterInstance.from_config(str(self.home)) as instance:
+                yield instance
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def submissions(self) -> list:
+        from dps_assets.submissions import recorded_submissions
+
+        with self.instance() as instance:
+            return recorded_submissions(instance)
 
     def start(self, select: str, partition_key: str, run_config: Mapping | None = None) -> subprocess.Popen:
         command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",

@@ -2,8 +2,10 @@
 guard, the one-quarter-awaiting-DPS rule and the email-once guard each hold, over several
 rounds, with a slowed upload link and a slow relay so that the runs really overlap.
 
-Most rounds run on an instance WITHOUT the shipped pool limits: the lock alone must hold.
-One round of each kind runs with the demo's instance file (pools limited to 1)."""
+Rounds run on the demo's SQLite instance and on the production instance file
+(deploy/dagster.yaml) over a real PostgreSQL server, most of them WITHOUT the shipped pool
+limits: the lock alone (an exclusive SQLite transaction, a PostgreSQL advisory lock) must hold.
+Rounds with the pools show the shipped files work as they are."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dps_assets.embedded.dagster_dev import INSTANCE_YAML
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.smtp_server import read_mailbox, start_smtp_server
 from dps_assets.quarters import FiscalQuarter
-from dps_assets.submissions import recorded_submissions
+from dps_assets_tests.postgres_server import PostgresServer
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.racing_runs import RECEIVING, SENDING, ExchangeHome, pool_limits_of
 from dps_assets_tests.servers import known_hosts_entry, write_private_file
@@ -25,6 +27,16 @@ from dps_assets_tests.throttled_link import ThrottledLink
 Q4 = FiscalQuarter.latest_closed(TODAY)  # FY2026-Q4
 Q3 = Q4.previous()
 UPLOAD_RATE = 100_000  # bytes per second: the text file takes seconds to cross
+PRODUCTION_INSTANCE = (Path(__file__).resolve().parents[1] / "deploy" / "dagster.yaml").read_text()
+# (storage, pools): two rounds on each storage without pools, one with.
+ROUNDS = [("sqlite", False), ("sqlite", False), ("postgres", False), ("postgres", False), ("postgres", True)]
+SHORT_ROUNDS = [("sqlite", False), ("sqlite", True), ("postgres", False), ("postgres", True)]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    with PostgresServer() as server:
+        yield server
 
 
 @pytest.fixture
@@ -42,10 +54,16 @@ def sftp_settings(server, link: ThrottledLink, base: Path) -> dict:
             "connect_timeout_s": 10, "banner_timeout_s": 10, "auth_timeout_s": 10}
 
 
-def home_for(base: Path, server, link, smtp_port: int, embedded_data: Path, pools: bool) -> ExchangeHome:
+def home_for(base: Path, server, link, smtp_port: int, embedded_data: Path, storage: str, pools: bool,
+             request) -> ExchangeHome:
     base.mkdir(mode=0o700)
+    instance = {}
+    if storage == "postgres":
+        database = f"round_{abs(hash(request.node.nodeid)) % 10**8}"
+        env = request.getfixturevalue("postgres").create_database(database)
+        instance = {"instance_yaml": PRODUCTION_INSTANCE, "instance_env": env}
     return ExchangeHome(base, sftp=sftp_settings(server, link, base), smtp_port=smtp_port,
-                        duckdb_path=embedded_data / "caps.duckdb", pools=pools)
+                        duckdb_path=embedded_data / "caps.duckdb", pools=pools, **instance)
 
 
 def uploads_archived(home: ExchangeHome) -> list[Path]:
@@ -55,17 +73,18 @@ def uploads_archived(home: ExchangeHome) -> list[Path]:
 
 def test_the_shipped_instances_limit_both_pools_to_one():
     assert pool_limits_of(INSTANCE_YAML) == INSTANCE_CONCURRENCY
+    assert pool_limits_of(PRODUCTION_INSTANCE) == INSTANCE_CONCURRENCY
     assert INSTANCE_CONCURRENCY["concurrency"]["pools"]["default_limit"] == 1
 
 
-@pytest.mark.parametrize("round_, pools", [(1, False), (2, False), (3, True)])
-def test_two_uploads_of_one_quarter_at_once_upload_once(round_, pools, tmp_path, openssh_server, link,
-                                                        embedded_data):
-    home = home_for(tmp_path / f"round{round_}", openssh_server, link, 1, embedded_data, pools)
+@pytest.mark.parametrize("storage, pools", ROUNDS)
+def test_two_uploads_of_one_quarter_at_once_upload_once(storage, pools, tmp_path, openssh_server, link,
+                                                        embedded_data, request):
+    home = home_for(tmp_path / "round", openssh_server, link, 1, embedded_data, storage, pools, request)
     first, second = home.race([(SENDING, Q4.partition_key), (SENDING, Q4.partition_key)])
     assert first.returncode == 0 and second.returncode == 0, first.output[-3000:] + second.output[-3000:]
 
-    [submission] = recorded_submissions(home.instance())
+    [submission] = home.submissions()
     [archived] = uploads_archived(home)
     sent = (archived / "End_txt_file.txt").read_bytes()
     assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == sent
@@ -77,13 +96,13 @@ def test_two_uploads_of_one_quarter_at_once_upload_once(round_, pools, tmp_path,
     assert "was already submitted" in logs
 
 
-@pytest.mark.parametrize("round_, pools", [(1, False), (2, False), (3, True)])
-def test_two_quarters_uploaded_at_once_send_one_and_refuse_the_other(round_, pools, tmp_path, openssh_server,
-                                                                     link, embedded_data):
-    home = home_for(tmp_path / f"round{round_}", openssh_server, link, 1, embedded_data, pools)
+@pytest.mark.parametrize("storage, pools", SHORT_ROUNDS)
+def test_two_quarters_uploaded_at_once_send_one_and_refuse_the_other(storage, pools, tmp_path, openssh_server,
+                                                                     link, embedded_data, request):
+    home = home_for(tmp_path / "round", openssh_server, link, 1, embedded_data, storage, pools, request)
     runs = home.race([(SENDING, Q3.partition_key), (SENDING, Q4.partition_key)])
 
-    [submission] = recorded_submissions(home.instance())
+    [submission] = home.submissions()
     [archived] = uploads_archived(home)
     assert archived.parent.name == submission.quarter.tag
     on_server = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
@@ -101,11 +120,11 @@ def slow_relay(tmp_path):
         yield int(server.fields["port"]), mailbox
 
 
-@pytest.mark.parametrize("round_, pools", [(1, False), (2, False), (3, True)])
-def test_two_deliveries_of_one_quarter_at_once_email_once(round_, pools, tmp_path, openssh_server, link,
-                                                          embedded_data, slow_relay):
+@pytest.mark.parametrize("storage, pools", SHORT_ROUNDS)
+def test_two_deliveries_of_one_quarter_at_once_email_once(storage, pools, tmp_path, openssh_server, link,
+                                                          embedded_data, slow_relay, request):
     port, mailbox = slow_relay
-    home = home_for(tmp_path / f"round{round_}", openssh_server, link, port, embedded_data, pools)
+    home = home_for(tmp_path / "round", openssh_server, link, port, embedded_data, storage, pools, request)
     sent = home.run(SENDING, Q4.partition_key)
     assert sent.returncode == 0, sent.output[-3000:]
     request = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
