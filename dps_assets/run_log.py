@@ -2,7 +2,9 @@
 
 Lines carry counts, paths and checksums only: never a child's name or date of birth. A step that
 fails writes why (see `core.errors.failure_text`), so a run's file tells how it ended; and what
-Dagster records of the failure is the same safe error (`core.step_failures`)."""
+Dagster records of the failure is the same safe error (`core.step_failures`). A run that fails
+with no failed step (its process was killed) gets its line from the failure alert
+(`record_run_end`)."""
 
 from __future__ import annotations
 
@@ -11,27 +13,41 @@ import inspect
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, TypeVar
 
-from dagster import AssetCheckExecutionContext, AssetExecutionContext, Failure, RetryRequested
+from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterEventType, DagsterInstance,
+                     DagsterRun, Failure, RetryRequested)
 
 from dps_assets.core.errors import ExchangeError, failure_text
+from dps_assets.core.run_end import run_end_reason
 from dps_assets.core.step_failures import detached, recordable_failure
+from dps_assets.jobs import receive_from_dps_job, send_to_dps_job
 from dps_assets.quarters import FiscalQuarter
-from dps_assets.resources.local_files import FILE_MODE, LocalFilesResource, run_stamp
+from dps_assets.resources.local_files import FILE_MODE, FROM_DPS, TO_DPS, LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
 Step = TypeVar("Step", bound=Callable[..., Any])
 # Raised on purpose to steer Dagster (fail with metadata, retry): passed on, only detached.
 _DAGSTER_CONTROL = (Failure, RetryRequested)
+JOB_HALVES = {send_to_dps_job.name: TO_DPS, receive_from_dps_job.name: FROM_DPS}
+_FINISHED_STEP = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
 
 
 def run_started_at(context: StepContext) -> datetime:
     op = context.op_execution_context
-    record = op.instance.get_run_record_by_id(op.run_id)
+    return _created_at(op.instance, op.run_id)
+
+
+def _created_at(instance: DagsterInstance, run_id: str) -> datetime:
+    record = instance.get_run_record_by_id(run_id)
     if record is None or record.create_timestamp is None:
         return datetime.now(timezone.utc)
     return record.create_timestamp.astimezone(timezone.utc)
+
+
+def run_log_path(files: LocalFilesResource, half: str, quarter: FiscalQuarter, stamp: str) -> Path:
+    return files.log_folder(half) / f"{quarter.tag}_{stamp}.log"
 
 
 def this_run_stamp(context: StepContext) -> str:
@@ -48,7 +64,7 @@ class RunLog:
         op = context.op_execution_context
         self._log = op.log
         self._step = op.op_handle.name
-        self.path = files.log_folder(half) / f"{quarter.tag}_{this_run_stamp(context)}.log"
+        self.path = run_log_path(files, half, quarter, this_run_stamp(context))
 
     def info(self, message: str) -> None:
         self._log.info(message)
@@ -67,13 +83,42 @@ class RunLog:
         self._append("ERROR", f"failed: {failure_text(type(exc).__name__, str(exc))}")
 
     def _append(self, level: str, message: str) -> None:
-        moment = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        line = f"{moment} {level:<7} {self._step}: {message}\n".encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        _append_line(self.path, self._step, level, message)
+
+
+def _append_line(path: Path, step: str, level: str, message: str) -> None:
+    moment = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    line = f"{moment} {level:<7} {step}: {message}\n".encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFilesResource,
+                   failure_message: str | None) -> str:
+    """Why `run` failed though none of its steps did (`core.run_end`), appended to the run's log
+    file once (an alert tick that is retried does not repeat it). Returns the line."""
+    engine_messages, started, finished = [], [], set()
+    for entry in instance.all_logs(run.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == DagsterEventType.ENGINE_EVENT:
+            engine_messages.append(event.message or "")
+        elif event.event_type == DagsterEventType.STEP_START:
+            started.append(event.step_key)
+        elif event.event_type in _FINISHED_STEP:
+            finished.add(event.step_key)
+    reason = run_end_reason(failure_message, engine_messages, [s for s in started if s not in finished])
+    half, partition_key = JOB_HALVES.get(run.job_name), run.tags.get("dagster/partition")
+    if half and partition_key:
+        quarter = FiscalQuarter.from_partition_key(partition_key)
+        path = run_log_path(files, half, quarter, run_stamp(run.run_id, _created_at(instance, run.run_id)))
+        if not (path.is_file() and reason in path.read_text(encoding="utf-8", errors="replace")):
+            _append_line(path, "run", "ERROR", reason)
+    return reason
 
 
 def failures_logged(half: str) -> Callable[[Step], Step]:

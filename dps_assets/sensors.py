@@ -7,6 +7,7 @@ import json
 import time
 
 from dagster import (
+    DagsterEvent,
     DefaultSensorStatus,
     JobDefinition,
     RunFailureSensorContext,
@@ -26,8 +27,10 @@ from dps_assets.core.ledger import overdue, submission_id
 from dps_assets.dps_fetch import handover_tags
 from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.local_files import LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.smtp import SmtpResource
+from dps_assets.run_log import record_run_end
 from dps_assets.submissions import answers_fetched, recorded_submissions
 
 
@@ -103,21 +106,32 @@ def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorD
         name="run_failure_alert",
         monitored_jobs=jobs,
         default_status=_status(running),
-        description="Emails the operators when a run of the exchange fails.",
+        minimum_interval_seconds=10,  # one query of the event log per tick
+        description="Emails the operators when a run of the exchange fails; a run that failed "
+        "with no failed step (its process was killed) also gets the reason in its log file.",
     )
-    def run_failure_alert(context: RunFailureSensorContext, smtp: SmtpResource) -> None:
+    def run_failure_alert(context: RunFailureSensorContext, smtp: SmtpResource,
+                          local_files: LocalFilesResource) -> None:
         run = context.dagster_run
         partition_key = run.tags.get("dagster/partition")
         quarter = FiscalQuarter.from_partition_key(partition_key).label if partition_key else "no quarter"
-        lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", ""]
-        for event in context.get_step_failure_events():
-            error = event.event_specific_data.error if event.event_specific_data else None
-            chain = []
-            while error is not None:  # Dagster's wrapper first, then the step's error and causes
-                chain.append((error.cls_name or "Error", error.message))
-                error = error.cause
-            lines.append(f"Step {event.step_key}: {chain_failure_text(chain)}")
-        lines += ["", "Open the run in the Dagster UI for the full log."]
+        why = [_step_failure_line(event) for event in context.get_step_failure_events()]
+        if not why:  # no step failed: the run's process was killed, or Dagster stopped the run
+            why = [record_run_end(context.instance, run, local_files, context.failure_event.message)]
+        lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", "", *why,
+                 "", "Open the run in the Dagster UI for the full log."]
         smtp.send(alert_email(f"{run.job_name} failed for {quarter}", smtp.sender, smtp.operators, lines))
 
     return run_failure_alert
+
+
+def _step_failure_line(event: DagsterEvent) -> str:
+    error = event.event_specific_data.error if event.event_specific_data else None
+    chain = []
+    while error is not None:  # Dagster's wrapper first, then the step's error and causes
+        # Dagster's message starts with the qualified class name (`dps_assets.….SftpError: …`).
+        head, colon, rest = error.message.partition(": ")
+        own = rest if colon and head.rsplit(".", 1)[-1] == error.cls_name else error.message
+        chain.append((error.cls_name or "Error", own))
+        error = error.cause
+    return f"Step {event.step_key}: {chain_failure_text(chain)}"

@@ -63,3 +63,22 @@ def leaks(texts: Iterable[tuple[str, str]], names: set[str], dobs: set[str]) -> 
 def files_under(*roots: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in sorted(root.rglob("*")) if p.is_file()]
 
+
+
+def files_holding(values: Iterable[str], files: Iterable[Path]) -> list[str]:
+    """`path: value` for every file whose bytes hold one of `values` (as UTF-8): SQLite
+    databases, compute logs and mail are searched as they lie on disk."""
+    encoded = [(v, v.encode()) for v in values]
+    return [f"{path}: {value}" for path in files for value, raw in encoded if raw in path.read_bytes()]
+
+
+def emails_as_text(mailbox: Path) -> list[tuple[str, str]]:
+    """(where, subject and every text part, decoded) of every email the SMTP server kept, so
+    that a value in a base64 or quoted-printable body is found too."""
+    from dps_assets.embedded.smtp_server import read_mailbox
+
+    texts = []
+    for number, email in enumerate(read_mailbox(mailbox)):
+        parts = [p.get_content() for p in email.walk() if p.get_content_maintype() == "text"]
+        texts.append((f"email {number} ({email['Subject']})", "\n".join([email["Subject"] or "", *parts])))
+    return texts

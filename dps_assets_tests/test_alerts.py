@@ -61,7 +61,7 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     context = build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(),
         dagster_instance=dagster_instance, dagster_run=result.dagster_run,
-        resources={"smtp": resources["smtp"]},
+        resources={"smtp": resources["smtp"], "local_files": resources["local_files"]},
     ).for_run_failure()
     alert_sensor(context)
 
@@ -70,7 +70,7 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     assert alert["Subject"] == "[DPS exchange] send_to_dps failed for FY2026-Q4"
     body = alert.get_content()
     assert f"Run id: {result.run_id}" in body
-    assert "Step dps_submission: SftpError: " in body and str(missing) in body
+    assert "Step dps_submission: SftpError: sftp://" in body and str(missing) in body
 
     # The run's own log file ends with the same reason.
     [log] = (tmp_path / "logs" / "to_dps").iterdir()

@@ -1,7 +1,12 @@
 """Running `dagster dev` (webserver and daemon) on a persistent DAGSTER_HOME, and talking to it.
 
 The daemon is what runs schedules and sensors; without a persistent DAGSTER_HOME, `dagster dev`
-deletes its storage on exit and sensor cursors and run keys are lost."""
+deletes its storage on exit and sensor cursors and run keys are lost.
+
+DAGSTER_HOME holds run history and failures (the event log, compute logs): `dagster dev` runs
+with umask 077, so everything it and its run workers create there is 0600 in 0700 folders (the
+webserver and the daemon write their databases before any of our code is imported), and what an
+earlier version left more open is restricted when it starts."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import os
 import signal
 import socket
 import sys
+import json
+import stat
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -17,7 +24,7 @@ from pathlib import Path
 from dagster_graphql import DagsterGraphQLClient
 
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
-from dps_assets.resources.local_files import private_folder
+from dps_assets.resources.local_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_YAML = """\
@@ -34,16 +41,34 @@ concurrency:
   pools:
     default_limit: 1
     granularity: op
+# A run whose process is killed keeps the pool slot its step held until the monitoring daemon
+# frees it; without this, every later upload or delivery would wait for that pool forever.
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 5
+  free_slots_after_run_end_seconds: 5
 """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+PRIVATE_UMASK = 0o077
+LOCATION = "dps_assets"  # workspace.yaml's location_name
 
 
 def prepare_dagster_home(home: Path) -> Path:
     private_folder(home)
-    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    restrict_to_owner(home)
+    write_private(home / "dagster.yaml", INSTANCE_YAML.encode())
     nux = private_folder(home / ".nux") / "nux.yaml"
-    nux.write_text("seen: 1\n", encoding="utf-8")  # no welcome pop-up in the UI
+    write_private(nux, b"seen: 1\n")  # no welcome pop-up in the UI
     return home
+
+
+def restrict_to_owner(root: Path) -> None:
+    """Folders under `root` 0700, files 0600 (symbolic links are left alone)."""
+    for folder, folders, files in os.walk(root):
+        for name, mode in [(n, FOLDER_MODE) for n in folders] + [(n, FILE_MODE) for n in files]:
+            path = Path(folder, name)
+            if not path.is_symlink() and stat.S_IMODE(path.lstat().st_mode) != mode:
+                os.chmod(path, mode)
 
 
 def free_port() -> int:
@@ -69,7 +94,7 @@ class DagsterDev:
         self.process = start_ready_process(
             [dagster, "dev", "-w", REPO / "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
             name="dagster dev", ready_pattern=r"Serving dagster-webserver on", ready_stream="stdout",
-            timeout_s=180, env=self.env, cwd=REPO)
+            timeout_s=180, env=self.env, cwd=REPO, umask=PRIVATE_UMASK)
         self._wait_until_serving(timeout_s=60)
         return self
 
@@ -119,3 +144,23 @@ class DagsterDev:
                 return status
             time.sleep(1)
         raise TimeoutError(f"run {run_id} did not finish within {timeout_s:g} s")
+
+    def wait_for_sensor_tick(self, sensor: str, timeout_s: float = 120) -> None:
+        """Until the daemon has evaluated `sensor` once. A run status sensor (the failure alert)
+        starts from the event log's end at its first tick and never sees runs that failed
+        before it."""
+        query = ("query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {"
+                 " sensorState { ticks(limit: 1) { status } } } } }")
+        selector = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__", "sensorName": sensor}
+        body = json.dumps({"query": query, "variables": {"s": selector}}).encode()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            request = urllib.request.Request(f"{self.url}/graphql", data=body,
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                sensor_data = json.load(response)["data"]["sensorOrError"]
+            if (sensor_data.get("sensorState") or {}).get("ticks"):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the daemon did not evaluate {sensor} within {timeout_s:g} s")
+            time.sleep(0.5)

@@ -118,10 +118,12 @@ def start_ready_process(
     timeout_s: float = 30,
     env: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
+    umask: int = -1,
 ) -> ReadyProcess:
     """Spawn `argv` and block until a line on `ready_stream` matches `ready_pattern` (regex,
     `re.search`). Raises `ProcessStartError` (with the child's stderr) if the child exits first or
-    `timeout_s` passes; the child is then stopped. `env` replaces the environment when given."""
+    `timeout_s` passes; the child is then stopped. `env` replaces the environment when given;
+    `umask`, when not negative, is the child's (and so its children's) umask."""
     process = subprocess.Popen(
         [str(a) for a in argv],
         stdin=subprocess.DEVNULL,
@@ -133,6 +135,7 @@ def start_ready_process(
         bufsize=1,
         env=dict(env) if env is not None else None,
         cwd=Path(cwd) if cwd is not None else None,
+        umask=umask,
     )
     child = ReadyProcess(name, process)
     assert process.stdout is not None and process.stderr is not None
