@@ -21,7 +21,7 @@ from dps_assets.partitions import fiscal_quarter_partitions
 from dps_assets.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
-from dps_assets.run_log import RunLog
+from dps_assets.run_log import RunLog, failures_logged
 
 
 @asset_check(
@@ -33,6 +33,7 @@ from dps_assets.run_log import RunLog
     "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
     "When they do not, no report is made and nothing is emailed.",
 )
+@failures_logged(FROM_DPS)
 def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
                          dps_results: pd.DataFrame, local_files: LocalFilesResource,
                          exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
@@ -88,6 +89,7 @@ def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
     description="Every county named by IMPACT or by DPS has a region; those without are "
     "reported under region UNKNOWN and listed here.",
 )
+@failures_logged(FROM_DPS)
 def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFrame,
                           dps_results: pd.DataFrame) -> AssetCheckResult:
     impact = unmapped_counties(sa_98["CNTY_NAME"], county_region_lookup)
@@ -108,6 +110,7 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
     additional_ins={"dps_export": AssetIn()},
     description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted.",
 )
+@failures_logged(FROM_DPS)
 def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.DataFrame) -> AssetCheckResult:
     unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - set(dps_export["PERSON_ID"]))
     return AssetCheckResult(
@@ -126,6 +129,7 @@ def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.Data
     description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
     "left out of the matching.",
 )
+@failures_logged(FROM_DPS)
 def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
     dates = dps_results["MISSING_DATE"]

@@ -3,6 +3,7 @@ compute logs, what the run prints) and what the run's log file says must not quo
 the exception quoted. The steps here are real assets and checks run by Dagster on a real SQLite
 instance; the exceptions are raised by openpyxl and pandas themselves."""
 
+import ast
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -134,3 +135,28 @@ def test_a_check_without_context_or_resources_is_made_safe_too(instance):
     assert ours.cls_name == "StepFailed" and ours.cause is None and ours.context is None
     assert "StepFailed: step rows_have_dates failed: OutOfBoundsDatetime" in ours.message
     assert planted_values_in(written_bytes(Path(instance.root_directory))) == []
+
+
+STEP_DECORATORS = {"asset", "multi_asset", "asset_check", "multi_asset_check", "op", "graph_asset"}
+
+
+def test_every_asset_and_check_of_the_exchange_is_made_safe():
+    """Every compute function the code location defines sits under `failures_logged`."""
+    package = Path(__file__).resolve().parents[1] / "dps_assets"
+    steps, unsafe = [], []
+    for module in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            names = {_decorator_name(d) for d in node.decorator_list}
+            if names & STEP_DECORATORS:
+                steps.append(node.name)
+                if "failures_logged" not in names:
+                    unsafe.append(f"{module.relative_to(package)}: {node.name}")
+    assert len(steps) >= 16  # the twelve assets and the checks
+    assert unsafe == []
+
+
+def _decorator_name(decorator) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
