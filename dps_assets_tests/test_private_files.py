@@ -5,7 +5,8 @@ import stat
 
 import pytest
 
-from dps_assets.core.private_files import private_file
+from dps_assets.core.private_files import PrivateFileError, private_file
+from dps_assets_tests.test_local_files import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 
 def mode(path) -> int:
@@ -34,3 +35,13 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
             raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_full_disk_names_the_file_and_leaves_no_temporary(small_disk):
+    target = small_disk / "end_export.xlsx"
+    with pytest.raises(PrivateFileError) as raised:
+        with private_file(target) as handle:
+            handle.write(b"PLANTEDSURNAME|20100304\r\n" * 20_000)  # 500 KB onto 200 KiB
+    assert str(raised.value) == f"cannot write {target}: No space left on device (ENOSPC)"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert list(small_disk.iterdir()) == []

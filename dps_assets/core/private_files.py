@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -9,18 +10,39 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
+from dps_assets.core.errors import ExchangeError
+
+# What a full or failing disk says while a file is written (not a network error in the block).
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+class PrivateFileError(ExchangeError, OSError):
+    """A private file could not be written; names the file and the operating system's reason."""
+
 
 @contextmanager
 def private_file(path: Path) -> Iterator[BinaryIO]:
     """A new file beside `path`, created 0600 under a unique name (never one an earlier run or
-    anyone else left there, whatever its mode), renamed onto `path` when the block succeeds and
-    removed when it fails."""
+    anyone else left there, whatever its mode), synced and renamed onto `path` when the block
+    succeeds and removed when it fails. A full disk raises PrivateFileError naming `path`."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    failure: PrivateFileError | None = None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(name, path)
+    except OSError as exc:
+        with suppress(FileNotFoundError):
+            os.unlink(name)
+        if exc.errno not in _DISK_ERRNOS:
+            raise
+        failure = PrivateFileError(f"cannot write {path}: {exc.strerror} "
+                                   f"({errno.errorcode.get(exc.errno, exc.errno)})")
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(name)
         raise
+    if failure is not None:
+        raise failure from None  # the OSError is neither its cause nor a context shown anywhere
