@@ -14,6 +14,7 @@ warnings.filterwarnings("ignore", category=BetaWarning,
                         message="Function `pandera_schema_to_dagster_type`")
 warnings.filterwarnings("ignore", category=PreviewWarning,
                         message="Specifying a partitions_def on an AssetCheckSpec")
+warnings.filterwarnings("ignore", category=BetaWarning, message="Parameter `backfill_policy`")
 
 from dps_assets import checks, sending_checks  # noqa: E402
 from dps_assets.assets import delivery, receiving, reports, sending  # noqa: E402

@@ -126,6 +126,10 @@ def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRule
     with sftp.session() as session:
         for metadata in fetched:
             name = Path(metadata["remote_path"]).name
+            if session.stat(metadata["remote_path"]) is None:
+                # Another run of this quarter, fetching the same files, delivered and moved them first.
+                log.info(f"{quarter.label}: {metadata['remote_path']} was already moved aside on the server")
+                continue
             moved = session.move(metadata["remote_path"], sftp.processed_folder, f"{quarter.tag}_{stamp}_{name}")
             log.info(f"{quarter.label}: moved {metadata['remote_path']} to {moved} on the server")
     log.info(f"{quarter.label}: archived DPS's files in {archived[0].parent}")
