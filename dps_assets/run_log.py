@@ -115,9 +115,12 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
     half, partition_key = JOB_HALVES.get(run.job_name), run.tags.get("dagster/partition")
     if half and partition_key:
         quarter = FiscalQuarter.from_partition_key(partition_key)
-        path = run_log_path(files, half, quarter, run_stamp(run.run_id, _created_at(instance, run.run_id)))
-        if not (path.is_file() and reason in path.read_text(encoding="utf-8", errors="replace")):
-            _append_line(path, "run", "ERROR", reason)
+        try:
+            path = run_log_path(files, half, quarter, run_stamp(run.run_id, _created_at(instance, run.run_id)))
+            if not (path.is_file() and reason in path.read_text(encoding="utf-8", errors="replace")):
+                _append_line(path, "run", "ERROR", reason)
+        except OSError as exc:  # the alert still goes out
+            return f"{reason} (not written to the run's log file: {exc.strerror})"
     return reason
 
 

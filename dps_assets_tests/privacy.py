@@ -67,9 +67,17 @@ def files_under(*roots: Path) -> list[Path]:
 
 def files_holding(values: Iterable[str], files: Iterable[Path]) -> list[str]:
     """`path: value` for every file whose bytes hold one of `values` (as UTF-8): SQLite
-    databases, compute logs and mail are searched as they lie on disk."""
+    databases, compute logs and mail are searched as they lie on disk. A file removed since it
+    was listed is skipped."""
     encoded = [(v, v.encode()) for v in values]
-    return [f"{path}: {value}" for path in files for value, raw in encoded if raw in path.read_bytes()]
+    found = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # a running Dagster's journal or queue file, gone since listed
+            continue
+        found += [f"{path}: {value}" for value, raw in encoded if raw in data]
+    return found
 
 
 def emails_as_text(mailbox: Path) -> list[tuple[str, str]]:

@@ -62,7 +62,7 @@ PLANTING = [
 @dataclass
 class Sweep:
     layout: StackLayout
-    dagster: DagsterDev
+    home: Path  # DAGSTER_HOME
     runs: dict[str, str]  # what each run provokes -> run id
     statuses: dict[str, str]
 
@@ -124,42 +124,48 @@ def wait_for_emails(mailbox: Path, count: int, timeout_s: float = 240) -> None:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, embedded_data: Path) -> Iterator[Sweep]:
+    """Everything is provoked, alerted and shut down before the tests look (a running Dagster
+    writes and removes journal files while they are searched)."""
     layout = StackLayout(tmp_path_factory.mktemp("sweep"))
     shutil.copytree(embedded_data, layout.data)
     planted = plant_warehouse(layout.warehouse, layout.data / "planted.duckdb")
     settings = StackSettings(sftp_password=PASSWORD, dps_delay_s=1, dps_write_pause_s=0.1, today=TODAY)
     silent = socket.create_server(("127.0.0.1", 0))  # accepts connections and never says a word
-    closed_port = free_port()
     with silent, EmbeddedStack(layout, settings) as stack:
         config_path = write_stack_config(layout, stack.sftp_port, stack.smtp_port, layout.base / "dps_config.yml")
-        config = load_config(config_path)
         env = {"DPS_CONFIG": str(config_path), "DPS_SFTP_PASSWORD": PASSWORD}
         with DagsterDev(layout.base / "dagster_home", env, port=free_port()) as dagster, owner_only_umask():
             dagster.wait_for_sensor_tick("run_failure_alert")
-            runs: dict[str, str] = {}
-            with DagsterInstance.from_config(str(dagster.home)) as instance:
-                runs["killed"] = dagster.submit("send_to_dps", KILLED.partition_key, run_config={
-                    "resources": {"sftp": sftp_config(config, silent.getsockname()[1], timeout_s=600)}})
-                uploading = step_started(instance, runs["killed"], "dps_submission")
-                os.kill(uploading.pid, signal.SIGKILL)
-                statuses = {"killed": dagster.wait_for_run(runs["killed"], timeout_s=120)}
+            runs, statuses = provoke_failures(dagster, load_config(config_path), planted,
+                                              silent_port=silent.getsockname()[1], closed_port=free_port())
+            wait_for_emails(layout.mailbox, sum(status == "FAILURE" for status in statuses.values()))
+    yield Sweep(layout, dagster.home, runs, statuses)
 
-                closed = {"sftp": sftp_config(config, closed_port, timeout_s=10)}
-                runs["after_kill"] = dagster.submit("send_to_dps", AFTER_KILL.partition_key,
-                                                    run_config={"resources": closed})
-                runs["planted_rows"] = dagster.submit("send_to_dps", PLANTED_ROWS.partition_key, run_config={
-                    "resources": {**closed, "warehouse": warehouse_config(config, planted)}})
-                quoting_sql = (f"select *, cast(case when person_id = {PLANTED_ID} then last_name end "
-                               f"as bigint) as planted from ({config.sql.export})")
-                runs["quoted_by_duckdb"] = dagster.submit("send_to_dps", QUOTED_BY_DUCKDB.partition_key, run_config={
-                    "resources": {"warehouse": warehouse_config(config, planted, quoting_sql)}})
-                runs["planted_runaways"] = dagster.submit("receive_from_dps", PLANTED_ROWS.partition_key, run_config={
-                    "resources": {**closed, "warehouse": warehouse_config(config, planted)}})
-                for name, run_id in runs.items():
-                    statuses.setdefault(name, dagster.wait_for_run(run_id, timeout_s=300))
-                failed = sum(status == "FAILURE" for status in statuses.values())
-                wait_for_emails(layout.mailbox, failed)
-            yield Sweep(layout, dagster, runs, statuses)
+
+def provoke_failures(dagster: DagsterDev, config: ExchangeConfig, planted: Path, silent_port: int,
+                     closed_port: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Launch the runs of the module's docstring; (what each provokes -> run id, -> status)."""
+    runs: dict[str, str] = {}
+    with DagsterInstance.from_config(str(dagster.home)) as instance:
+        runs["killed"] = dagster.submit("send_to_dps", KILLED.partition_key, run_config={
+            "resources": {"sftp": sftp_config(config, silent_port, timeout_s=600)}})
+        uploading = step_started(instance, runs["killed"], "dps_submission")
+        os.kill(uploading.pid, signal.SIGKILL)
+        statuses = {"killed": dagster.wait_for_run(runs["killed"], timeout_s=120)}
+
+    closed = {"sftp": sftp_config(config, closed_port, timeout_s=10)}
+    runs["after_kill"] = dagster.submit("send_to_dps", AFTER_KILL.partition_key, run_config={"resources": closed})
+    runs["planted_rows"] = dagster.submit("send_to_dps", PLANTED_ROWS.partition_key, run_config={
+        "resources": {**closed, "warehouse": warehouse_config(config, planted)}})
+    quoting_sql = (f"select *, cast(case when person_id = {PLANTED_ID} then last_name end as bigint) "
+                   f"as planted from ({config.sql.export})")
+    runs["quoted_by_duckdb"] = dagster.submit("send_to_dps", QUOTED_BY_DUCKDB.partition_key, run_config={
+        "resources": {"warehouse": warehouse_config(config, planted, quoting_sql)}})
+    runs["planted_runaways"] = dagster.submit("receive_from_dps", PLANTED_ROWS.partition_key, run_config={
+        "resources": {**closed, "warehouse": warehouse_config(config, planted)}})
+    for name, run_id in runs.items():
+        statuses.setdefault(name, dagster.wait_for_run(run_id, timeout_s=300))
+    return runs, statuses
 
 
 def alert_of(sweep: Sweep, run: str) -> str:
@@ -193,7 +199,7 @@ def test_a_library_error_quoting_a_planted_name_is_alerted_by_step_and_class(swe
 
 def test_no_planted_name_or_date_of_birth_escapes(sweep: Sweep):
     layout = sweep.layout
-    home, logs = sweep.dagster.home, layout.base / "logs"
+    home, logs = sweep.home, layout.base / "logs"
     written = files_under(home, logs, layout.mailbox)
     assert any(p.name.endswith(".db") for p in written) and any(p.suffix == ".err" for p in written)
     found = files_holding(PLANTED_VALUES, written)
@@ -215,7 +221,7 @@ def test_no_planted_name_or_date_of_birth_escapes(sweep: Sweep):
 
 
 def test_nothing_under_dagster_home_is_readable_by_others(sweep: Sweep):
-    home = sweep.dagster.home
+    home = sweep.home
     entries = [home, *home.rglob("*")]
     assert any(p.match("history/runs/*.db") for p in entries) and any(p.name == "index.db" for p in entries)
     assert any(p.name == "schedules.db" for p in entries) and any(p.suffix == ".err" for p in entries)
