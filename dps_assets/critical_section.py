@@ -35,11 +35,17 @@ from dps_assets.resources.local_files import private_folder
 DPS_FOLDER = "dps_folder"
 REPORT_DELIVERY = "report_delivery"
 
+POOLS = (DPS_FOLDER, REPORT_DELIVERY)
+
 DEFAULT_TIMEOUT_S = 3600.0
 
 # The instance settings every shipped Dagster instance carries (demo, tests, production): each
 # pool the exchange's steps name (DPS_FOLDER, REPORT_DELIVERY) admits one step at a time, so a
 # second run's step queues in Dagster (shown as waiting for a pool) before it reaches the lock.
+# On PostgreSQL, set each pool's limit once when deploying (`dagster instance concurrency set
+# dps_folder 1`, the same for report_delivery): Dagster creates a default-limit pool row on first
+# use, and two runs doing that at the same moment fail one of them (its insert aborts the
+# transaction its fallback update then runs in).
 INSTANCE_CONCURRENCY = {"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}}
 
 

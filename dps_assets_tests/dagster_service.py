@@ -10,10 +10,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from dps_assets.critical_section import POOLS
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
 from dps_assets_tests.servers import free_port
@@ -65,6 +67,13 @@ class DagsterService:
         for shipped, port_name in SHIPPED_PORTS.items():
             line = re.sub(rf"--port {shipped}\b", f"--port {self.ports[port_name]}", line)
         return shlex.split(line)
+
+    def set_pool_limits(self) -> None:
+        """The runbook's deployment step: each pool's limit set once, explicitly."""
+        dagster = Path(sys.executable).with_name("dagster")
+        for pool in POOLS:
+            subprocess.run([dagster, "instance", "concurrency", "set", pool, "1"], env=self.env, cwd=REPO,
+                           check=True, capture_output=True, timeout=120)
 
     def start(self) -> DagsterService:
         try:

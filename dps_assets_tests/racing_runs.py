@@ -18,6 +18,8 @@ from pathlib import Path
 import yaml
 from dagster import AssetKey, DagsterInstance
 
+from dps_assets.critical_section import POOLS
+
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +65,9 @@ class ExchangeHome:
         with self.instance() as instance:
             instance.get_runs(limit=1)
             instance.get_latest_materialization_event(AssetKey("dps_submission"))
+            if pools:  # what the runbook's `dagster instance concurrency set <pool> 1` does
+                for pool in POOLS:
+                    instance.event_log_storage.set_concurrency_slots(pool, 1)
 
     @property
     def env(self) -> dict[str, str]:

@@ -94,6 +94,7 @@ def test_the_checks_guard_the_assets_the_spec_names():
         ("dps_results", "dps_person_ids_were_submitted"),
         ("dps_results", "dps_entries_in_window"),
         ("sa_98", "sa_98_rows_usable"),
+        ("dps_export_files", "dps_export_size_plausible"),
     }
 
 

@@ -184,6 +184,8 @@ def test_a_killed_run_is_alerted_and_logged_as_killed(sweep: Sweep):
     [log] = (sweep.layout.base / "logs" / "to_dps").glob(f"{KILLED.tag}_*_{sweep.runs['killed'][:8]}.log")
     last = log.read_text().splitlines()[-1]
     assert f"ERROR   run: {killed}" in last
+    # Killed before anything was sent: nothing is archived as sent.
+    assert not list((sweep.layout.base / "archive" / "to_dps" / KILLED.tag).glob("*"))
 
 
 def test_the_pool_slot_of_a_killed_upload_is_freed_for_the_next_one(sweep: Sweep):

@@ -107,9 +107,9 @@ def test_two_quarters_uploaded_at_once_send_one_and_refuse_the_other(storage, po
     assert archived.parent.name == submission.quarter.tag
     on_server = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
     assert on_server == (archived / "End_txt_file.txt").read_bytes()
-    assert sorted(r.returncode == 0 for r in runs) == [False, True]
+    assert sorted(r.returncode == 0 for r in runs) == [False, True], [r.output[-4000:] for r in runs]
     refused = next(r for r in runs if r.returncode != 0)
-    assert f"{submission.quarter.label} is still waiting for DPS's answer" in refused.output
+    assert f"{submission.quarter.label} is still waiting for DPS's answer" in refused.output, refused.output[-4000:]
     assert not list(openssh_server.from_folder.glob(".*"))  # no partial left behind
 
 

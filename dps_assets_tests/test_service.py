@@ -46,6 +46,7 @@ def deployment(tmp_path_factory, embedded_data: Path) -> Iterator[Deployment]:
             env.setenv(name, value)  # this process reads the same instance
         service = DagsterService(layout.base / "dagster_home", variables)
         env.setenv("DAGSTER_HOME", str(service.home))
+        service.set_pool_limits()
         with service:
             yield Deployment(layout, service, variables)
 

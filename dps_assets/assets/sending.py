@@ -1,7 +1,7 @@
 """The sending half: children in conservatorship -> export files -> DPS's SFTP folder."""
 
+import dataclasses
 import hashlib
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from dagster_pandera import pandera_schema_to_dagster_type
 from pydantic import Field
 
 from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.core.errors import ExchangeError
 from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
 from dps_assets.core.ledger import ExportSizeError, Submission, check_can_submit, export_size_problem
@@ -198,34 +199,29 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
         if problem and not config.force:
             raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
                                   "with force: true to send it anyway.")
-        receipt, upload_bytes = _upload(context, log, quarter, dps_export_files, sftp, exchange_rules,
-                                        local_files)
-        # The record exists before the lock is released.
+        with sftp.session() as session:
+            upload = session.upload_atomically(dps_export_files.text_file, sftp.from_folder,
+                                               exchange_rules.text_file_name)
+        receipt = SubmissionReceipt(quarter.partition_key, upload.path, upload.sha256, dps_export_files.rows,
+                                    time.time(), None)
+        # The record exists before the lock is released, and before anything else can fail.
         context.log_event(AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
                                            metadata=_receipt_metadata(quarter, receipt, uploaded=True,
-                                                                      upload_bytes=upload_bytes)))
-    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload_bytes))
+                                                                      upload_bytes=upload.size)))
+    log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256})")
+    if upload.sha256 != dps_export_files.text_sha256:
+        raise UploadMismatchError(f"{upload.path}: the bytes sent differ from {dps_export_files.text_file} "
+                                  "as written (it changed on disk during the run); the upload is recorded")
+    # Archived once sent (spec §3): a run killed mid-upload leaves no archive of a file never sent.
+    archived = local_files.archive_files(TO_DPS, quarter.tag, this_run_stamp(context),
+                                         [dps_export_files.text_file, dps_export_files.workbook])
+    log.info(f"{quarter.label}: archived the sent files to {archived[0].parent}")
+    receipt = dataclasses.replace(receipt, archive_folder=str(archived[0].parent))
+    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload.size))
 
 
-def _upload(context, log: RunLog, quarter, files: ExportFiles, sftp: SftpResource,
-            rules: ExchangeRulesResource, local_files: LocalFilesResource) -> tuple[SubmissionReceipt, int]:
-    stamp = this_run_stamp(context)
-    archived = local_files.archive_files(TO_DPS, quarter.tag, stamp, [files.text_file, files.workbook])
-    try:
-        with sftp.session() as session:
-            upload = session.upload_atomically(files.text_file, sftp.from_folder, rules.text_file_name)
-    except BaseException:
-        # Nothing was sent, so this run has nothing to keep in the archive.
-        shutil.rmtree(archived[0].parent)
-        raise
-    submitted_at = time.time()
-    if upload.sha256 != files.text_sha256:
-        raise RuntimeError(f"{upload.path}: uploaded file changed on disk during the run")
-    log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256}); "
-             f"archived to {archived[0].parent}")
-    receipt = SubmissionReceipt(quarter.partition_key, upload.path, upload.sha256, files.rows,
-                                submitted_at, str(archived[0].parent))
-    return receipt, upload.size
+class UploadMismatchError(ExchangeError, RuntimeError):
+    """What was sent is not the file the run wrote."""
 
 
 def _already_submitted(context, log, quarter, earlier: Submission, files: ExportFiles,
