@@ -42,7 +42,7 @@ def embedded_server(base: Path) -> Iterator[SftpResource]:
 
 @contextmanager
 def openssh_server(base: Path) -> Iterator[SftpResource]:
-    from dps_assets_tests.servers import OpenSshServer
+    from dps_assets_tests.support.servers import OpenSshServer
 
     with OpenSshServer(base) as server:
         yield server.resource()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from dps_assets.resources.sftp import SftpResource
-from dps_assets_tests.servers import SSHD, OpenSshServer
+from dps_assets_tests.support.servers import SSHD, OpenSshServer
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +38,8 @@ from pathlib import Path  # noqa: E402
 
 from dagster import DagsterInstance, instance_for_test  # noqa: E402
 
-from dps_assets.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
-from dps_assets.config import DirectoriesConfig, ExchangeConfig, load_config  # noqa: E402
+from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
+from dps_assets.config.schema import DirectoriesConfig, ExchangeConfig, load_config  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
 from dps_assets.resources import build_resources  # noqa: E402
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, MetadataValue, TableColumn, TableSchema
 
-from dps_assets.quarters import FiscalQuarter
+from dps_assets.core.quarters import FiscalQuarter
 
 OWNERS = ["team:dfps-data-analytics"]
 

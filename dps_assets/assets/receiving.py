@@ -7,19 +7,19 @@ from dagster import AssetExecutionContext, MetadataValue, Output, asset
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
-from dps_assets.checks import SA_98_ROWS_CHECK, sa_98_rows_result
+from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.regions import build_region_lookup
 from dps_assets.core.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
-from dps_assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
-from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
+from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.run_log import RunLog, failures_logged
+from dps_assets.assets.run_log import RunLog, failures_logged
 
 DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"

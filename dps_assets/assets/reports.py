@@ -17,11 +17,11 @@ from dps_assets.core.reports import (
     impact_not_in_dps,
 )
 from dps_assets.core.workbooks import About, BarChartSpec, Sheet, write_workbook
-from dps_assets.partitions import fiscal_quarter_partitions, quarter_of
-from dps_assets.quarters import FiscalQuarter
+from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
-from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
+from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
 
 GROUP = "reports"
 

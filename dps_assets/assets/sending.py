@@ -28,17 +28,17 @@ from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quar
 from dps_assets.core.errors import ExchangeError
 from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
-from dps_assets.core.ledger import ExportSizeError, Submission, check_can_submit, export_size_problem
+from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, export_size_problem
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
 from dps_assets.core.text_file import render_text_file
-from dps_assets.critical_section import DPS_FOLDER, exclusive
-from dps_assets.partitions import fiscal_quarter_partitions, quarter_of, refuse_multi_quarter_backfill
+from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
+from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of, refuse_multi_quarter_backfill
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource, write_private
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.run_log import RunLog, failures_logged, this_run_stamp
-from dps_assets.submissions import answers_fetched, recorded_submissions
+from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
+from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 
 GROUP = "to_dps"
 # A backfill of the sending half becomes one run over the range, which `quarter_of` refuses: one

@@ -12,6 +12,9 @@ from typing import BinaryIO
 
 from dps_assets.core.errors import ExchangeError
 
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
 # What a full or failing disk says while a file is written (not a network error in the block).
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
 
@@ -46,3 +49,26 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
         raise
     if failure is not None:
         raise failure from None  # the OSError is neither its cause nor a context shown anywhere
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` and any missing parents with mode 0700; tighten an existing leaf to 0700."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=FOLDER_MODE)
+        except FileExistsError:
+            pass
+    os.chmod(path, FOLDER_MODE)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> Path:
+    """Write a new file atomically with mode 0600 (temporary name, then rename)."""
+    with private_file(path) as handle:
+        handle.write(data)
+    return path

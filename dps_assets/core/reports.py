@@ -6,7 +6,7 @@ import pandas as pd
 
 from dps_assets.core.matching import MatchResult
 from dps_assets.core.regions import STATEWIDE, UNKNOWN_REGION, region_sort_key, regions_of, sort_regions
-from dps_assets.quarters import FiscalQuarter
+from dps_assets.core.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (
     "FISCAL_QUARTER", "REGION", "CNTY_NAME", "PERSON_ID", "RUNAWAY_EVENT_ID", "LAST_NAME",

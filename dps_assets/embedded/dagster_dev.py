@@ -24,7 +24,7 @@ from pathlib import Path
 from dagster_graphql import DagsterGraphQLClient
 
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
-from dps_assets.resources.local_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
+from dps_assets.core.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_YAML = """\
@@ -37,7 +37,7 @@ concurrency:
   runs:
     max_concurrent_runs: 2
   # One step at a time in each pool the exchange names (DPS's folder, the reports' delivery):
-  # dps_assets.critical_section.INSTANCE_CONCURRENCY, which the tests check this file against.
+  # dps_assets.instance.critical_section.INSTANCE_CONCURRENCY, which the tests check this file against.
   pools:
     default_limit: 1
     granularity: op

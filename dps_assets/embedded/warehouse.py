@@ -32,7 +32,7 @@ from dps_assets.embedded.synthetic import (
     generate_agency_data,
     generate_tcic_entries,
 )
-from dps_assets.resources.local_files import private_folder
+from dps_assets.core.private_files import private_folder
 
 WAREHOUSE_FILE = "caps.duckdb"
 TCIC_FILE = "tcic.duckdb"

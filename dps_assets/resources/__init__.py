@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dagster import EnvVar, FilesystemIOManager
 
-from dps_assets.config import ExchangeConfig
+from dps_assets.config.schema import ExchangeConfig
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import LocalFilesResource

@@ -14,10 +14,8 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.core.errors import ExchangeError
-from dps_assets.core.private_files import private_file
+from dps_assets.core.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder, write_private
 
-FOLDER_MODE = 0o700
-FILE_MODE = 0o600
 PARTIAL_SUFFIX = ".partial"
 
 
@@ -27,29 +25,6 @@ class ArchiveError(ExchangeError, OSError):
 # The two halves of the exchange; each has its own folder under archive/, logs/ and work/.
 TO_DPS = "to_dps"
 FROM_DPS = "from_dps"
-
-
-def private_folder(path: Path) -> Path:
-    """Create `path` and any missing parents with mode 0700; tighten an existing leaf to 0700."""
-    missing = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=FOLDER_MODE)
-        except FileExistsError:
-            pass
-    os.chmod(path, FOLDER_MODE)
-    return path
-
-
-def write_private(path: Path, data: bytes) -> Path:
-    """Write a new file atomically with mode 0600 (temporary name, then rename)."""
-    with private_file(path) as handle:
-        handle.write(data)
-    return path
 
 
 def run_stamp(run_id: str, moment: datetime | None = None) -> str:

@@ -1,0 +1,117 @@
+"""Getting DPS's two files for a quarter: from the SFTP folder when the sensor handed them over
+(or nothing is archived yet), from archive/from_dps/ when the quarter is re-materialised later.
+
+The sensor puts what it saw on the run's tags, so the run fetches exactly those files."""
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dagster import AssetExecutionContext, Config
+from pydantic import Field
+
+from dps_assets.core.answer_watch import FileState, choose_quarter
+from dps_assets.core.errors import ExchangeError
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.resources.sftp import SftpResource
+from dps_assets.assets.run_log import this_run_stamp
+from dps_assets.instance.ledger import answers_fetched, recorded_submissions
+
+TAG_PREFIX = "dps/"
+FINGERPRINT_TAG = "dps/fingerprint"
+
+
+class DpsFileSourceError(ExchangeError, RuntimeError):
+    """DPS's files for a quarter cannot be found where they should be."""
+
+
+class DpsFileGoneError(DpsFileSourceError):
+    """The file is no longer in DPS's folder."""
+
+
+class FetchConfig(Config):
+    source: Literal["auto", "sftp", "archive"] = Field(
+        default="auto",
+        description="auto: the files the sensor saw, else this quarter's archived files, else "
+        "the SFTP folder. archive / sftp: only there.",
+    )
+
+
+@dataclass(frozen=True)
+class FetchedFile:
+    name: str
+    local_path: Path
+    sha256: str
+    size: int
+    source: Literal["sftp", "archive"]
+    remote_path: str | None
+    remote_mtime: int | None
+
+
+def file_tag(name: str) -> str:
+    return f"{TAG_PREFIX}{name}"
+
+
+def handover_tags(files: tuple[FileState, ...], fingerprint: str) -> dict[str, str]:
+    """What the sensor tells the run about the files it saw."""
+    tags = {FINGERPRINT_TAG: fingerprint}
+    tags.update({file_tag(f.name): f"{f.size}:{f.mtime}" for f in files})
+    return tags
+
+
+def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name: str,
+                   config: FetchConfig, sftp: SftpResource,
+                   local_files: LocalFilesResource) -> FetchedFile:
+    seen_by_sensor = context.run.tags.get(file_tag(name))
+    if config.source == "archive" or (config.source == "auto" and not seen_by_sensor):
+        archived = _latest_archived(local_files, quarter, name)
+        if archived is not None:
+            return archived
+        if config.source == "archive":
+            raise DpsFileSourceError(f"{name}: nothing archived for {quarter.label} under "
+                                     f"{local_files.archive_folder(FROM_DPS, quarter.tag)}")
+    try:
+        return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
+    except DpsFileGoneError:
+        # A re-execution of a run the sensor started, after DPS's files were delivered and moved
+        # aside: the files the sensor saw are the ones archived since (same size).
+        archived = _latest_archived(local_files, quarter, name)
+        if archived is None or seen_by_sensor is None or archived.size != int(seen_by_sensor.split(":")[0]):
+            raise
+        return archived
+
+
+def _latest_archived(local_files: LocalFilesResource, quarter: FiscalQuarter, name: str) -> FetchedFile | None:
+    for folder in reversed(local_files.archived_runs(FROM_DPS, quarter.tag)):
+        path = folder / name
+        if path.is_file():
+            data = path.read_bytes()
+            return FetchedFile(name, path, hashlib.sha256(data).hexdigest(), len(data), "archive", None, None)
+    return None
+
+
+def _download(context: AssetExecutionContext, quarter: FiscalQuarter, name: str,
+              seen_by_sensor: str | None, sftp: SftpResource,
+              local_files: LocalFilesResource) -> FetchedFile:
+    folder = local_files.work_folder(FROM_DPS, quarter.tag, this_run_stamp(context))
+    with sftp.session() as session:
+        remote = session.stat(f"{sftp.to_dfps_folder.rstrip('/')}/{name}")
+        if remote is None:
+            raise DpsFileGoneError(f"{name}: not in {sftp.where}{sftp.to_dfps_folder}")
+        if seen_by_sensor:
+            size, mtime = (int(v) for v in seen_by_sensor.split(":"))
+            if (remote.size, remote.mtime) != (size, mtime):
+                raise DpsFileSourceError(
+                    f"{remote.path} changed since the sensor saw it ({size} bytes, mtime {mtime} -> "
+                    f"{remote.size} bytes, mtime {remote.mtime}); the sensor will pick up the new files")
+        else:
+            owner = choose_quarter(remote.mtime, recorded_submissions(context.instance),
+                                   answers_fetched(context.instance))
+            if owner != quarter:
+                raise DpsFileSourceError(
+                    f"{remote.path} answers {owner.label if owner else 'no submission'}, not "
+                    f"{quarter.label}, and nothing is archived for {quarter.label}")
+        sha256 = session.download(remote, folder / name)
+    return FetchedFile(name, folder / name, sha256, remote.size, "sftp", remote.path, remote.mtime)

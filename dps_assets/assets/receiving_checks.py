@@ -1,0 +1,189 @@
+"""Asset checks of the receiving half: the counts reconciliation gates the reports; the other
+checks warn about data an analyst should look at."""
+
+from collections import Counter
+
+import pandas as pd
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetIn,
+    MetadataValue,
+    asset_check,
+)
+
+from dps_assets.assets.common import latest_metadata
+from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
+from dps_assets.core.regions import unmapped_counties
+from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.resources.exchange_rules import ExchangeRulesResource
+from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
+from dps_assets.assets.run_log import RunLog, failures_logged
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_counts",
+    additional_ins={"dps_results": AssetIn()},
+    blocking=True,
+    description="DPS's counts agree with the files: RECORDS_RECEIVED = lines submitted, "
+    "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
+    "When they do not, no report is made and nothing is emailed.",
+)
+@failures_logged(FROM_DPS)
+def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
+                         dps_results: pd.DataFrame, local_files: LocalFilesResource,
+                         exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
+    quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    log = RunLog(context, local_files, FROM_DPS, quarter)
+    submitted_rows, counted_from = _submitted_rows(context, quarter, local_files, exchange_rules)
+    if submitted_rows is None:
+        result = AssetCheckResult(
+            passed=False,
+            severity=AssetCheckSeverity.ERROR,
+            description=f"RECORDS_RECEIVED cannot be checked: no submission of {quarter.label} is "
+            f"recorded in this Dagster instance, and none is archived under {counted_from}",
+        )
+    else:
+        reconciliation = reconcile(dps_counts, dps_results, submitted_rows)
+        result = AssetCheckResult(
+            passed=reconciliation.holds,
+            severity=AssetCheckSeverity.ERROR,
+            description=reconciliation.describe(),
+            metadata={
+                "expected": MetadataValue.json(reconciliation.expected),
+                "reported_by_dps": MetadataValue.json(reconciliation.reported),
+                "records_sent_counted_from": counted_from,
+            },
+        )
+    if result.passed:
+        log.info(f"{quarter.label}: {result.description}")
+    else:
+        log.error(f"{quarter.label}: {result.description}. No report is made and nothing is "
+                  "emailed; DPS's files stay where they are.")
+    return result
+
+
+def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
+                    local_files: LocalFilesResource,
+                    exchange_rules: ExchangeRulesResource) -> tuple[int | None, str]:
+    """Data lines of the quarter's latest submission: from its materialisation, else (an instance
+    that has lost its history) from the archived copy of the file that was sent."""
+    _, submission = latest_metadata(context.instance, "dps_submission", context.partition_key)
+    if "rows" in submission:
+        return int(submission["rows"]), "dps_submission"
+    for folder in reversed(local_files.archived_runs(TO_DPS, quarter.tag)):
+        sent = folder / exchange_rules.text_file_name
+        if sent.is_file():
+            return count_data_lines(sent.read_bytes()), str(sent)
+    return None, str(local_files.archive_folder(TO_DPS, quarter.tag))
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="county_region_lookup",
+    additional_ins={"sa_98": AssetIn(), "dps_results": AssetIn()},
+    description="Every county named by IMPACT or by DPS has a region; those without are "
+    "reported under region UNKNOWN and listed here.",
+)
+@failures_logged(FROM_DPS)
+def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFrame,
+                          dps_results: pd.DataFrame) -> AssetCheckResult:
+    impact = unmapped_counties(sa_98["CNTY_NAME"], county_region_lookup)
+    dps = unmapped_counties(dps_results["AGENCY_COUNTY"], county_region_lookup)
+    return AssetCheckResult(
+        passed=not impact and not dps,
+        severity=AssetCheckSeverity.WARN,
+        description=(f"{len(impact) + len(dps)} county name(s) without a region" if impact or dps
+                     else "every county has a region"),
+        metadata={"impact_counties_without_region": MetadataValue.json(impact),
+                  "dps_counties_without_region": MetadataValue.json(dps)},
+    )
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_results",
+    additional_ins={"dps_export": AssetIn()},
+    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted.",
+)
+@failures_logged(FROM_DPS)
+def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.DataFrame) -> AssetCheckResult:
+    unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - set(dps_export["PERSON_ID"]))
+    return AssetCheckResult(
+        passed=not unknown,
+        severity=AssetCheckSeverity.WARN,
+        description=(f"{len(unknown)} person id(s) in DPS's results were not submitted" if unknown
+                     else "every person id in DPS's results was submitted"),
+        metadata={"unknown_person_ids": MetadataValue.json([int(i) for i in unknown[:200]]),
+                  "unknown_count": len(unknown)},
+    )
+
+
+@asset_check(
+    partitions_def=fiscal_quarter_partitions,
+    asset="dps_results",
+    description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
+    "left out of the matching.",
+)
+@failures_logged(FROM_DPS)
+def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
+    quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    dates = dps_results["MISSING_DATE"]
+    before = int((dates < pd.Timestamp(quarter.window_start)).sum())
+    after = int((dates > pd.Timestamp(quarter.window_end)).sum())
+    return AssetCheckResult(
+        passed=True,
+        description=f"{before + after} of {len(dps_results)} entr(ies) outside the window",
+        metadata={"outside_window": before + after, "before_window": before, "after_window": after,
+                  "in_window": len(dps_results) - before - after},
+    )
+
+
+# Computed by the sa_98 asset itself (it alone sees the rows it left out), so declared as a spec.
+SA_98_ROWS_CHECK = AssetCheckSpec(
+    "sa_98_rows_usable",
+    asset="sa_98",
+    partitions_def=fiscal_quarter_partitions,
+    description="Every sa_98 row can take part in the matching. A row whose PERSON_ID or "
+    "RUNAWAY_EVENT_ID is not a whole number, whose RUNAWAY_EVENT_ID repeats, whose RUNAWAY_DATE is "
+    "missing, whose dates are not dates or lie outside 1900-01-01 .. 2262-04-11, or whose text "
+    "holds control characters is left out of the matching and the reports, and listed here by "
+    "RUNAWAY_EVENT_ID (never by name).",
+)
+_IDS_LISTED = 500
+
+
+def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
+    """`set_aside` as `core.sa_98_rows` gives it: QUERY_ROW, RUNAWAY_EVENT_ID, PROBLEM."""
+    known = set_aside[set_aside["RUNAWAY_EVENT_ID"].notna()]
+    ids = sorted({int(i) for i in known["RUNAWAY_EVENT_ID"]})
+    rows_without_id = [int(r) for r in set_aside.loc[set_aside["RUNAWAY_EVENT_ID"].isna(), "QUERY_ROW"]]
+    problems = Counter(p for cell in set_aside["PROBLEM"] for p in cell.split("; "))
+    if set_aside.empty:
+        description = "every sa_98 row takes part in the matching"
+    else:
+        shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+        description = (f"{len(set_aside)} sa_98 row(s) left out of the matching and the reports"
+                       + (f": RUNAWAY_EVENT_ID {shown}" if ids else "")
+                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID" if rows_without_id else ""))
+    return AssetCheckResult(
+        asset_key="sa_98",
+        check_name=SA_98_ROWS_CHECK.name,
+        passed=set_aside.empty,
+        severity=AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "rows_set_aside": len(set_aside),
+            "runaway_event_ids": MetadataValue.json(ids[:_IDS_LISTED]),
+            "runaway_event_ids_listed": f"{min(len(ids), _IDS_LISTED)} of {len(ids)}",
+            "query_rows_without_an_event_id": MetadataValue.json(rows_without_id[:_IDS_LISTED]),
+            "problems": MetadataValue.json(dict(sorted(problems.items()))),
+            "problem_by_event_id": MetadataValue.json(
+                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"])}
+                if len(known) <= _IDS_LISTED else {}),
+        },
+    )

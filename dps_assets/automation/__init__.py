@@ -1,0 +1,1 @@
+"""What runs the exchange by itself: jobs, the schedule, the sensors."""

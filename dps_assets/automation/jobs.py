@@ -1,0 +1,25 @@
+"""Jobs over the asset graph: the sending half and the receiving half of a quarter."""
+
+from dagster import AssetSelection, define_asset_job
+
+from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.resources.local_files import FROM_DPS, TO_DPS
+
+send_to_dps_job = define_asset_job(
+    name="send_to_dps",
+    selection=AssetSelection.groups("to_dps"),
+    partitions_def=fiscal_quarter_partitions,
+    description="Export the quarter's children, write the files, upload to DPS, archive.",
+)
+
+receive_from_dps_job = define_asset_job(
+    name="receive_from_dps",
+    selection=AssetSelection.groups("from_dps", "impact", "reports", "delivery"),
+    partitions_def=fiscal_quarter_partitions,
+    description="Fetch DPS's answer, reconcile it with IMPACT's runaway events, write and email "
+    "the three reports, archive DPS's files.",
+)
+
+
+# Which half of the exchange (its folder under logs/ and archive/) a job's runs belong to.
+HALF_OF_JOB = {send_to_dps_job.name: TO_DPS, receive_from_dps_job.name: FROM_DPS}

@@ -1,0 +1,39 @@
+"""The quarterly schedule that starts the sending half some days after each quarter closes."""
+
+from dagster import (
+    DefaultScheduleStatus,
+    JobDefinition,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    schedule,
+)
+
+from dps_assets.core.quarters import AGENCY_TIMEZONE, FiscalQuarter
+
+
+def submission_cron(days_after_quarter_end: int, hour: int) -> str:
+    """Quarters end on the last day of Feb, May, Aug and Nov: day N of the next month is N days on."""
+    return f"0 {hour} {days_after_quarter_end} 3,6,9,12 *"
+
+
+def build_submission_schedule(job: JobDefinition, days_after_quarter_end: int, hour: int,
+                              running: bool) -> ScheduleDefinition:
+    @schedule(
+        name="quarterly_submission",
+        cron_schedule=submission_cron(days_after_quarter_end, hour),
+        execution_timezone=AGENCY_TIMEZONE,
+        job=job,
+        default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
+        description=f"Sends the quarter that just closed to DPS, {days_after_quarter_end} day(s) "
+        f"after it closes at {hour:02d}:00 Central.",
+    )
+    def quarterly_submission(context: ScheduleEvaluationContext) -> RunRequest:
+        quarter = FiscalQuarter.latest_closed(context.scheduled_execution_time.date())
+        return RunRequest(
+            run_key=f"submission-{quarter.partition_key}",
+            partition_key=quarter.partition_key,
+            tags={"fiscal_quarter": quarter.label},
+        )
+
+    return quarterly_submission

@@ -1,0 +1,1 @@
+"""dps_config.yml: its schema (schema), how the file is read (file), value types (values)."""

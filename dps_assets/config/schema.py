@@ -1,0 +1,269 @@
+"""The exchange's configuration: `dps_config.yml`, loaded and validated once.
+
+Secrets never live here. Where a secret is needed the YAML names the environment variable that
+holds it (`password_env: DPS_DB_PASSWORD`) and the resource reads it through Dagster's `EnvVar`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal, get_origin
+
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
+
+from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
+from dps_assets.config.values import (Delimiter, EmailAddress, FileName, HostName, not_blank,
+                                      private_file_mode, same_remote_folder)
+
+CONFIG_ENV_VAR = "DPS_CONFIG"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PRODUCTION_CONFIG = PACKAGE_DIR.parent / "dps_config.yml"
+
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_empty_text(cls, value: object, info: ValidationInfo) -> object:
+        if get_origin(cls.model_fields[info.field_name].annotation) is Literal:
+            return value  # one of the listed values (line_ending "\r\n" is not blank)
+        return not_blank(value)
+
+
+class DatabaseConfig(_Section):
+    driver: Literal["oracle", "duckdb"]
+    dsn: str | None = None
+    user: str | None = None
+    password_env: EnvVarName | None = None
+    duckdb_path: str | None = None
+    fetch_batch_rows: int = Field(default=10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _driver_settings(self) -> DatabaseConfig:
+        if self.driver == "oracle":
+            missing = [k for k in ("dsn", "user", "password_env") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"driver 'oracle' needs {', '.join(missing)}")
+        if self.driver == "duckdb" and not self.duckdb_path:
+            raise ValueError("driver 'duckdb' needs duckdb_path")
+        return self
+
+
+class SqlConfig(_Section):
+    export: str
+    sa_98: str
+    county_region: str
+
+
+class SftpConfig(_Section):
+    host: HostName
+    port: int = Field(default=22, gt=0, lt=65536)
+    username: str
+    password_env: EnvVarName | None = None
+    private_key_file: str | None = None
+    private_key_passphrase_env: EnvVarName | None = None
+    known_hosts_file: str
+    from_folder: str
+    to_dfps_folder: str
+    processed_folder: str | None = None  # default: <to_dfps_folder>/processed
+    connect_timeout_s: float = Field(default=15, gt=0)
+    banner_timeout_s: float = Field(default=15, gt=0)
+    auth_timeout_s: float = Field(default=15, gt=0)
+    io_timeout_s: float = Field(default=60, gt=0)
+    remote_file_mode: str | None = Field(default="0600", pattern=r"^0[0-7]{3}$")  # null: the server's
+    upload_strategy: Literal["temporary_name", "final_name"] = "temporary_name"  # see sftp_upload
+
+    @field_validator("remote_file_mode")
+    @classmethod
+    def _private_mode(cls, mode: str | None) -> str | None:
+        return private_file_mode(mode)
+
+    @field_validator("to_dfps_folder", "processed_folder")
+    @classmethod
+    def _distinct_folders(cls, folder: str | None, info: ValidationInfo) -> str | None:
+        # DPS picks our file up from from_folder and answers in to_dfps_folder; one folder for
+        # both, or delivered files moved back into either, would mix requests and answers.
+        others = ["from_folder"] + (["to_dfps_folder"] if info.field_name == "processed_folder" else [])
+        for other in others:
+            if folder and info.data.get(other) and same_remote_folder(folder, info.data[other]):
+                raise ValueError(f"must be a different folder from {other}")
+        return folder
+
+    @model_validator(mode="after")
+    def _some_auth(self) -> SftpConfig:
+        if not self.password_env and not self.private_key_file:
+            raise ValueError("set password_env or private_key_file")
+        return self
+
+
+class DirectoriesConfig(_Section):
+    archive_root: str
+    log_root: str
+    work_root: str
+
+
+class ExportLayoutConfig(_Section):
+    text_file_name: FileName = "End_txt_file.txt"
+    workbook_file_name: FileName = "end_export.xlsx"
+    delimiter: Delimiter = "|"
+    line_ending: Literal["\r\n", "\n"] = "\r\n"
+    date_format: str = "%Y%m%d"
+    fields: tuple[str, ...] = TEXT_FILE_FIELDS
+    sex_map: dict[str, Literal["M", "F", "U"]] = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
+    race_map: dict[str, str] = {"WT": "W", "AA": "B", "AN": "I", "AS": "A", "HP": "A"}
+    unknown_code: str = "U"
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, fields: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [str(i) for i, f in enumerate(fields) if f not in TEXT_FILE_FIELDS]
+        if unknown:  # by position: a value is never repeated in an error
+            raise ValueError(f"unknown field at position(s) {', '.join(unknown)}; "
+                             f"choose from {list(TEXT_FILE_FIELDS)}")
+        if len(set(fields)) != len(fields):
+            raise ValueError("a field is listed twice")
+        return fields
+
+    @field_validator("sex_map", "race_map")
+    @classmethod
+    def _upper_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
+        return {k.strip().upper(): v for k, v in mapping.items()}
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> ExportLayoutConfig:
+        if self.text_file_name.casefold() == self.workbook_file_name.casefold():
+            raise ValueError("text_file_name and workbook_file_name must differ "
+                             "(one would overwrite the other)")
+        return self
+
+
+class DpsFilesConfig(_Section):
+    results_file_name: FileName = "Dfps-missing-person-results.txt"
+    counts_file_name: FileName = "Dfps-missing-person-counts.txt"
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> DpsFilesConfig:
+        if self.results_file_name.casefold() == self.counts_file_name.casefold():
+            raise ValueError("results_file_name and counts_file_name must differ (DPS sends two files)")
+        return self
+
+
+class SubmissionConfig(_Section):
+    # An export whose row count moved more than this share from the last submitted quarter
+    # (or that is empty) is not uploaded without force.
+    max_row_count_change: float = Field(default=0.20, gt=0)
+
+
+class MatchingConfig(_Section):
+    tolerance_days: int = Field(default=7, ge=0, le=366)
+
+
+class EmailConfig(_Section):
+    host: HostName
+    port: int = Field(default=25, gt=0, lt=65536)
+    security: Literal["plain", "starttls", "ssl"] = "starttls"
+    ca_file: str | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
+    username: str | None = None
+    password_env: EnvVarName | None = None
+    sender: EmailAddress
+    recipients: list[EmailAddress] = Field(min_length=1)
+    operators: list[EmailAddress] = Field(min_length=1)
+    timeout_s: float = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _login_and_tls(self) -> EmailConfig:
+        if bool(self.username) != bool(self.password_env):
+            raise ValueError("username and password_env go together (login is optional, half a login is not)")
+        if self.username and self.security == "plain":
+            raise ValueError("a login needs security starttls or ssl: the password would cross the network in clear")
+        if self.ca_file and self.security == "plain":
+            raise ValueError("ca_file is only used with security starttls or ssl")
+        return self
+
+
+class SharePointConfig(_Section):
+    enabled: bool = False
+    site_id: str | None = None
+    library_path: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: EnvVarName | None = None
+    graph_url: str = Field(default="https://graph.microsoft.com/v1.0", pattern=r"^https://")
+    login_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https://")
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> SharePointConfig:
+        needed = ("site_id", "library_path", "tenant_id", "client_id", "client_secret_env")
+        missing = [k for k in needed if not getattr(self, k)]
+        if self.enabled and missing:
+            raise ValueError(f"enabled needs {', '.join(missing)}")
+        return self
+
+
+class ScheduleConfig(_Section):
+    days_after_quarter_end: int = Field(default=5, ge=1, le=28)
+    hour: int = Field(default=6, ge=0, le=23)
+
+
+class SensorConfig(_Section):
+    poll_interval_s: int = Field(default=60, ge=5)
+    results_deadline_hours: float = Field(default=6, gt=0)
+    default_running: bool = False
+
+
+class ExchangeConfig(_Section):
+    database: DatabaseConfig
+    sql: SqlConfig
+    sftp: SftpConfig
+    directories: DirectoriesConfig
+    export_layout: ExportLayoutConfig = ExportLayoutConfig()
+    dps_files: DpsFilesConfig = DpsFilesConfig()
+    matching: MatchingConfig = MatchingConfig()
+    submission: SubmissionConfig = SubmissionConfig()
+    email: EmailConfig
+    sharepoint: SharePointConfig = SharePointConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    sensor: SensorConfig = SensorConfig()
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:
+    """Read and validate the configuration. Relative paths inside it are resolved against the
+    file's folder, so a configuration can travel with its own key and data files."""
+    path = Path(path or os.environ.get(CONFIG_ENV_VAR) or PRODUCTION_CONFIG)
+    raw = read_mapping(path)
+    try:
+        config = ExchangeConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(path, exc)) from None
+    return _resolve_paths(config, path.resolve().parent)
+
+
+def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
+    def resolve(value: str | None) -> str | None:
+        if value is None:
+            return None
+        expanded = Path(os.path.expanduser(value))
+        return str(expanded if expanded.is_absolute() else (base / expanded).resolve())
+
+    database = config.database.model_copy(update={"duckdb_path": resolve(config.database.duckdb_path)})
+    sftp = config.sftp.model_copy(
+        update={
+            "known_hosts_file": resolve(config.sftp.known_hosts_file),
+            "private_key_file": resolve(config.sftp.private_key_file),
+        }
+    )
+    email = config.email.model_copy(update={"ca_file": resolve(config.email.ca_file)})
+    directories = DirectoriesConfig(
+        archive_root=resolve(config.directories.archive_root),
+        log_root=resolve(config.directories.log_root),
+        work_root=resolve(config.directories.work_root),
+    )
+    return config.model_copy(
+        update={"database": database, "sftp": sftp, "email": email, "directories": directories}
+    )

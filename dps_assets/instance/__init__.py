@@ -1,0 +1,1 @@
+"""The Dagster instance as the exchange's ledger, and the locks that make its guards hold."""

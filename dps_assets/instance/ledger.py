@@ -1,0 +1,76 @@
+"""Reading the submission ledger from Dagster's own event log.
+
+Every upload is recorded by an observation of `dps_submission`, logged the moment the upload is
+complete and while the DPS-folder lock is still held (see `critical_section`), and then by the
+materialisation that ends the step; both carry when it was made. Every fetch of DPS's answer is a
+materialisation of `dps_results`. The instance is therefore the ledger, and the UI shows the same
+history the sensor and the upload guard decide on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster._core.event_api import EventLogRecord
+
+from dps_assets.core.submissions import Submission
+from dps_assets.core.quarters import FiscalQuarter
+
+SUBMISSION_KEY = AssetKey("dps_submission")
+RESULTS_KEY = AssetKey("dps_results")
+_PAGE = 500
+
+
+def _materializations(instance: DagsterInstance, key: AssetKey) -> Iterator[EventLogRecord]:
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(key, limit=_PAGE, cursor=cursor, ascending=True)
+        yield from page.records
+        if not page.has_more:
+            return
+        cursor = page.cursor
+
+
+def _observations(instance: DagsterInstance, key: AssetKey) -> Iterator[EventLogRecord]:
+    cursor = None
+    while True:
+        page = instance.fetch_observations(AssetRecordsFilter(asset_key=key), limit=_PAGE,
+                                           cursor=cursor, ascending=True)
+        yield from page.records
+        if not page.has_more:
+            return
+        cursor = page.cursor
+
+
+def recorded_submissions(instance: DagsterInstance) -> list[Submission]:
+    """Every upload recorded in the instance, once each: the observation logged right after the
+    upload and the materialisation that follows carry the same time, and re-materialisations
+    that did not upload repeat the earlier submission's time."""
+    found: dict[tuple[FiscalQuarter, float], Submission] = {}
+    records = [*_observations(instance, SUBMISSION_KEY), *_materializations(instance, SUBMISSION_KEY)]
+    for record in records:
+        event = record.asset_observation or record.asset_materialization
+        if event is None or event.partition is None:
+            continue
+        metadata = {k: v.value for k, v in event.metadata.items()}
+        if "submitted_at" not in metadata:
+            continue
+        submission = Submission(
+            quarter=FiscalQuarter.from_partition_key(event.partition),
+            submitted_at=float(metadata["submitted_at"]),
+            sha256=str(metadata.get("sha256", "")),
+            rows=int(metadata.get("rows", 0)),
+        )
+        found.setdefault((submission.quarter, submission.submitted_at), submission)
+    return sorted(found.values(), key=lambda s: s.submitted_at)
+
+
+def answers_fetched(instance: DagsterInstance) -> dict[FiscalQuarter, float]:
+    """When DPS's answer was last fetched, per quarter (timestamp of the latest dps_results)."""
+    answered: dict[FiscalQuarter, float] = {}
+    for record in _materializations(instance, RESULTS_KEY):
+        if record.partition_key is None:
+            continue
+        quarter = FiscalQuarter.from_partition_key(record.partition_key)
+        answered[quarter] = max(answered.get(quarter, 0.0), record.timestamp)
+    return answered

@@ -1,0 +1,103 @@
+"""The sending half's guards that are not races: an export that is empty or moved too far from
+the last submission is not uploaded without force; a backfill of several quarters is refused;
+a quarter already submitted is rebuilt without an upload while another quarter awaits DPS."""
+
+from __future__ import annotations
+
+from dagster import AssetCheckKey, AssetKey, materialize
+
+from dps_assets.assets import sending
+from dps_assets.config.schema import load_config
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.resources import build_resources
+from dps_assets.assets.sending_checks import dps_export_size_plausible
+from dps_assets.instance.ledger import recorded_submissions
+from dps_assets_tests.conftest import test_config as configured_for
+
+Q3, Q4 = FiscalQuarter(2026, 3), FiscalQuarter(2026, 4)
+SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission, dps_export_size_plausible]
+HALF_THE_CHILDREN = "select * from ({export}) where person_id % 2 = 0"
+NO_CHILDREN = "select * from ({export}) where 1 = 0"
+
+
+def resources_with_export(tmp_path, embedded_data, sftp_resource, wrap: str | None) -> dict:
+    config = configured_for(tmp_path, embedded_data)
+    if wrap:
+        export = wrap.format(export=config.sql.export.strip().replace("order by e.cvs_episode_id", ""))
+        config = config.model_copy(update={"sql": config.sql.model_copy(update={"export": export})})
+    resources = build_resources(config)
+    resources["sftp"] = sftp_resource
+    return resources
+
+
+def send(quarter, resources, instance, force=False, **tags):
+    return materialize(SENDING, partition_key=quarter.partition_key if not tags else None,
+                       resources=resources, instance=instance, raise_on_error=False,
+                       run_config={"ops": {"dps_submission": {"config": {"force": force}}}}, tags=tags or None)
+
+
+def check_result(result):
+    [evaluation] = [e.event_specific_data for e in result.all_events
+                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert evaluation.asset_check_key == AssetCheckKey(AssetKey("dps_export_files"), "dps_export_size_plausible")
+    return evaluation
+
+
+def uploaded(result) -> bool:
+    return AssetKey("dps_submission") in {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def test_an_empty_export_is_not_uploaded(tmp_path, embedded_data, sftp_resource, dagster_instance, openssh_server):
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, NO_CHILDREN)
+    result = send(Q4, resources, dagster_instance)
+    evaluation = check_result(result)
+    assert not evaluation.passed
+    assert "has no children to send" in evaluation.description
+    assert not uploaded(result)
+    assert list(openssh_server.from_folder.iterdir()) == []
+    assert recorded_submissions(dagster_instance) == []
+
+
+def test_an_export_that_doubled_since_the_last_quarter_waits_for_force(tmp_path, embedded_data, sftp_resource,
+                                                                      dagster_instance, openssh_server):
+    half = resources_with_export(tmp_path / "half", embedded_data, sftp_resource, HALF_THE_CHILDREN)
+    assert uploaded(send(Q3, half, dagster_instance))
+    q3_file = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
+
+    full = resources_with_export(tmp_path / "full", embedded_data, sftp_resource, None)
+    refused = send(Q4, full, dagster_instance)
+    evaluation = check_result(refused)
+    assert not evaluation.passed and "against" in evaluation.description and "FY2026-Q3" in evaluation.description
+    assert evaluation.metadata["rows"].value > 1.2 * evaluation.metadata["last_submitted_rows"].value
+    assert not uploaded(refused)
+    assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == q3_file
+
+    forced = send(Q4, full, dagster_instance, force=True)
+    assert check_result(forced).passed and uploaded(forced)
+    assert [s.quarter for s in recorded_submissions(dagster_instance)] == [Q3, Q4]
+
+
+def test_a_quarter_already_sent_is_rebuilt_without_upload_while_another_awaits_dps(
+        tmp_path, embedded_data, sftp_resource, dagster_instance, openssh_server):
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
+    assert uploaded(send(Q3, resources, dagster_instance))
+    assert uploaded(send(Q4, resources, dagster_instance, force=True))  # Q3 still awaits DPS
+    again = send(Q3, resources, dagster_instance)
+    assert again.success
+    [event] = [e for e in again.get_asset_materialization_events() if e.asset_key == AssetKey("dps_submission")]
+    assert event.materialization.metadata["uploaded"].value is False
+    assert len(recorded_submissions(dagster_instance)) == 2
+
+
+def test_a_run_over_several_quarters_is_refused_before_anything_runs(tmp_path, embedded_data, sftp_resource,
+                                                                     dagster_instance, openssh_server):
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
+    result = send(None, resources, dagster_instance, **{
+        "dagster/asset_partition_range_start": FiscalQuarter(2020, 1).partition_key,
+        "dagster/asset_partition_range_end": Q4.partition_key})
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "dps_export"
+    message = failure.event_specific_data.error.cause.message
+    assert "FY2020-Q1 .. FY2026-Q4" in message and "one quarter at a time" in message
+    assert list(openssh_server.from_folder.iterdir()) == []

@@ -1,0 +1,47 @@
+"""Files holding children's records are created 0600 and appear whole or not at all."""
+
+import os
+import stat
+
+import pytest
+
+from dps_assets.core.private_files import PrivateFileError, private_file
+from dps_assets_tests.resources.test_local_files import small_disk  # noqa: F401 - a 200 KiB tmpfs
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_new_file_is_owner_only_even_over_a_wider_file_and_a_planted_temporary(tmp_path):
+    target = tmp_path / "IMPACT_not_in_DPS_FY2026_Q4.xlsx"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o644)
+    planted = tmp_path / f".{target.name}.partial"  # what an older version's fixed name would hit
+    planted.write_bytes(b"")
+    os.chmod(planted, 0o666)
+    with private_file(target) as handle:
+        handle.write(b"new")
+    assert target.read_bytes() == b"new" and mode(target) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [planted.name, target.name]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "end_export.xlsx"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with private_file(target) as handle:
+            handle.write(b"half")
+            raise RuntimeError("disk full")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_full_disk_names_the_file_and_leaves_no_temporary(small_disk):
+    target = small_disk / "end_export.xlsx"
+    with pytest.raises(PrivateFileError) as raised:
+        with private_file(target) as handle:
+            handle.write(b"PLANTEDSURNAME|20100304\r\n" * 20_000)  # 500 KB onto 200 KiB
+    assert str(raised.value) == f"cannot write {target}: No space left on device (ENOSPC)"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    assert list(small_disk.iterdir()) == []

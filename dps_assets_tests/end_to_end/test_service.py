@@ -1,0 +1,121 @@
+"""The production service for real: PostgreSQL, a gRPC code server, the operators' webserver, the
+analysts' read-only webserver and the daemon as separate processes, started from the shipped
+systemd units and instance file, running a whole quarter on the embedded stack (sensor
+included), then restarted: the ledger, the sensor's cursor and its run keys survive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from dps_assets.embedded.demo import run_quarter
+from dps_assets.assets.dps_fetch import file_tag
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout, StackSettings, write_stack_config
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.instance.ledger import recorded_submissions
+from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.dagster_service import DagsterService, listening_addresses
+from dps_assets_tests.support.postgres_server import PostgresServer
+
+pytestmark = pytest.mark.e2e
+QUARTER = FiscalQuarter.latest_closed(TODAY)
+PASSWORD = "service-test-only-password"
+
+
+class Deployment:
+    def __init__(self, layout: StackLayout, service: DagsterService, env: dict[str, str]):
+        self.layout, self.service, self.env = layout, service, env
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, embedded_data: Path) -> Iterator[Deployment]:
+    layout = StackLayout(tmp_path_factory.mktemp("service"))
+    shutil.copytree(embedded_data, layout.data)
+    settings = StackSettings(sftp_password=PASSWORD, dps_delay_s=1, dps_write_pause_s=0.1, today=TODAY)
+    with PostgresServer() as postgres, EmbeddedStack(layout, settings) as stack, pytest.MonkeyPatch.context() as env:
+        config = write_stack_config(layout, stack.sftp_port, stack.smtp_port, layout.base / "dps_config.yml")
+        variables = {**postgres.env, "DPS_CONFIG": str(config), "DPS_SFTP_PASSWORD": PASSWORD}
+        for name, value in variables.items():
+            env.setenv(name, value)  # this process reads the same instance
+        service = DagsterService(layout.base / "dagster_home", variables)
+        env.setenv("DAGSTER_HOME", str(service.home))
+        service.set_pool_limits()
+        with service:
+            yield Deployment(layout, service, variables)
+
+
+def test_the_units_listen_on_loopback_only(deployment):
+    service = deployment.service
+    for name in ("code", "webserver", "readonly"):
+        addresses = listening_addresses(service.processes[name].pid)
+        assert addresses == {f"127.0.0.1:{service.ports[name]}"}, name
+    assert listening_addresses(service.processes["daemon"].pid) == set()
+
+
+LAUNCH = """mutation {
+  launchPipelineExecution(executionParams: {
+    selector: {repositoryLocationName: "dps_assets", repositoryName: "__repository__", pipelineName: "send_to_dps"},
+    executionMetadata: {tags: [{key: "dagster/partition", value: "%s"}]}
+  }) { __typename ... on PythonError { message } ... on UnauthorizedError { message } }
+}"""
+
+
+def test_the_read_only_webserver_refuses_to_launch_a_run(deployment):
+    service = deployment.service
+    answer = requests.post(f"{service.url_of('readonly')}/graphql",
+                           json={"query": LAUNCH % QUARTER.partition_key}, timeout=60).json()
+    assert answer["data"]["launchPipelineExecution"]["__typename"] == "UnauthorizedError"
+    with DagsterInstance.get() as instance:
+        assert instance.get_runs(RunsFilter(job_name="send_to_dps")) == []
+
+
+def test_a_whole_quarter_runs_on_the_service_and_survives_a_restart(deployment):
+    layout, service = deployment.layout, deployment.service
+    outcome = run_quarter(layout, service, QUARTER, timeout_s=600)
+    assert len(outcome.emails) == 1
+
+    with DagsterInstance.get() as instance:
+        submissions = recorded_submissions(instance)
+        state = _sensor_state(instance)
+        runs_before = {r.run_id for r in instance.get_runs()}
+        keyed = [r for r in instance.get_runs(RunsFilter(job_name="receive_from_dps")) if "dagster/run_key" in r.tags]
+    assert [s.quarter for s in submissions] == [QUARTER] and len(keyed) == 1
+
+    service.stop()
+    service.start()
+    with DagsterInstance.get() as instance:
+        assert recorded_submissions(instance) == submissions
+        assert _sensor_state(instance).instigator_data.cursor == state.instigator_data.cursor
+        # DPS's files put back exactly as the sensor saw them (size and mtime from the run's
+        # tags): the sensor ticks on and launches nothing (its cursor and the run keys survived).
+        for name in ("Dfps-missing-person-results.txt", "Dfps-missing-person-counts.txt"):
+            archived = next(layout.base.glob(f"archive/from_dps/{QUARTER.tag}/*/{name}"))
+            size, mtime = (int(v) for v in keyed[0].tags[file_tag(name)].split(":"))
+            assert archived.stat().st_size == size
+            target = layout.sftp_root / "TO_DFPS" / name
+            shutil.copyfile(archived, target)
+            os.utime(target, (mtime, mtime))
+        ticks = len(_ticks(instance))
+        deadline = time.monotonic() + 120
+        while len(_ticks(instance)) < ticks + 3 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert len(_ticks(instance)) >= ticks + 3, "the sensor did not tick after the restart"
+        assert {r.run_id for r in instance.get_runs()} == runs_before
+        assert all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs())
+
+
+def _sensor_state(instance: DagsterInstance):
+    [state] = [s for s in instance.all_instigator_state() if s.name == "dps_files_sensor"]
+    return state
+
+
+def _ticks(instance: DagsterInstance):
+    state = _sensor_state(instance)
+    return instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1000)

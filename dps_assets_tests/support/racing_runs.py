@@ -1,0 +1,124 @@
+"""Real runs started at the same moment: `dagster asset materialize` processes sharing one
+DAGSTER_HOME, the way the UI, the sensor, the schedule and an operator's CLI share an instance.
+
+`ExchangeHome` is one instance folder plus a configuration file pointing at the test's servers;
+`race()` starts several CLI runs back to back and waits for all of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from dagster import AssetKey, DagsterInstance
+
+from dps_assets.instance.critical_section import POOLS
+
+from dps_assets.embedded.dagster_dev import INSTANCE_YAML
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = REPO / "dps_config.demo.yml"
+SENDING = "group:to_dps"
+RECEIVING = "group:from_dps or group:impact or group:reports or group:delivery"
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    output: str
+
+
+class ExchangeHome:
+    """A Dagster instance under `base/dagster_home` and a configuration under `base`.
+
+    The instance file is the demo's (SQLite) unless `instance_yaml` is given (the production
+    file, on PostgreSQL, whose settings `instance_env` holds). `pools=False` drops the shipped
+    pool limits, to show the guards hold on the lock alone."""
+
+    def __init__(self, base: Path, *, sftp: Mapping[str, object], smtp_port: int, duckdb_path: Path,
+                 pools: bool, instance_yaml: str = INSTANCE_YAML, instance_env: Mapping[str, str] = {}):
+        self.base = base
+        self.home = base / "dagster_home"
+        self.home.mkdir(mode=0o700, parents=True)
+        self.instance_env = dict(instance_env)
+        instance = yaml.safe_load(instance_yaml)
+        if not pools:
+            del instance["concurrency"]["pools"]
+        (self.home / "dagster.yaml").write_text(yaml.safe_dump(instance), encoding="utf-8")
+        config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+        config["database"]["duckdb_path"] = str(duckdb_path)
+        config["sftp"] = dict(sftp)
+        config["email"]["port"] = smtp_port
+        config["directories"] = {name: str(base / folder) for name, folder in (
+            ("archive_root", "archive"), ("log_root", "logs"), ("work_root", "work"))}
+        config["sensor"]["default_running"] = False
+        self.config_path = base / "dps_config.yml"
+        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # The instance exists before any run starts, as it does in service: two processes that
+        # both create a brand-new SQLite storage race in Dagster's own migrations.
+        with self.instance() as instance:
+            instance.get_runs(limit=1)
+            instance.get_latest_materialization_event(AssetKey("dps_submission"))
+            if pools:  # what the runbook's `dagster instance concurrency set <pool> 1` does
+                for pool in POOLS:
+                    instance.event_log_storage.set_concurrency_slots(pool, 1)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **self.instance_env, "DAGSTER_HOME": str(self.home),
+                "DPS_CONFIG": str(self.config_path)}
+
+    @contextmanager
+    def instance(self) -> Iterator[DagsterInstance]:
+        saved = {name: os.environ.get(name) for name in self.instance_env}
+        os.environ.update(self.instance_env)  # the instance file reads its settings from there
+        try:
+            with DagsterInstance.from_config(str(self.home)) as instance:
+                yield instance
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    def submissions(self) -> list:
+        from dps_assets.instance.ledger import recorded_submissions
+
+        with self.instance() as instance:
+            return recorded_submissions(instance)
+
+    def start(self, select: str, partition_key: str, run_config: Mapping | None = None) -> subprocess.Popen:
+        command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
+                   "-m", "dps_assets.definitions", "--select", select, "--partition", partition_key]
+        if run_config:
+            command += ["--config-json", json.dumps(run_config)]
+        return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def race(self, runs: Sequence[tuple[str, str]], timeout_s: float = 300) -> list[Finished]:
+        """Start every (selection, partition key) run at once, then wait for all of them."""
+        processes = [self.start(select, key) for select, key in runs]
+        finished = []
+        for process in processes:
+            output, _ = process.communicate(timeout=timeout_s)
+            finished.append(Finished(process.returncode, output))
+        return finished
+
+    def run(self, select: str, partition_key: str, run_config: Mapping | None = None,
+            timeout_s: float = 300) -> Finished:
+        process = self.start(select, partition_key, run_config)
+        output, _ = process.communicate(timeout=timeout_s)
+        return Finished(process.returncode, output)
+
+
+def pool_limits_of(instance_yaml: str) -> dict:
+    """The concurrency section of an instance file, to compare with INSTANCE_CONCURRENCY."""
+    return {"concurrency": {"pools": yaml.safe_load(instance_yaml)["concurrency"]["pools"]}}
+
