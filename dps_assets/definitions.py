@@ -5,10 +5,9 @@
 package. Importing this module reads no file and changes nothing in the process."""
 
 import os
-import warnings
 
-from dagster import (BetaWarning, Definitions, PreviewWarning, definitions, in_process_executor,
-                     load_asset_checks_from_modules, load_assets_from_modules)
+from dagster import (Definitions, definitions, in_process_executor, load_asset_checks_from_modules,
+                     load_assets_from_modules)
 
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
@@ -16,13 +15,6 @@ from dps_assets.automation.schedules import build_submission_schedule
 from dps_assets.automation.sensors import build_dps_files_sensor, build_overdue_sensor, build_run_failure_alert
 from dps_assets.config.schema import ExchangeConfig, load_config
 from dps_assets.resources import build_resources
-
-# Features this location relies on are marked beta/preview upstream; dagster and dagster-pandera
-# are pinned together, so the warnings say nothing an operator can act on.
-for category, message in ((BetaWarning, "Function `pandera_schema_to_dagster_type`"),
-                          (PreviewWarning, "Specifying a partitions_def on an AssetCheckSpec"),
-                          (BetaWarning, "Parameter `backfill_policy`")):
-    warnings.filterwarnings("ignore", category=category, message=message)
 
 
 def build_definitions(config: ExchangeConfig) -> Definitions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, MetadataValue, TableColumn, TableSchema
+from dagster import MetadataValue, TableColumn, TableSchema
 
 from dps_assets.core.quarters import FiscalQuarter
 
@@ -32,14 +32,3 @@ def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
 
 def path_metadata(path: Path) -> MetadataValue:
     return MetadataValue.path(str(path))
-
-
-def latest_metadata(instance: DagsterInstance, key: str, partition_key: str) -> tuple[str | None, dict]:
-    """The run id and metadata values of an asset partition's latest materialisation."""
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey(key), asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records or records[0].asset_materialization is None:
-        return None, {}
-    metadata = records[0].asset_materialization.metadata
-    return records[0].run_id, {k: v.value for k, v in metadata.items()}

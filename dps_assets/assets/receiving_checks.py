@@ -14,7 +14,7 @@ from dagster import (
     asset_check,
 )
 
-from dps_assets.assets.common import latest_metadata
+from dps_assets.instance.ledger import latest_metadata
 from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.regions import unmapped_counties
 from dps_assets.assets.partitions import fiscal_quarter_partitions

@@ -9,7 +9,8 @@ from dagster import (AssetExecutionContext, AssetKey, AssetObservation, AssetRec
                      DagsterInstance, MetadataValue, Output, asset)
 from pydantic import Field
 
-from dps_assets.assets.common import OWNERS, latest_metadata, quarter_metadata
+from dps_assets.assets.common import OWNERS, quarter_metadata
+from dps_assets.instance.ledger import emailed_before, latest_metadata
 from dps_assets.core.emails import report_email
 from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
 from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
@@ -94,18 +95,6 @@ def _report_message(context, quarter, smtp: SmtpResource, workbooks: list[Path])
         ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
     return report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
                         {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
-
-
-def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:
-    """When this quarter's reports were last emailed: every email leaves an observation the
-    moment the relay accepts it, even when the rest of its run then fails."""
-    records = instance.fetch_observations(
-        AssetRecordsFilter(asset_key=AssetKey("dps_report_delivery"), asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records or records[0].asset_observation is None:
-        return None
-    emailed_at = records[0].asset_observation.metadata.get("emailed_at")
-    return float(emailed_at.value) if emailed_at is not None else None
 
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
 
-from dps_assets.assets.common import OWNERS, latest_metadata, path_metadata, quarter_metadata
+from dps_assets.assets.common import OWNERS, path_metadata, quarter_metadata
+from dps_assets.instance.ledger import latest_metadata
 from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.regions import UNKNOWN_REGION
 from dps_assets.core.reports import (

@@ -1,21 +1,19 @@
-"""Jobs over the asset graph: the sending half and the receiving half of a quarter."""
+"""Jobs over the asset graph: the sending half and the receiving half of a quarter (partitioned
+by fiscal quarter, as the assets they select are)."""
 
 from dagster import AssetSelection, define_asset_job
 
-from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS
 
 send_to_dps_job = define_asset_job(
     name="send_to_dps",
     selection=AssetSelection.groups("to_dps"),
-    partitions_def=fiscal_quarter_partitions,
     description="Export the quarter's children, write the files, upload to DPS, archive.",
 )
 
 receive_from_dps_job = define_asset_job(
     name="receive_from_dps",
     selection=AssetSelection.groups("from_dps", "impact", "reports", "delivery"),
-    partitions_def=fiscal_quarter_partitions,
     description="Fetch DPS's answer, reconcile it with IMPACT's runaway events, write and email "
     "the three reports, archive DPS's files.",
 )

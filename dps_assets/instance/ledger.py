@@ -1,4 +1,6 @@
-"""Reading the submission ledger from Dagster's own event log.
+"""The exchange's ledger, read from Dagster's own event log through its public API: what was
+submitted and when, what DPS's answer was fetched for, what was emailed, and the latest
+materialisation of any asset partition. The only module that reads the instance's events.
 
 Every upload is recorded by an observation of `dps_submission`, logged the moment the upload is
 complete and while the DPS-folder lock is still held (see `critical_section`), and then by the
@@ -10,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
-from dagster._core.event_api import EventLogRecord
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, EventLogRecord
 
 from dps_assets.core.submissions import Submission
 from dps_assets.core.quarters import FiscalQuarter
@@ -74,3 +75,26 @@ def answers_fetched(instance: DagsterInstance) -> dict[FiscalQuarter, float]:
         quarter = FiscalQuarter.from_partition_key(record.partition_key)
         answered[quarter] = max(answered.get(quarter, 0.0), record.timestamp)
     return answered
+
+
+def latest_metadata(instance: DagsterInstance, key: str, partition_key: str) -> tuple[str | None, dict]:
+    """The run id and metadata values of an asset partition's latest materialisation."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(key), asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None, {}
+    metadata = records[0].asset_materialization.metadata
+    return records[0].run_id, {k: v.value for k, v in metadata.items()}
+
+
+def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:
+    """When this quarter's reports were last emailed: every email leaves an observation the
+    moment the relay accepts it, even when the rest of its run then fails."""
+    records = instance.fetch_observations(
+        AssetRecordsFilter(asset_key=AssetKey("dps_report_delivery"), asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records or records[0].asset_observation is None:
+        return None
+    emailed_at = records[0].asset_observation.metadata.get("emailed_at")
+    return float(emailed_at.value) if emailed_at is not None else None
