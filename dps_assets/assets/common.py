@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -32,3 +33,8 @@ def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
 
 def path_metadata(path: Path) -> MetadataValue:
     return MetadataValue.path(str(path))
+
+
+def utc_text(epoch: float) -> str:
+    """Seconds since the epoch as an ISO 8601 UTC time to the second (`2026-09-06T11:00:00+00:00`)."""
+    return datetime.fromtimestamp(float(epoch), timezone.utc).isoformat(timespec="seconds")

@@ -84,12 +84,11 @@ def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name:
 
 
 def _latest_archived(local_files: LocalFilesResource, quarter: FiscalQuarter, name: str) -> FetchedFile | None:
-    for folder in reversed(local_files.archived_runs(FROM_DPS, quarter.tag)):
-        path = folder / name
-        if path.is_file():
-            data = path.read_bytes()
-            return FetchedFile(name, path, hashlib.sha256(data).hexdigest(), len(data), "archive", None, None)
-    return None
+    path = local_files.latest_archived(FROM_DPS, quarter.tag, name)
+    if path is None:
+        return None
+    data = path.read_bytes()
+    return FetchedFile(name, path, hashlib.sha256(data).hexdigest(), len(data), "archive", None, None)
 
 
 def _download(context: AssetExecutionContext, quarter: FiscalQuarter, name: str,

@@ -3,10 +3,10 @@
 from collections.abc import Iterator
 
 import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.assets.common import frame_metadata, path_metadata, quarter_metadata
 from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.regions import build_region_lookup
@@ -14,12 +14,13 @@ from dps_assets.core.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
 from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
-from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.assets.partitions import quarter_of
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.assets.run_log import RunLog, failures_logged
+from dps_assets.assets.run_log import RunLog
+from dps_assets.assets.quarterly import quarterly_asset, quarter_and_log
 
 DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"
@@ -47,23 +48,19 @@ def _parse(log: RunLog, parse, fetched: FetchedFile):
         raise
 
 
-@asset(
+@quarterly_asset(
+    half=FROM_DPS, group=DPS_GROUP,
     description="Dfps-missing-person-results.txt for the quarter: DPS's TCIC missing-person "
     "entries for the children sent, fetched over SFTP (or from the archive on a re-run), "
     "parsed and validated. A malformed file is rejected whole.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=DPS_GROUP,
-    owners=OWNERS,
     kinds={"sftp", "pandas"},
     deps=["dps_submission"],
     dagster_type=pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA),
 )
-@failures_logged(FROM_DPS)
 def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
                 exchange_rules: ExchangeRulesResource,
                 local_files: LocalFilesResource) -> Output[pd.DataFrame]:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, FROM_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     fetched = fetch_dps_file(context, quarter, exchange_rules.results_file_name, config, sftp, local_files)
     log.info(f"{quarter.label}: {fetched.name} from {fetched.source} ({fetched.size} bytes, sha256 {fetched.sha256})")
     frame = validate(DPS_RESULTS_SCHEMA, _parse(log, parse_results, fetched), fetched.name)
@@ -74,21 +71,17 @@ def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpR
     })
 
 
-@asset(
+@quarterly_asset(
+    half=FROM_DPS, group=DPS_GROUP,
     description="Dfps-missing-person-counts.txt for the quarter: DPS's own counts of what it "
     "received and found, checked against the files before any report is made.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=DPS_GROUP,
-    owners=OWNERS,
     kinds={"sftp"},
     deps=["dps_submission"],
 )
-@failures_logged(FROM_DPS)
 def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
                exchange_rules: ExchangeRulesResource,
                local_files: LocalFilesResource) -> Output[DpsCounts]:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, FROM_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     fetched = fetch_dps_file(context, quarter, exchange_rules.counts_file_name, config, sftp, local_files)
     counts = _parse(log, parse_counts, fetched)
     log.info(f"{quarter.label}: {fetched.name} from {fetched.source}: {counts.as_dict()}")
@@ -97,22 +90,18 @@ def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpRe
     })
 
 
-@asset(
+@quarterly_asset(
+    half=FROM_DPS, group=IMPACT_GROUP,
     description="IMPACT runaway events of the quarter's fiscal year, from "
     "caps.qtr_dps_cvs_pkg.get_sa_98(fiscal year start, fiscal year end). Rows the matching cannot "
     "use are left out and listed by RUNAWAY_EVENT_ID in the check sa_98_rows_usable.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=IMPACT_GROUP,
-    owners=OWNERS,
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(SA_98_SCHEMA),
     check_specs=[SA_98_ROWS_CHECK],
 )
-@failures_logged(FROM_DPS)
 def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
           local_files: LocalFilesResource) -> Iterator:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, FROM_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     rows = split_sa_98_rows(warehouse.sa_98(quarter.fiscal_year_start, quarter.fiscal_year_end))
     frame = calendar_days(validate(SA_98_SCHEMA, rows.usable, f"sa_98 {quarter.label}"), SA_98_DATE_COLUMNS)
     in_window = frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
@@ -131,16 +120,13 @@ def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
     yield check
 
 
-@asset(
+@quarterly_asset(
+    half=FROM_DPS, group=IMPACT_GROUP,
     description="County -> DFPS region lookup from caps.cnty_reg_tableau, with county names "
     "normalised for comparison (upper case, no trailing COUNTY, letters only).",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=IMPACT_GROUP,
-    owners=OWNERS,
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(COUNTY_REGION_SCHEMA),
 )
-@failures_logged(FROM_DPS)
 def county_region_lookup(context: AssetExecutionContext, warehouse: WarehouseResource,
                          local_files: LocalFilesResource) -> Output[pd.DataFrame]:
     quarter = quarter_of(context)

@@ -4,28 +4,21 @@ checks warn about data an analyst should look at."""
 from collections import Counter
 
 import pandas as pd
-from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetIn,
-    MetadataValue,
-    asset_check,
-)
+from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetIn,
+                     MetadataValue)
 
-from dps_assets.instance.ledger import latest_metadata
-from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
-from dps_assets.core.regions import unmapped_counties
 from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
+from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.regions import unmapped_counties
+from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
-from dps_assets.assets.run_log import RunLog, failures_logged
 
 
-@asset_check(
-    partitions_def=fiscal_quarter_partitions,
+@quarterly_check(
+    half=FROM_DPS,
     asset="dps_counts",
     additional_ins={"dps_results": AssetIn()},
     blocking=True,
@@ -33,12 +26,10 @@ from dps_assets.assets.run_log import RunLog, failures_logged
     "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
     "When they do not, no report is made and nothing is emailed.",
 )
-@failures_logged(FROM_DPS)
 def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
                          dps_results: pd.DataFrame, local_files: LocalFilesResource,
                          exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
-    quarter = FiscalQuarter.from_partition_key(context.partition_key)
-    log = RunLog(context, local_files, FROM_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     submitted_rows, counted_from = _submitted_rows(context, quarter, local_files, exchange_rules)
     if submitted_rows is None:
         result = AssetCheckResult(
@@ -75,21 +66,19 @@ def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
     _, submission = latest_metadata(context.instance, "dps_submission", context.partition_key)
     if "rows" in submission:
         return int(submission["rows"]), "dps_submission"
-    for folder in reversed(local_files.archived_runs(TO_DPS, quarter.tag)):
-        sent = folder / exchange_rules.text_file_name
-        if sent.is_file():
-            return count_data_lines(sent.read_bytes()), str(sent)
+    sent = local_files.latest_archived(TO_DPS, quarter.tag, exchange_rules.text_file_name)
+    if sent is not None:
+        return count_data_lines(sent.read_bytes()), str(sent)
     return None, str(local_files.archive_folder(TO_DPS, quarter.tag))
 
 
-@asset_check(
-    partitions_def=fiscal_quarter_partitions,
+@quarterly_check(
+    half=FROM_DPS,
     asset="county_region_lookup",
     additional_ins={"sa_98": AssetIn(), "dps_results": AssetIn()},
     description="Every county named by IMPACT or by DPS has a region; those without are "
     "reported under region UNKNOWN and listed here.",
 )
-@failures_logged(FROM_DPS)
 def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFrame,
                           dps_results: pd.DataFrame) -> AssetCheckResult:
     impact = unmapped_counties(sa_98["CNTY_NAME"], county_region_lookup)
@@ -104,13 +93,12 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
     )
 
 
-@asset_check(
-    partitions_def=fiscal_quarter_partitions,
+@quarterly_check(
+    half=FROM_DPS,
     asset="dps_results",
     additional_ins={"dps_export": AssetIn()},
     description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted.",
 )
-@failures_logged(FROM_DPS)
 def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.DataFrame) -> AssetCheckResult:
     unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - set(dps_export["PERSON_ID"]))
     return AssetCheckResult(
@@ -123,13 +111,12 @@ def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.Data
     )
 
 
-@asset_check(
-    partitions_def=fiscal_quarter_partitions,
+@quarterly_check(
+    half=FROM_DPS,
     asset="dps_results",
     description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
     "left out of the matching.",
 )
-@failures_logged(FROM_DPS)
 def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
     dates = dps_results["MISSING_DATE"]

@@ -23,7 +23,8 @@ from dps_assets.core.errors import ExchangeError, failure_text
 from dps_assets.core.run_end import run_end_reason
 from dps_assets.core.step_failures import detached, recordable_failure
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.resources.local_files import FILE_MODE, FROM_DPS, TO_DPS, LocalFilesResource, run_stamp
+from dps_assets.core.private_files import FILE_MODE
+from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
 Step = TypeVar("Step", bound=Callable[..., Any])
@@ -159,6 +160,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                     failure = recordable(args, kwargs, exc)
                 raise failure
 
+            logged_outputs.failures_logged = half  # type: ignore[attr-defined]
             return logged_outputs  # type: ignore[return-value]
 
         @functools.wraps(step)
@@ -169,6 +171,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                 failure = recordable(args, kwargs, exc)
             raise failure
 
+        logged.failures_logged = half  # type: ignore[attr-defined]
         return logged  # type: ignore[return-value]
 
     return decorate

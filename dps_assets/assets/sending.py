@@ -9,36 +9,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    AssetObservation,
-    AssetOut,
-    BackfillPolicy,
-    Config,
-    MetadataValue,
-    Output,
-    asset,
-    multi_asset,
-)
+from dagster import (AssetExecutionContext, AssetIn, AssetObservation, AssetOut, BackfillPolicy, Config,
+                     MetadataValue, Output)
 from dagster_pandera import pandera_schema_to_dagster_type
 from pydantic import Field
 
-from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata
+from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quarter_metadata, utc_text
+from dps_assets.assets.partitions import refuse_multi_quarter_backfill
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset, quarterly_multi_asset
+from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.core.errors import ExchangeError
 from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
-from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, export_size_problem
+from dps_assets.core.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
+from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, export_size_problem
 from dps_assets.core.text_file import render_text_file
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
-from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of, refuse_multi_quarter_backfill
+from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
-from dps_assets.resources.local_files import TO_DPS, LocalFilesResource, write_private
+from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
-from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 
 GROUP = "to_dps"
 # A backfill of the sending half becomes one run over the range, which `quarter_of` refuses: one
@@ -66,7 +58,8 @@ class SubmissionReceipt:
     archive_folder: str | None
 
 
-@multi_asset(
+@quarterly_multi_asset(
+    half=TO_DPS, group=GROUP,
     outs={
         "dps_export": AssetOut(
             description="Children in conservatorship during the quarter's fiscal-year-to-date "
@@ -82,16 +75,12 @@ class SubmissionReceipt:
             kinds={"oracle", "pandas"},
         ),
     },
-    partitions_def=fiscal_quarter_partitions,
-    group_name=GROUP,
     backfill_policy=ONE_RUN,
 )
-@failures_logged(TO_DPS)
 def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
                exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource):
     refuse_multi_quarter_backfill(context)
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, TO_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, TO_DPS)
     rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
     log.info(f"{quarter.label}: export query returned {len(rows)} row(s) "
              f"for {quarter.window_start} .. {quarter.window_end}")
@@ -113,22 +102,18 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
     })
 
 
-@asset(
+@quarterly_asset(
+    half=TO_DPS, group=GROUP,
     description="end_export.xlsx (sheets Export, Rejected, About) and End_txt_file.txt, the "
     "pipe-delimited ASCII file in DPS's layout, written to the work folder.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=GROUP,
-    owners=OWNERS,
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
     backfill_policy=ONE_RUN,
 )
-@failures_logged(TO_DPS)
 def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
                      dps_export_rejected: pd.DataFrame, exchange_rules: ExchangeRulesResource,
                      local_files: LocalFilesResource) -> Output[ExportFiles]:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, TO_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, TO_DPS)
     folder = local_files.work_folder(TO_DPS, quarter.tag, this_run_stamp(context))
     text = render_text_file(dps_export, exchange_rules.text_layout)
     text_sha256 = hashlib.sha256(text).hexdigest()
@@ -169,24 +154,20 @@ class SubmissionConfig(Config):
     )
 
 
-@asset(
+@quarterly_asset(
+    half=TO_DPS, group=GROUP,
     description="End_txt_file.txt delivered to DPS's from_folder (temporary name, size check, "
     "atomic rename), and both export files archived under archive/to_dps/. A quarter already "
     "submitted is not uploaded again unless the run config sets force.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=GROUP,
-    owners=OWNERS,
     kinds={"sftp"},
     backfill_policy=ONE_RUN,
     pool=DPS_FOLDER,
 )
-@failures_logged(TO_DPS)
 def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
                    dps_export_files: ExportFiles, sftp: SftpResource,
                    exchange_rules: ExchangeRulesResource,
                    local_files: LocalFilesResource) -> Output[SubmissionReceipt]:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, TO_DPS, quarter)
+    quarter, log = quarter_and_log(context, local_files, TO_DPS)
     # Check, upload and record are one critical section: two runs started together (UI,
     # sensor, schedule, CLI) cannot both pass the check, and the second one sees the first's record.
     with exclusive(context.instance, DPS_FOLDER, on_wait=log.info):
@@ -227,7 +208,7 @@ class UploadMismatchError(ExchangeError, RuntimeError):
 def _already_submitted(context, log, quarter, earlier: Submission, files: ExportFiles,
                        rules: ExchangeRulesResource, sftp: SftpResource) -> Output[SubmissionReceipt]:
     same = earlier.sha256 == files.text_sha256
-    sent_at = datetime.fromtimestamp(earlier.submitted_at, timezone.utc).isoformat(timespec="seconds")
+    sent_at = utc_text(earlier.submitted_at)
     log.warning(
         f"{quarter.label} was already submitted at {sent_at}; not uploading again "
         f"({'the rebuilt file is identical' if same else 'the rebuilt file differs from what was sent'}). "
@@ -252,7 +233,7 @@ def _receipt_metadata(quarter, receipt: SubmissionReceipt, uploaded: bool,
         "sha256": receipt.sha256,
         "rows": receipt.rows,
         "submitted_at": receipt.submitted_at,
-        "submitted_at_utc": datetime.fromtimestamp(receipt.submitted_at, timezone.utc).isoformat(timespec="seconds"),
+        "submitted_at_utc": utc_text(receipt.submitted_at),
     }
     if upload_bytes is not None:
         metadata["bytes"] = upload_bytes

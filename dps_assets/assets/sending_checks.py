@@ -1,15 +1,15 @@
 """Asset check of the sending half: an export that is empty, or whose size moved more than the
 configured share from the last submitted quarter, is not uploaded unless the run forces it."""
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity
 
 from dps_assets.core.submissions import export_size_problem
-from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
-from dps_assets.assets.run_log import RunLog, failures_logged
+from dps_assets.assets.run_log import RunLog
 from dps_assets.instance.ledger import recorded_submissions
+from dps_assets.assets.quarterly import quarterly_check
 
 
 def forced_upload(context: AssetCheckExecutionContext) -> bool:
@@ -18,15 +18,14 @@ def forced_upload(context: AssetCheckExecutionContext) -> bool:
     return bool(ops.get("dps_submission", {}).get("config", {}).get("force", False))
 
 
-@asset_check(
+@quarterly_check(
+    half=TO_DPS,
     asset="dps_export_files",
-    partitions_def=fiscal_quarter_partitions,
     blocking=True,
     description="The export is worth sending: not empty, and its row count within "
     "submission.max_row_count_change of the last submitted quarter. When it fails, nothing is "
     "uploaded; dps_submission's force: true sends anyway.",
 )
-@failures_logged(TO_DPS)
 def dps_export_size_plausible(context: AssetCheckExecutionContext, dps_export_files,
                               exchange_rules: ExchangeRulesResource,
                               local_files: LocalFilesResource) -> AssetCheckResult:

@@ -14,7 +14,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.core.errors import ExchangeError
-from dps_assets.core.private_files import FILE_MODE, FOLDER_MODE, private_file, private_folder, write_private
+from dps_assets.core.private_files import FILE_MODE, private_folder
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -91,6 +91,13 @@ class LocalFilesResource(ConfigurableResource):
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def latest_archived(self, half: str, quarter_tag: str, name: str) -> Path | None:
+        """The newest archived copy of the file `name` for a quarter, if any."""
+        for folder in reversed(self.archived_runs(half, quarter_tag)):
+            if (folder / name).is_file():
+                return folder / name
+        return None
 
 
 def _copy_synced(source: Path, destination: Path) -> None:
