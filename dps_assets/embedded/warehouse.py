@@ -1,6 +1,6 @@
-"""Write the synthetic data to DuckDB files: the warehouse standing in for Oracle (`caps.duckdb`,
-with Oracle's production object names once attached as catalog `caps`) and DPS's TCIC store
-(`tcic.duckdb`).
+"""Build the embedded data: generate the synthetic agency data and write it as the warehouse
+standing in for Oracle (`caps.duckdb`) and DPS's TCIC store (`tcic.duckdb`), whose contents
+`warehouse_catalogue` defines; check the warehouse answers the sa_98 query; report counts.
 
 Both files are built under a temporary name and renamed into place, so a reader never sees a
 half-built file. Command line:
@@ -14,9 +14,8 @@ It prints counts only, never a name or a date of birth.
 from __future__ import annotations
 
 import argparse
-import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,63 +23,24 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dps_assets.embedded.synthetic import (
+from dps_assets.embedded.duckdb_files import insert_frame, sql_literal, write_atomically
+from dps_assets.embedded.synthetic.agency_data import AgencyData, generate_agency_data
+from dps_assets.embedded.synthetic.fiscal_calendar import fiscal_year_bounds
+from dps_assets.embedded.synthetic.tcic_entries import (
     DISCREPANCY_KINDS,
-    AgencyData,
     TcicData,
-    fiscal_year_bounds,
-    generate_agency_data,
     generate_tcic_entries,
 )
-from dps_assets.core.private_files import private_folder
+from dps_assets.embedded.warehouse_catalogue import (
+    AGENCY_TABLES,
+    SA_98_QUERY,
+    TCIC_DDL,
+    WAREHOUSE_DDL,
+    read_agency_data,
+)
 
 WAREHOUSE_FILE = "caps.duckdb"
 TCIC_FILE = "tcic.duckdb"
-
-_WAREHOUSE_DDL = (
-    """create table caps.main.person (
-        person_id BIGINT, first_name VARCHAR, middle_name VARCHAR, last_name VARCHAR,
-        dob DATE, sex VARCHAR, race VARCHAR)""",
-    """create table caps.main.cvs_episode (
-        cvs_episode_id BIGINT, person_id BIGINT, cnty_name VARCHAR, cvs_start DATE,
-        cvs_end DATE)""",
-    """create table caps.main.runaway_event (
-        runaway_event_id BIGINT, person_id BIGINT, cnty_name VARCHAR, runaway_date DATE,
-        return_date DATE, living_arrangement VARCHAR)""",
-    "create table caps.main.cnty_reg_tableau (cnty_name VARCHAR, sub_reg VARCHAR)",
-    # Not an Oracle object: how the file was generated, so the TCIC store can be derived later.
-    """create table caps.main.synthetic_build_info (
-        seed BIGINT, first_fiscal_year INTEGER, last_day DATE, scale DOUBLE)""",
-    "create schema caps.qtr_dps_cvs_pkg",
-    # Oracle's package function returning the fiscal year's runaway events (sa_98).
-    """create macro caps.qtr_dps_cvs_pkg.get_sa_98(fy_start_dt, fy_end_dt) as table
-        select r.person_id          as "PERSON_ID",
-               r.runaway_event_id   as "RUNAWAY_EVENT_ID",
-               p.first_name         as "FIRST_NAME",
-               p.last_name          as "LAST_NAME",
-               p.dob                as "DOB",
-               p.sex                as "SEX",
-               p.race               as "RACE",
-               r.cnty_name          as "CNTY_NAME",
-               -- Oracle DATEs carry the time the caseworker entered; so do these.
-               r.runaway_date + to_seconds(r.runaway_event_id * 7919 % 86400) as "RUNAWAY_DATE",
-               r.return_date + to_seconds(r.runaway_event_id * 104729 % 86400) as "RETURN_DATE",
-               r.living_arrangement as "LIVING_ARRANGEMENT"
-        from caps.main.runaway_event r
-        join caps.main.person p on p.person_id = r.person_id
-        where r.runaway_date between cast(fy_start_dt as date) and cast(fy_end_dt as date)
-        order by r.runaway_date, r.runaway_event_id""",
-)
-
-_TCIC_DDL = (
-    """create table tcic.main.missing_person_entry (
-        nic VARCHAR, dfps_person_id BIGINT, last_name VARCHAR, first_name VARCHAR, dob DATE,
-        sex VARCHAR, race VARCHAR, mke VARCHAR, ori VARCHAR, agency_county VARCHAR,
-        entry_date DATE, missing_date DATE, clear_date DATE)""",
-    "create table tcic.main.discrepancy (nic VARCHAR, runaway_event_id BIGINT, kind VARCHAR)",
-)
-
-_SA_98 = "select * from caps.qtr_dps_cvs_pkg.get_sa_98($fy_start_dt, $fy_end_dt)"
 
 
 @dataclass(frozen=True)
@@ -145,16 +105,16 @@ def write_warehouse(
     path = Path(path)
 
     def fill(con: duckdb.DuckDBPyConnection) -> None:
-        for statement in _WAREHOUSE_DDL:
+        for statement in WAREHOUSE_DDL:
             con.execute(statement)
-        for table in ("person", "cvs_episode", "runaway_event", "cnty_reg_tableau"):
-            _insert(con, f"caps.main.{table}", getattr(data, table))
+        for table, _ in AGENCY_TABLES:
+            insert_frame(con, f"caps.main.{table}", getattr(data, table))
         con.execute(
             "insert into caps.main.synthetic_build_info values (?, ?, ?, ?)",
             [data.seed, data.first_fiscal_year, data.last_day, data.scale],
         )
 
-    _write_atomically(path, "caps", fill)
+    write_atomically(path, "caps", fill)
     children, events = _verify_warehouse(path, data)
     return WarehouseSummary(
         path=path,
@@ -190,12 +150,12 @@ def write_tcic_store(
     path = Path(path)
 
     def fill(con: duckdb.DuckDBPyConnection) -> None:
-        for statement in _TCIC_DDL:
+        for statement in TCIC_DDL:
             con.execute(statement)
-        _insert(con, "tcic.main.missing_person_entry", tcic.missing_person_entry)
-        _insert(con, "tcic.main.discrepancy", tcic.discrepancy)
+        insert_frame(con, "tcic.main.missing_person_entry", tcic.missing_person_entry)
+        insert_frame(con, "tcic.main.discrepancy", tcic.discrepancy)
 
-    _write_atomically(path, "tcic", fill)
+    write_atomically(path, "tcic", fill)
     counts = tcic.discrepancy["kind"].value_counts()
     return TcicSummary(
         path=path,
@@ -221,88 +181,6 @@ def build_embedded_data(
     return EmbeddedDataSummary(warehouse=warehouse, tcic=tcic)
 
 
-# --------------------------------------------------------------------------------------------
-# Reading back
-# --------------------------------------------------------------------------------------------
-
-
-def read_agency_data(path: str | Path) -> AgencyData:
-    """The agency's tables from a warehouse file written by `write_warehouse`."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{_sql_literal(str(path))}' as caps (read_only)")
-        seed, first_fy, last_day, scale = con.execute(
-            "select seed, first_fiscal_year, last_day, scale from caps.main.synthetic_build_info"
-        ).fetchone()
-        frames = {
-            table: _normalise(con.execute(f"select * from caps.main.{table} order by {key}").df())
-            for table, key in (
-                ("person", "person_id"),
-                ("cvs_episode", "cvs_episode_id"),
-                ("runaway_event", "runaway_event_id"),
-                ("cnty_reg_tableau", "cnty_name"),
-            )
-        }
-    finally:
-        con.close()
-    return AgencyData(
-        **frames, seed=int(seed), first_fiscal_year=int(first_fy), last_day=last_day,
-        scale=float(scale),
-    )
-
-
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same dtypes as the generator's frames: datetime64[ns] dates, None for missing text."""
-    for column in frame.columns:
-        if pd.api.types.is_datetime64_any_dtype(frame[column]):
-            frame[column] = frame[column].astype("datetime64[ns]")
-        elif frame[column].dtype == object:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    return frame
-
-
-# --------------------------------------------------------------------------------------------
-# File handling
-# --------------------------------------------------------------------------------------------
-
-
-def _write_atomically(
-    path: Path, catalog: str, fill: Callable[[duckdb.DuckDBPyConnection], None]
-) -> None:
-    """Build a DuckDB file under a temporary name next to `path`, then rename it into place.
-    The file gets mode 0600; a parent folder created here gets 0700."""
-    private_folder(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    for leftover in (temporary, Path(f"{temporary}.wal")):
-        leftover.unlink(missing_ok=True)
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{_sql_literal(str(temporary))}' as {catalog}")
-        fill(con)
-        con.execute(f"checkpoint {catalog}")
-        con.execute(f"detach {catalog}")
-    except BaseException:
-        con.close()
-        for leftover in (temporary, Path(f"{temporary}.wal")):
-            leftover.unlink(missing_ok=True)
-        raise
-    con.close()
-    os.chmod(temporary, 0o600)
-    # A stale write-ahead log next to the target would be replayed onto the new file.
-    Path(f"{path}.wal").unlink(missing_ok=True)
-    os.replace(temporary, path)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Bulk insert a DataFrame by column name (DuckDB scans it; no row-by-row inserts)."""
-    view = "_frame_to_insert"
-    con.register(view, frame)
-    try:
-        con.execute(f"insert into {table} by name select * from {view}")
-    finally:
-        con.unregister(view)
-
-
 def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dict[int, int]]:
     """Attach the new file read-only as `caps` from a fresh connection, as the pipeline does, and
     check get_sa_98 returns each fiscal year's events. Returns per-fiscal-year counts of
@@ -311,11 +189,12 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
     children: dict[int, int] = {}
     events: dict[int, int] = {}
     try:
-        con.execute(f"attach '{_sql_literal(str(path))}' as caps (read_only)")
+        con.execute(f"attach '{sql_literal(str(path))}' as caps (read_only)")
         for fiscal_year in data.fiscal_years:
             fy_start, fy_end = fiscal_year_bounds(fiscal_year)
             got = con.execute(
-                f"select count(*) from ({_SA_98})", {"fy_start_dt": fy_start, "fy_end_dt": fy_end}
+                f"select count(*) from ({SA_98_QUERY})",
+                {"fy_start_dt": fy_start, "fy_end_dt": fy_end},
             ).fetchone()[0]
             dates = data.runaway_event["runaway_date"]
             expected = int(dates.between(pd.Timestamp(fy_start), pd.Timestamp(fy_end)).sum())
@@ -333,10 +212,6 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
     finally:
         con.close()
     return children, events
-
-
-def _sql_literal(text: str) -> str:
-    return text.replace("'", "''")
 
 
 # --------------------------------------------------------------------------------------------
