@@ -38,6 +38,7 @@ def main() -> None:
         with measured(f"build warehouse (scale {args.scale})"):
             build_embedded_data(folder, seed=1, first_fiscal_year=2025, last_day=date(2026, 11, 22), scale=args.scale)
         warehouse = WarehouseResource(driver="duckdb", duckdb_path=str(folder / "caps.duckdb"),
+                                      fetch_batch_rows=config.database.fetch_batch_rows,
                                       export_sql=config.sql.export, sa_98_sql=config.sql.sa_98,
                                       county_region_sql=config.sql.county_region)
         with measured("export query"):

@@ -24,6 +24,8 @@ sys.path.insert(1, str(ROOT.parent))
 from common import measured  # noqa: E402
 
 from dps_assets.embedded.sftp_server import start_sftp_server  # noqa: E402
+from dps_assets.config.schema import SftpConfig  # noqa: E402
+from dps_assets.resources.settings import from_config  # noqa: E402
 from dps_assets.resources.sftp import SftpResource  # noqa: E402
 
 
@@ -33,9 +35,10 @@ def embedded_server(base: Path) -> Iterator[SftpResource]:
     server = start_sftp_server(base / "root", host_key_file=base / "host_key",
                                known_hosts_file=base / "known_hosts", password=password)
     try:
-        yield SftpResource(host="127.0.0.1", port=server.port, username="dps", password=password,
-                           known_hosts_file=str(base / "known_hosts"), from_folder="/from_folder",
-                           to_dfps_folder="/TO_DFPS", processed_folder="/TO_DFPS/processed")
+        sftp = SftpConfig(host="127.0.0.1", port=server.port, username="dps", password_env="DPS_BENCH_SFTP_PASSWORD",
+                          known_hosts_file=str(base / "known_hosts"), from_folder="/from_folder",
+                          to_dfps_folder="/TO_DFPS")
+        yield from_config(SftpResource, sftp, password=password)
     finally:
         server.stop()
 

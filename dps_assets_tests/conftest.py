@@ -39,9 +39,10 @@ from pathlib import Path  # noqa: E402
 from dagster import DagsterInstance, instance_for_test  # noqa: E402
 
 from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
-from dps_assets.config.schema import DirectoriesConfig, ExchangeConfig, load_config  # noqa: E402
+from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
-from dps_assets.resources import build_resources  # noqa: E402
+from dps_assets.resources import build_mailer, build_resources  # noqa: E402
+from dps_assets.resources.mailer import Mailer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 22)
@@ -91,14 +92,14 @@ def smtp_mailbox(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         yield int(server.fields["port"]), mailbox
 
 
+def loopback_mailer(port: int) -> Mailer:
+    """The mailer the email section configures for a plain SMTP relay on loopback `port`."""
+    return build_mailer(EmailConfig(host="127.0.0.1", port=port, security="plain",
+                                    sender="dps-exchange@test.invalid", recipients=["analysts@test.invalid"],
+                                    operators=["operators@test.invalid"]))
+
+
 @pytest.fixture
 def receiving_resources(pipeline_resources: dict, smtp_mailbox) -> dict:
-    from dps_assets.resources.smtp import SmtpResource
-
     port, _ = smtp_mailbox
-    resources = dict(pipeline_resources)
-    resources["smtp"] = SmtpResource(host="127.0.0.1", port=port, security="plain",
-                                     sender="dps-exchange@test.invalid",
-                                     recipients=["analysts@test.invalid"],
-                                     operators=["operators@test.invalid"])
-    return resources
+    return {**pipeline_resources, "mailer": loopback_mailer(port)}

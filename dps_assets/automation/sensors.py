@@ -28,8 +28,8 @@ from dps_assets.assets.dps_fetch import handover_tags
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import LocalFilesResource
+from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.resources.smtp import SmtpResource
 from dps_assets.assets.run_log import record_run_end
 from dps_assets.automation.jobs import HALF_OF_JOB
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
@@ -80,15 +80,15 @@ def build_overdue_sensor(deadline_hours: float, poll_interval_s: int, running: b
         description=f"Emails the operators once when DPS has not answered a submission within "
         f"{deadline_hours:g} hour(s).",
     )
-    def dps_answer_overdue_sensor(context: SensorEvaluationContext, smtp: SmtpResource) -> SensorResult:
+    def dps_answer_overdue_sensor(context: SensorEvaluationContext, mailer: Mailer) -> SensorResult:
         alerted = set(json.loads(context.cursor or "[]"))
         late = [s for s in overdue(recorded_submissions(context.instance), answers_fetched(context.instance),
                                    time.time(), deadline_hours) if submission_id(s) not in alerted]
         for submission in late:
             hours = (time.time() - submission.submitted_at) / 3600
-            smtp.send(alert_email(
+            mailer.send(alert_email(
                 f"no answer from DPS for {submission.quarter.label} after {hours:.1f} hours",
-                smtp.sender, smtp.operators,
+                mailer.sender, mailer.operators,
                 [f"{submission.quarter.label} was uploaded {hours:.1f} hours ago "
                  f"({submission.rows} children, sha256 {submission.sha256}).",
                  f"DPS usually answers within about two hours; the deadline is {deadline_hours:g} hour(s).",
@@ -111,7 +111,7 @@ def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorD
         description="Emails the operators when a run of the exchange fails; a run that failed "
         "with no failed step (its process was killed) also gets the reason in its log file.",
     )
-    def run_failure_alert(context: RunFailureSensorContext, smtp: SmtpResource,
+    def run_failure_alert(context: RunFailureSensorContext, mailer: Mailer,
                           local_files: LocalFilesResource) -> None:
         run = context.dagster_run
         partition_key = run.tags.get("dagster/partition")
@@ -122,7 +122,7 @@ def build_run_failure_alert(jobs: list[JobDefinition], running: bool) -> SensorD
                                   HALF_OF_JOB.get(run.job_name))]
         lines = [f"Job {run.job_name} failed for {quarter}.", f"Run id: {run.run_id}", "", *why,
                  "", "Open the run in the Dagster UI for the full log."]
-        smtp.send(alert_email(f"{run.job_name} failed for {quarter}", smtp.sender, smtp.operators, lines))
+        mailer.send(alert_email(f"{run.job_name} failed for {quarter}", mailer.sender, mailer.operators, lines))
 
     return run_failure_alert
 

@@ -1,5 +1,9 @@
 """The exchange's configuration: `dps_config.yml`, loaded and validated once.
 
+This schema is where each setting is defined: its default and its checks. The resources declare
+the settings they take without defaults and are built from these sections key by key
+(`resources/settings.py`).
+
 Secrets never live here. Where a secret is needed the YAML names the environment variable that
 holds it (`password_env: DPS_DB_PASSWORD`) and the resource reads it through Dagster's `EnvVar`.
 """
@@ -71,7 +75,7 @@ class SftpConfig(_Section):
     known_hosts_file: str
     from_folder: str
     to_dfps_folder: str
-    processed_folder: str | None = None  # default: <to_dfps_folder>/processed
+    processed_folder: str | None = Field(default=None, validate_default=True)  # None: <to_dfps_folder>/processed
     connect_timeout_s: float = Field(default=15, gt=0)
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
@@ -93,6 +97,14 @@ class SftpConfig(_Section):
         for other in others:
             if folder and info.data.get(other) and same_remote_folder(folder, info.data[other]):
                 raise ValueError(f"must be a different folder from {other}")
+        return folder
+
+    @field_validator("processed_folder")
+    @classmethod
+    def _processed_beside_the_answers(cls, folder: str | None, info: ValidationInfo) -> str | None:
+        to_dfps = info.data.get("to_dfps_folder")
+        if folder is None and isinstance(to_dfps, str):
+            return f"{to_dfps.rstrip('/')}/processed"
         return folder
 
     @model_validator(mode="after")
@@ -165,6 +177,11 @@ class MatchingConfig(_Section):
 
 
 class EmailConfig(_Section):
+    """Who gets mail, and the mail system it leaves through: `transport` names the mailer
+    (`resources/mailer.py`, which says how a second one is added), the other keys are its
+    settings. `smtp` (the agency's relay) is the only one today."""
+
+    transport: Literal["smtp"] = "smtp"
     host: HostName
     port: int = Field(default=25, gt=0, lt=65536)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
@@ -196,6 +213,7 @@ class SharePointConfig(_Section):
     client_secret_env: EnvVarName | None = None
     graph_url: str = Field(default="https://graph.microsoft.com/v1.0", pattern=r"^https://")
     login_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https://")
+    timeout_s: float = Field(default=60, gt=0)
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> SharePointConfig:

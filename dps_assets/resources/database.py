@@ -35,14 +35,15 @@ def bind_names(sql: str) -> set[str]:
 
 
 class WarehouseResource(ConfigurableResource):
-    """Runs the configuration's queries and returns DataFrames with upper-case column names."""
+    """Runs the configuration's queries and returns DataFrames with upper-case column names.
+    Its settings are the database and sql sections' (defaults and checks there)."""
 
     driver: Literal["oracle", "duckdb"] = Field(description="oracle in production, duckdb embedded")
-    dsn: str | None = Field(default=None, description="Oracle Easy Connect string host:port/service")
-    user: str | None = None
-    password: str | None = Field(default=None, description="from an environment variable")
-    duckdb_path: str | None = Field(default=None, description="the embedded warehouse file")
-    fetch_batch_rows: int = 10_000
+    dsn: str | None = Field(description="Oracle Easy Connect string host:port/service")
+    user: str | None = Field(description="Oracle user")
+    password: str | None = Field(description="from an environment variable")
+    duckdb_path: str | None = Field(description="the embedded warehouse file")
+    fetch_batch_rows: int = Field(description="rows fetched per round trip")
     export_sql: str = Field(description="children in conservatorship; binds :window_start, :window_end")
     sa_98_sql: str = Field(description="runaway events; binds :fy_start_dt, :fy_end_dt")
     county_region_sql: str = Field(description="county -> region lookup; no binds")

@@ -10,22 +10,24 @@ from dps_assets.core.text_file import TextLayout
 
 
 class ExchangeRulesResource(ConfigurableResource):
-    """Layouts and business rules. Shown in the UI so a reader can see what a run used."""
+    """Layouts and business rules. Shown in the UI so a reader can see what a run used. Its
+    settings are the export_layout, dps_files, matching and submission sections' (defaults and
+    checks there)."""
 
-    text_file_name: str = "End_txt_file.txt"
-    workbook_file_name: str = "end_export.xlsx"
-    text_fields: list[str]
-    delimiter: str = "|"
-    line_ending: str = "\r\n"
-    date_format: str = "%Y%m%d"
+    text_file_name: str
+    workbook_file_name: str
+    text_fields: list[str] = Field(description="the text file's columns, in order")
+    delimiter: str
+    line_ending: str
+    date_format: str
     sex_map: dict[str, str]
     race_map: dict[str, str]
-    unknown_code: str = "U"
-    results_file_name: str = "Dfps-missing-person-results.txt"
-    counts_file_name: str = "Dfps-missing-person-counts.txt"
-    match_tolerance_days: int = Field(default=7, ge=0)
-    max_row_count_change: float = Field(default=0.20, gt=0, description="share of the last "
-                                        "submission's row count an export may move without force")
+    unknown_code: str
+    results_file_name: str
+    counts_file_name: str
+    match_tolerance_days: int = Field(description="T of spec §6")
+    max_row_count_change: float = Field(description="share of the last submission's row count an "
+                                        "export may move without force")
 
     @property
     def code_maps(self) -> CodeMaps:

@@ -19,6 +19,7 @@ import paramiko
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.config.schema import SftpConfig
 from dps_assets.core.private_files import private_file
 from dps_assets.resources.sftp_errors import TRANSFER_ERRORS, SftpError
 from dps_assets.resources.sftp_host_keys import load_pinned_keys, wrong_host_key
@@ -156,25 +157,29 @@ class SftpSession:
 
 
 class SftpResource(ConfigurableResource):
-    """DPS's SFTP server. Authenticates with a private key or a password (from the environment)."""
+    """DPS's SFTP server. Authenticates with a private key or a password (from the environment).
+    Its settings are the sftp section's (defaults and checks there)."""
 
     host: str
-    port: int = 22
+    port: int
     username: str
-    password: str | None = Field(default=None, description="from an environment variable")
-    private_key_file: str | None = None
-    private_key_passphrase: str | None = Field(default=None, description="from an environment variable")
+    password: str | None = Field(description="from an environment variable")
+    private_key_file: str | None = Field(description="key authentication")
+    private_key_passphrase: str | None = Field(description="from an environment variable")
     known_hosts_file: str = Field(description="known_hosts file holding the server's pinned host key")
     from_folder: str = Field(description="where DPS picks up End_txt_file.txt")
     to_dfps_folder: str = Field(description="where DPS drops its results (TO_DFPS)")
     processed_folder: str = Field(description="where DPS's files go on the server once delivered")
-    connect_timeout_s: float = 15
-    banner_timeout_s: float = 15
-    auth_timeout_s: float = 15
-    io_timeout_s: float = Field(default=60, description="a stalled transfer fails after this long")
-    remote_file_mode: int | None = Field(default=0o600, description="mode of uploaded files on the "
+    connect_timeout_s: float
+    banner_timeout_s: float
+    auth_timeout_s: float
+    io_timeout_s: float = Field(description="a stalled transfer fails after this long")
+    # The one setting with a default here, the configuration's own (not a second copy): a run
+    # whose launch config overrides this resource without it still restricts what it uploads.
+    remote_file_mode: str | None = Field(default=SftpConfig.model_fields["remote_file_mode"].default,
+                                         description="mode (octal, e.g. 0600) of uploaded files on the "
                                          "server, set before any data is written; None: the server's")
-    upload_strategy: UploadStrategy = Field(default="temporary_name", description=UPLOAD_STRATEGY_HELP)
+    upload_strategy: UploadStrategy = Field(description=UPLOAD_STRATEGY_HELP)
 
     @property
     def where(self) -> str:
@@ -183,7 +188,8 @@ class SftpResource(ConfigurableResource):
     @contextmanager
     def session(self) -> Iterator[SftpSession]:
         with self._sftp_client() as sftp:
-            yield SftpSession(sftp, self.where, self.remote_file_mode,
+            file_mode = int(self.remote_file_mode, 8) if self.remote_file_mode else None
+            yield SftpSession(sftp, self.where, file_mode,
                               upload_strategy=self.upload_strategy, stale_after_s=self.io_timeout_s,
                               reconnect=self._sftp_client)
 

@@ -16,33 +16,28 @@ from pydantic import Field
 
 from dps_assets.core.errors import ExchangeError
 
-GRAPH_URL = "https://graph.microsoft.com/v1.0"
-LOGIN_URL = "https://login.microsoftonline.com"
-
 
 class SharePointError(ExchangeError, RuntimeError):
     pass
 
 
 class SharePointResource(ConfigurableResource):
-    enabled: bool = False
-    site_id: str | None = Field(default=None, description="Graph site id of the document library's site")
-    library_path: str | None = Field(default=None, description="folder path inside the site's drive")
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = Field(default=None, description="from an environment variable")
-    graph_url: str = GRAPH_URL
-    login_url: str = LOGIN_URL
-    timeout_s: float = 60
+    """Its settings are the sharepoint section's, which is checked complete when enabled."""
+
+    enabled: bool
+    site_id: str | None = Field(description="Graph site id of the document library's site")
+    library_path: str | None = Field(description="folder path inside the site's drive")
+    tenant_id: str | None
+    client_id: str | None
+    client_secret: str | None = Field(description="from an environment variable")
+    graph_url: str
+    login_url: str
+    timeout_s: float
 
     def publish(self, files: list[Path], subfolder: str) -> list[str]:
         """Upload (replacing) each file; returns the web URLs SharePoint gives back."""
         if not self.enabled:
             return []
-        missing = [k for k in ("site_id", "library_path", "tenant_id", "client_id", "client_secret")
-                   if not getattr(self, k)]
-        if missing:
-            raise SharePointError(f"SharePoint is enabled but {', '.join(missing)} is not set")
         token = self._token()
         urls = []
         drive = f"{self.graph_url.rstrip('/')}/sites/{self.site_id}/drive/root:"

@@ -92,7 +92,7 @@ def dirty(tmp_path, embedded_data, receiving_resources) -> tuple[dict, Planted]:
     clean = receiving_resources["warehouse"]
     resources = dict(receiving_resources)
     resources["warehouse"] = WarehouseResource(
-        driver="duckdb", duckdb_path=str(path), export_sql=clean.export_sql,
+        driver="duckdb", duckdb_path=str(path), fetch_batch_rows=clean.fetch_batch_rows, export_sql=clean.export_sql,
         sa_98_sql=clean.sa_98_sql, county_region_sql=clean.county_region_sql)
     return resources, planted
 

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 import pytest
 
 from dps_assets.embedded.smtp_server import read_mailbox, start_smtp_server
-from dps_assets.resources.smtp import SmtpResource
 from dps_assets_tests.assets.test_receiving_half import Scenario
+from dps_assets_tests.conftest import loopback_mailer
 
 
 @pytest.fixture
@@ -19,24 +19,19 @@ def relay_failing_quit(tmp_path):
         yield int(server.fields["port"]), mailbox
 
 
-def relay(port: int) -> SmtpResource:
-    return SmtpResource(host="127.0.0.1", port=port, security="plain", sender="dps-exchange@test.invalid",
-                        recipients=["analysts@test.invalid"], operators=["operators@test.invalid"])
-
-
 def test_a_message_accepted_before_quit_fails_is_sent(relay_failing_quit):
     port, mailbox = relay_failing_quit
     message = EmailMessage()
     message["To"], message["Subject"] = "analysts@test.invalid", "test"
     message.set_content("body")
-    relay(port).send(message)  # no error: the relay said 250 to DATA
+    loopback_mailer(port).send(message)  # no error: the relay said 250 to DATA
     assert len(read_mailbox(mailbox)) == 1
 
 
 def test_a_quarter_emailed_through_a_relay_failing_quit_is_recorded_and_not_sent_again(
         relay_failing_quit, receiving_resources, dagster_instance, openssh_server):
     port, mailbox = relay_failing_quit
-    resources = {**receiving_resources, "smtp": relay(port)}
+    resources = {**receiving_resources, "mailer": loopback_mailer(port)}
     scenario = Scenario(resources, dagster_instance, openssh_server)
     scenario.put(*scenario.good_files())
     assert scenario.receive().success

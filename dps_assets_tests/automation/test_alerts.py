@@ -23,7 +23,7 @@ def send_q4(resources: dict, instance, raise_on_error: bool = True):
 
 
 def tick(sensor, instance, resources: dict, cursor: str | None):
-    context = build_sensor_context(instance=instance, cursor=cursor, resources={"smtp": resources["smtp"]})
+    context = build_sensor_context(instance=instance, cursor=cursor, resources={"mailer": resources["mailer"]})
     return sensor.evaluate_tick(context)
 
 
@@ -61,7 +61,7 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     context = build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(),
         dagster_instance=dagster_instance, dagster_run=result.dagster_run,
-        resources={"smtp": resources["smtp"], "local_files": resources["local_files"]},
+        resources={"mailer": resources["mailer"], "local_files": resources["local_files"]},
     ).for_run_failure()
     alert_sensor(context)
 

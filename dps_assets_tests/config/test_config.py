@@ -58,6 +58,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         (lambda c: c["sftp"].update(remote_file_mode=420), "sftp.remote_file_mode: Input should be a valid string"),
         (lambda c: c["sftp"].update(remote_file_mode="644"), "sftp.remote_file_mode: String should match"),
         (lambda c: c["email"].update(security="tls"), "email.security: Input should be 'plain', 'starttls'"),
+        (lambda c: c["email"].update(transport="graph"), "email.transport: Input should be 'smtp'"),
+        (lambda c: c.update(sharepoint={"timeout_s": 0}), "sharepoint.timeout_s: Input should be greater than 0"),
     ],
 )
 def test_errors_name_the_key_and_the_problem(tmp_path, edit, expected):
@@ -84,3 +86,18 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("database: [unclosed", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("to_dfps, expected", [("/TO_DFPS", "/TO_DFPS/processed"),
+                                               ("/TO_DFPS/", "/TO_DFPS/processed")])
+def test_the_processed_folder_defaults_to_one_inside_the_drop_folder(tmp_path, to_dfps, expected):
+    data = demo()
+    data["sftp"]["to_dfps_folder"] = to_dfps
+    assert "processed_folder" not in data["sftp"]
+    assert load_config(write(tmp_path, data)).sftp.processed_folder == expected
+    data["sftp"]["processed_folder"] = "/DELIVERED"
+    assert load_config(write(tmp_path, data)).sftp.processed_folder == "/DELIVERED"
+
+
+def test_mail_leaves_through_the_smtp_relay_unless_another_transport_is_named(tmp_path):
+    assert load_config(write(tmp_path, demo())).email.transport == "smtp"

@@ -59,7 +59,7 @@ def test_a_driver_error_quoting_a_value_reaches_nobody(tmp_path, query, driver_e
     path = tmp_path / "caps.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("create table people as select 'O''BRIEN' as first_name, '1990-02-30' as birth")
-    warehouse = WarehouseResource(driver="duckdb", duckdb_path=str(path), export_sql="select 1",
+    warehouse = WarehouseResource(driver="duckdb", duckdb_path=str(path), fetch_batch_rows=100, export_sql="select 1",
                                   sa_98_sql="select 1", county_region_sql="select 1")
     with pytest.raises(DatabaseError) as raised:
         warehouse.query("sa_98", query, {})
@@ -75,7 +75,7 @@ def test_an_unreachable_oracle_is_one_of_our_errors_naming_the_dsn():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     warehouse = WarehouseResource(driver="oracle", dsn=f"127.0.0.1:{port}/CAPS", user="dps_reader",
-                                  password="not-logged", export_sql="select 1 from dual",
+                                  password="not-logged", fetch_batch_rows=100, export_sql="select 1 from dual",
                                   sa_98_sql="select 1 from dual", county_region_sql="select 1 from dual")
     with pytest.raises(DatabaseError) as raised:
         warehouse.query("county_region", "select cnty_name from caps.cnty_reg_tableau", {})

@@ -87,6 +87,7 @@ def plant_warehouse(clean: Path, planted: Path) -> Path:
 
 def warehouse_config(config: ExchangeConfig, duckdb_path: Path, export_sql: str | None = None) -> dict:
     return {"config": {"driver": "duckdb", "duckdb_path": str(duckdb_path),
+                       "fetch_batch_rows": config.database.fetch_batch_rows,
                        "export_sql": export_sql or config.sql.export, "sa_98_sql": config.sql.sa_98,
                        "county_region_sql": config.sql.county_region}}
 
@@ -99,7 +100,8 @@ def sftp_config(config: ExchangeConfig, port: int, timeout_s: float) -> dict:
         "to_dfps_folder": sftp.to_dfps_folder,
         "processed_folder": sftp.processed_folder or f"{sftp.to_dfps_folder.rstrip('/')}/processed",
         "connect_timeout_s": timeout_s, "banner_timeout_s": timeout_s, "auth_timeout_s": timeout_s,
-        "io_timeout_s": timeout_s}}
+        "io_timeout_s": timeout_s, "remote_file_mode": sftp.remote_file_mode,
+        "upload_strategy": sftp.upload_strategy}}
 
 
 def step_started(instance: DagsterInstance, run_id: str, step: str, timeout_s: float = 180):

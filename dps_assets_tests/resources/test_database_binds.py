@@ -11,7 +11,7 @@ def test_oracle_binds_become_duckdb_binds_outside_quotes():
 
 
 def test_binds_must_match_the_query():
-    warehouse = WarehouseResource(driver="duckdb", duckdb_path="/nonexistent", export_sql="select :a",
-                                  sa_98_sql="select 1", county_region_sql="select 1")
+    warehouse = WarehouseResource(driver="duckdb", duckdb_path="/nonexistent", fetch_batch_rows=100,
+                                  export_sql="select :a", sa_98_sql="select 1", county_region_sql="select 1")
     with pytest.raises(DatabaseError, match=r"uses binds \['a'\] but was given \['b'\]"):
         warehouse.query("export", "select :a", {"b": 1})

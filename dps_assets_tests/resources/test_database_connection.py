@@ -21,8 +21,8 @@ connection.close()
 
 
 def warehouse(path: Path) -> WarehouseResource:
-    return WarehouseResource(driver="duckdb", duckdb_path=str(path), export_sql="select 1",
-                             sa_98_sql="select 1", county_region_sql="select 1")
+    return WarehouseResource(driver="duckdb", duckdb_path=str(path), fetch_batch_rows=100,
+                             export_sql="select 1", sa_98_sql="select 1", county_region_sql="select 1")
 
 
 def failure(path: Path) -> DatabaseError:

@@ -15,7 +15,9 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from dps_assets.config.schema import SftpConfig
 from dps_assets.embedded.sftp_server import start_sftp_server
+from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import RemoteFile, SftpError, SftpResource
 from dps_assets_tests.support.servers import OpenSshServer
 
@@ -103,7 +105,7 @@ def test_upload_is_never_seen_partial_under_the_final_name(
     assert partials(openssh_server.data_root) == []
 
 
-@pytest.mark.parametrize("file_mode, expected", [(0o600, 0o600), (0o640, 0o640), (None, 0o644)])
+@pytest.mark.parametrize("file_mode, expected", [("0600", 0o600), ("0640", 0o640), (None, 0o644)])
 def test_the_uploaded_file_gets_the_configured_mode_not_the_servers(
     sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, file_mode, expected
 ) -> None:
@@ -206,16 +208,15 @@ def test_the_embedded_sftp_server_works_with_the_resource(tmp_path: Path) -> Non
     data = os.urandom(BIG)
     local = write_local(tmp_path / NAME, data)
 
-    def resource(port: int, **overrides: object) -> SftpResource:
+    def resource(port: int, password: str = password, **overrides: object) -> SftpResource:
         config: dict = dict(
-            host="127.0.0.1", port=port, username="dps", password=password,
+            host="127.0.0.1", port=port, username="dps", password_env="DPS_TEST_SFTP_PASSWORD",
             known_hosts_file=str(tmp_path / "known_hosts"),
             from_folder="/from_folder", to_dfps_folder="/TO_DFPS",
-            processed_folder="/TO_DFPS/processed",
             connect_timeout_s=5, banner_timeout_s=5, auth_timeout_s=5,
         )  # fmt: skip
         config.update(overrides)
-        return SftpResource(**config)
+        return from_config(SftpResource, SftpConfig(**config), password=password)
 
     with start_sftp_server(root, **kwargs) as server:
         first_known_hosts = server.known_hosts_file.read_text()

@@ -18,9 +18,10 @@ import paramiko
 import pytest
 import yaml
 
-from dps_assets.config.schema import ConfigError, load_config
+from dps_assets.config.schema import ConfigError, SftpConfig, load_config
 from dps_assets.embedded.sftp_server import EmbeddedSftpServer, start_sftp_server
 from dps_assets.resources import build_resources
+from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpError, SftpResource
 from dps_assets_tests.support.folder_watch import FolderWatch
 from dps_assets_tests.support.servers import OpenSshServer
@@ -48,13 +49,12 @@ def no_posix_rename_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 def _embedded_resource(server: EmbeddedSftpServer, **overrides: object) -> SftpResource:
     config: dict = dict(
-        host="127.0.0.1", port=server.port, username=server.user, password=PASSWORD,
+        host="127.0.0.1", port=server.port, username=server.user, password_env="DPS_TEST_SFTP_PASSWORD",
         known_hosts_file=str(server.known_hosts_file), from_folder="/from_folder",
-        to_dfps_folder="/TO_DFPS", processed_folder="/TO_DFPS/processed",
-        connect_timeout_s=5, banner_timeout_s=5, auth_timeout_s=5,
+        to_dfps_folder="/TO_DFPS", connect_timeout_s=5, banner_timeout_s=5, auth_timeout_s=5,
     )  # fmt: skip
     config.update(overrides)
-    return SftpResource(**config)
+    return from_config(SftpResource, SftpConfig(**config), password=PASSWORD)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dps_assets.embedded.process import ProcessStartError, ReadyProcess, start_ready_process
+from dps_assets.config.schema import SftpConfig
+from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpResource
 
 SSHD = Path("/usr/sbin/sshd")
@@ -257,7 +259,8 @@ class OpenSshServer:
             folder.mkdir(mode=0o700)
 
     def resource(self, **overrides: object) -> SftpResource:
-        """An `SftpResource` for this server (key auth, pinned host key, small timeouts)."""
+        """An `SftpResource` for this server (key auth, pinned host key, small timeouts; the
+        sftp section's defaults otherwise). `overrides` are sftp configuration keys."""
         config: dict[str, object] = {
             "host": self.host,
             "port": self.port,
@@ -272,7 +275,7 @@ class OpenSshServer:
             "auth_timeout_s": 5,
         }
         config.update(overrides)
-        return SftpResource(**config)  # type: ignore[arg-type]
+        return from_config(SftpResource, SftpConfig(**config))  # type: ignore[arg-type]
 
     @contextmanager
     def raw_sftp(self) -> Iterator[paramiko.SFTPClient]:

@@ -1,4 +1,5 @@
-"""The agency's SMTP relay: plain, STARTTLS or SSL, login optional."""
+"""The agency's SMTP relay as the mailer (`email.transport: smtp`): plain, STARTTLS or SSL,
+login optional."""
 
 from __future__ import annotations
 
@@ -7,28 +8,24 @@ import ssl
 from email.message import EmailMessage
 from typing import Literal
 
-from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.resources.mailer import EmailError, Mailer
+
+__all__ = ["EmailError", "SmtpMailer"]
 
 
-class EmailError(ExchangeError, RuntimeError):
-    """The relay refused or could not be reached. The message names the relay, not the content."""
+class SmtpMailer(Mailer):
+    """Mail through an SMTP relay; its settings are the email section's (defaults there)."""
 
-
-class SmtpResource(ConfigurableResource):
-    host: str
-    port: int = 25
-    security: Literal["plain", "starttls", "ssl"] = "starttls"
-    ca_file: str | None = Field(default=None, description="PEM bundle trusted for the relay's "
-                                "certificate; the system's trust store when unset")
-    username: str | None = None
-    password: str | None = Field(default=None, description="from an environment variable")
-    sender: str
-    recipients: list[str] = Field(description="who receives the quarterly reports")
-    operators: list[str] = Field(description="who is alerted when something goes wrong")
-    timeout_s: float = 30
+    host: str = Field(description="the relay")
+    port: int
+    security: Literal["plain", "starttls", "ssl"]
+    ca_file: str | None = Field(description="PEM bundle trusted for the relay's certificate; the "
+                                "system's trust store when unset")
+    username: str | None = Field(description="login, optional")
+    password: str | None = Field(description="from an environment variable")
+    timeout_s: float
 
     @property
     def where(self) -> str:

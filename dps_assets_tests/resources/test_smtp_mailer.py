@@ -1,4 +1,4 @@
-"""The SMTP resource against a real aiosmtpd relay on loopback, in each security mode the
+"""The SMTP mailer against a real aiosmtpd relay on loopback, in each security mode the
 configuration offers: plain, STARTTLS with login, implicit TLS with login. The relay's certificate
 is verified every time; a relay that cannot prove who it is receives nothing."""
 
@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from dps_assets.resources.smtp import EmailError, SmtpResource
+from dps_assets.config.schema import EmailConfig
+from dps_assets.resources import build_mailer
+from dps_assets.resources.mailer import EmailError, Mailer
 
 USER, PASSWORD = "dps-exchange", "relay-secret"
 # An implicit-TLS relay is encrypted from the first byte; aiosmtpd cannot tell and warns.
@@ -104,11 +106,15 @@ def relay(request, certificate) -> Iterator[tuple[str, Relay]]:
         controller.stop()
 
 
-def _resource(mode: str, relay: Relay, **overrides) -> SmtpResource:
-    login = {} if mode == "plain" else {"username": USER, "password": PASSWORD, "ca_file": str(relay.ca_file)}
-    return SmtpResource(**{"host": "127.0.0.1", "port": relay.port, "security": mode, "timeout_s": 10,
-                           "sender": "dps-exchange@example.invalid", "recipients": ["a@example.invalid"],
-                           "operators": ["ops@example.invalid"], **login, **overrides})
+def _resource(mode: str, relay: Relay, **overrides) -> Mailer:
+    """The mailer the email section configures for `relay`; `overrides` set resource fields (the
+    password itself, which the configuration only names: Dagster reads it when a run starts)."""
+    login = {} if mode == "plain" else {"username": USER, "password_env": "DPS_TEST_SMTP_PASSWORD",
+                                        "ca_file": str(relay.ca_file)}
+    email = EmailConfig(host="127.0.0.1", port=relay.port, security=mode, timeout_s=10,
+                        sender="dps-exchange@example.invalid", recipients=["a@example.invalid"],
+                        operators=["ops@example.invalid"], **login)
+    return build_mailer(email, **{**({} if mode == "plain" else {"password": PASSWORD}), **overrides})
 
 
 def _message() -> EmailMessage:

@@ -1,0 +1,43 @@
+"""The mailer: whatever carries the exchange's email (the quarterly reports, the operators'
+alerts). Assets and sensors take the resource `mailer: Mailer` and use only what is declared here,
+so they do not know how mail leaves.
+
+One implementation exists: `smtp_mailer.SmtpMailer`, the agency's SMTP relay
+(`email.transport: smtp`, the default). Another mail system, e.g. Microsoft Graph's sendMail, is
+one more module beside it (`graph_mailer.py` with `GraphMailer(Mailer)` implementing `where` and
+`send`), listed in `MAILERS` (`resources/__init__.py`) under its `email.transport` name, whose
+settings (tenant, client id, `client_secret_env`) join the configuration's email section
+(`config/schema.py`, `EmailConfig`); nothing that sends mail changes."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from email.message import EmailMessage
+
+from dagster import ConfigurableResource
+from pydantic import Field
+
+from dps_assets.core.errors import ExchangeError
+
+
+class EmailError(ExchangeError, RuntimeError):
+    """The mail system refused the message or could not be reached. The message names the mail
+    system (`where`), never the content."""
+
+
+class Mailer(ConfigurableResource):
+    """Sends a message and knows who receives what. Every implementation has these settings."""
+
+    sender: str = Field(description="the From address of every message")
+    recipients: list[str] = Field(description="who receives the quarterly reports")
+    operators: list[str] = Field(description="who is alerted when something goes wrong")
+
+    @property
+    @abstractmethod
+    def where(self) -> str:
+        """The mail system, as error messages and logs name it (no secret)."""
+
+    @abstractmethod
+    def send(self, message: EmailMessage) -> None:
+        """Hand `message` over (From: `sender` unless set); returns once the mail system has
+        accepted it, raises EmailError otherwise."""
