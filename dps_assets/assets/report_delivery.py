@@ -18,7 +18,7 @@ from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
-from dps_assets.resources.smtp import SmtpResource
+from dps_assets.resources.mailer import Mailer
 from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
 
 REPORT_ASSETS = ("impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report")
@@ -41,7 +41,7 @@ class DeliveryConfig(Config):
 @failures_logged(FROM_DPS)
 def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                         impact_not_in_dps_report: Path, dps_not_in_impact_report: Path,
-                        dps_total_runaway_events_report: Path, smtp: SmtpResource,
+                        dps_total_runaway_events_report: Path, mailer: Mailer,
                         sharepoint: SharePointResource, sftp: SftpResource,
                         exchange_rules: ExchangeRulesResource,
                         local_files: LocalFilesResource) -> Output[dict]:
@@ -58,8 +58,8 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
             log.warning(f"{quarter.label} was emailed at {_iso(emailed_at)}; not emailing again "
                         "(set force_email: true in the run config to send anyway)")
         else:
-            message = _report_message(context, quarter, smtp, workbooks)
-            smtp.send(message)  # returns once the relay accepted the message (250 after DATA)
+            message = _report_message(context, quarter, mailer, workbooks)
+            mailer.send(message)  # returns once the relay accepted the message (250 after DATA)
             emailed_at = time.time()
             # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
             # after this, the run fails but a re-run still knows the quarter was emailed.
@@ -67,8 +67,8 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                 asset_key=context.asset_key, partition=context.partition_key,
                 metadata={"emailed_at": emailed_at, "emailed_at_utc": _iso(emailed_at),
                           "message_id": message["Message-ID"]}))
-            log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(smtp.recipients)} "
-                     f"recipient(s) through {smtp.where}")
+            log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(mailer.recipients)} "
+                     f"recipient(s) through {mailer.where}")
             metadata["message_id"] = message["Message-ID"]
     metadata["emailed_at"] = emailed_at
     metadata["emailed_at_utc"] = _iso(emailed_at)
@@ -85,7 +85,7 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
 
 
-def _report_message(context, quarter, smtp: SmtpResource, workbooks: list[Path]):
+def _report_message(context, quarter, mailer: Mailer, workbooks: list[Path]):
     rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
                       .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
     _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
@@ -93,7 +93,7 @@ def _report_message(context, quarter, smtp: SmtpResource, workbooks: list[Path])
         ("entries_in_window", "DPS entries in the window"),
         ("entries_outside_window", "DPS entries outside the window (not used)"),
         ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
-    return report_email(quarter.label, smtp.sender, smtp.recipients, workbooks,
+    return report_email(quarter.label, mailer.sender, mailer.recipients, workbooks,
                         {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
 
 
