@@ -1,27 +1,33 @@
 """Delivering a quarter's reports: email (once per quarter), SharePoint if configured, then the
-DPS files fetched by this run go to archive/from_dps/ and, on the server, to the processed folder."""
+DPS files fetched by this run go to archive/from_dps/ and, on the server, to the processed folder.
+Which reports there are comes from the registry (`assets.report_kinds`): each is an input, an
+attachment and a line of the email; the email's counts come from the inputs, not the event log."""
 
 import time
-from datetime import datetime, timezone
+from collections.abc import Sequence
 from pathlib import Path
 
-from dagster import (AssetExecutionContext, AssetKey, AssetObservation, AssetRecordsFilter, Config,
-                     DagsterInstance, MetadataValue, Output, asset)
+from dagster import AssetExecutionContext, AssetIn, AssetObservation, AssetsDefinition, Config, MetadataValue, Output
 from pydantic import Field
 
-from dps_assets.assets.common import OWNERS, quarter_metadata
-from dps_assets.instance.ledger import emailed_before, latest_metadata
+from dps_assets.assets.common import quarter_metadata, utc_text
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
+from dps_assets.assets.report_kinds import REPORTS
+from dps_assets.assets.report_registry import ReportKind, check_distinct
+from dps_assets.assets.run_log import RunLog, this_run_stamp
 from dps_assets.core.emails import report_email
+from dps_assets.core.matching import MatchResult
+from dps_assets.core.reports import ReportWorkbook, matching_summary
 from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
-from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.instance.ledger import emailed_before, latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
 from dps_assets.resources.mailer import Mailer
-from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
 
-REPORT_ASSETS = ("impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report")
+# The matching is an input for the numbers the email states (core.emails.MATCHING_LINES).
+MATCHING = "runaway_event_matches"
 
 
 class DeliveryConfig(Config):
@@ -29,25 +35,39 @@ class DeliveryConfig(Config):
                               "was emailed before.")
 
 
-@asset(
-    description="The three workbooks emailed to the recipients (once per quarter) and published "
-    "to SharePoint if configured; then DPS's files archived under archive/from_dps/.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name="delivery",
-    owners=OWNERS,
-    kinds={"email", "sftp"},
-    pool=REPORT_DELIVERY,
-)
-@failures_logged(FROM_DPS)
-def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
-                        impact_not_in_dps_report: Path, dps_not_in_impact_report: Path,
-                        dps_total_runaway_events_report: Path, mailer: Mailer,
-                        sharepoint: SharePointResource, sftp: SftpResource,
-                        exchange_rules: ExchangeRulesResource,
-                        local_files: LocalFilesResource) -> Output[dict]:
-    quarter = quarter_of(context)
-    log = RunLog(context, local_files, FROM_DPS, quarter)
-    workbooks = [impact_not_in_dps_report, dps_not_in_impact_report, dps_total_runaway_events_report]
+def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
+    """`dps_report_delivery` for the reports `kinds`: each report's workbook is an input,
+    attached to the email (in `kinds`' order) and published."""
+    check_distinct(kinds)
+
+    def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
+                            runaway_event_matches: MatchResult,
+                            mailer: Mailer,
+                            sharepoint: SharePointResource, sftp: SftpResource,
+                            exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource,
+                            **written: ReportWorkbook) -> Output[dict]:
+        reports = [written[kind.name] for kind in kinds]
+        return _deliver(context, config, reports, matching_summary(runaway_event_matches), mailer,
+                        sharepoint, sftp, exchange_rules, local_files)
+
+    return quarterly_asset(
+        half=FROM_DPS, group="delivery",
+        name="dps_report_delivery",
+        description="The quarter's report workbooks (one per report of assets/report_kinds) emailed "
+        "to the recipients (once per quarter) and published to SharePoint if configured; then "
+        "DPS's files archived under archive/from_dps/.",
+        kinds={"email", "sftp"},
+        pool=REPORT_DELIVERY,
+        ins={MATCHING: AssetIn(), **{kind.name: AssetIn() for kind in kinds}},
+    )(dps_report_delivery)
+
+
+def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: list[ReportWorkbook],
+             matching: dict[str, int], mailer: Mailer, sharepoint: SharePointResource,
+             sftp: SftpResource, exchange_rules: ExchangeRulesResource,
+             local_files: LocalFilesResource) -> Output[dict]:
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
+    workbooks = [report.path for report in reports]
     metadata: dict[str, object] = {**quarter_metadata(quarter)}
 
     # Check, send and record are one critical section: a second run of this quarter waits here,
@@ -55,23 +75,23 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
     with exclusive(context.instance, REPORT_DELIVERY, on_wait=log.info):
         emailed_at = emailed_before(context.instance, context.partition_key)
         if emailed_at and not config.force_email:
-            log.warning(f"{quarter.label} was emailed at {_iso(emailed_at)}; not emailing again "
+            log.warning(f"{quarter.label} was emailed at {utc_text(emailed_at)}; not emailing again "
                         "(set force_email: true in the run config to send anyway)")
         else:
-            message = _report_message(context, quarter, mailer, workbooks)
+            message = report_email(quarter.label, mailer.sender, mailer.recipients, reports, matching)
             mailer.send(message)  # returns once the relay accepted the message (250 after DATA)
             emailed_at = time.time()
             # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
             # after this, the run fails but a re-run still knows the quarter was emailed.
             context.log_event(AssetObservation(
                 asset_key=context.asset_key, partition=context.partition_key,
-                metadata={"emailed_at": emailed_at, "emailed_at_utc": _iso(emailed_at),
+                metadata={"emailed_at": emailed_at, "emailed_at_utc": utc_text(emailed_at),
                           "message_id": message["Message-ID"]}))
             log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(mailer.recipients)} "
                      f"recipient(s) through {mailer.where}")
             metadata["message_id"] = message["Message-ID"]
     metadata["emailed_at"] = emailed_at
-    metadata["emailed_at_utc"] = _iso(emailed_at)
+    metadata["emailed_at_utc"] = utc_text(emailed_at)
 
     published = sharepoint.publish(workbooks, quarter.tag)
     if published:
@@ -83,18 +103,6 @@ def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
         metadata["archive_folder"] = MetadataValue.path(str(archive))
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
-
-
-def _report_message(context, quarter, mailer: Mailer, workbooks: list[Path]):
-    rows = {name: int(latest_metadata(context.instance, name, context.partition_key)[1]
-                      .get("dagster/row_count", 0)) for name in REPORT_ASSETS}
-    _, matching = latest_metadata(context.instance, "runaway_event_matches", context.partition_key)
-    summary = {label: int(matching.get(key, 0)) for key, label in (
-        ("entries_in_window", "DPS entries in the window"),
-        ("entries_outside_window", "DPS entries outside the window (not used)"),
-        ("events_reported_to_dps", "IMPACT runaway events reported to DPS"))}
-    return report_email(quarter.label, mailer.sender, mailer.recipients, workbooks,
-                        {p.name: rows[a] for p, a in zip(workbooks, REPORT_ASSETS)}, summary)
 
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,
@@ -125,5 +133,4 @@ def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRule
     return archived[0].parent
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(float(epoch), timezone.utc).isoformat(timespec="seconds")
+dps_report_delivery = report_delivery_asset(REPORTS)

@@ -1,60 +1,75 @@
-"""Matching DPS's entries to IMPACT's runaway events, and the three quarterly workbooks."""
+"""Matching DPS's entries to IMPACT's runaway events, and the quarterly workbooks: one asset per
+report of the registry (`assets.report_kinds`), each built by `report_asset`."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, Output
 
-from dps_assets.assets.common import OWNERS, path_metadata, quarter_metadata
-from dps_assets.instance.ledger import latest_metadata
+from dps_assets.assets.common import path_metadata, quarter_metadata
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
+from dps_assets.assets.report_kinds import REPORTS
+from dps_assets.assets.report_registry import ReportKind
+from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.core.matching import MatchResult, match_entries
-from dps_assets.core.regions import UNKNOWN_REGION
-from dps_assets.core.reports import (
-    FYTD_TOTAL,
-    dps_not_in_impact,
-    dps_total_runaway_events,
-    impact_not_in_dps,
-)
-from dps_assets.core.workbooks import About, BarChartSpec, Sheet, write_workbook
-from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
 from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.reports import ReportWorkbook, matching_summary
+from dps_assets.core.workbooks import About, Sheet, write_workbook
+from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
-from dps_assets.assets.run_log import RunLog, failures_logged, this_run_stamp
 
 GROUP = "reports"
 
 
-@asset(
+@quarterly_asset(
+    half=FROM_DPS, group=GROUP,
     description="Each in-window DPS entry assigned to at most one IMPACT runaway event of the "
     "same child (spec §6): nearest runaway date within the episode ± the tolerance.",
-    partitions_def=fiscal_quarter_partitions,
-    group_name=GROUP,
-    owners=OWNERS,
     kinds={"pandas"},
     # dps_counts is an input of the matching only through its blocking reconciliation check:
     # when DPS's counts disagree with its files, nothing from here on runs.
     deps=["dps_counts"],
 )
-@failures_logged(FROM_DPS)
 def runaway_event_matches(context: AssetExecutionContext, dps_results: pd.DataFrame, sa_98: pd.DataFrame,
                           exchange_rules: ExchangeRulesResource,
                           local_files: LocalFilesResource) -> Output[MatchResult]:
-    quarter = quarter_of(context)
+    quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     tolerance = exchange_rules.match_tolerance_days
     match = match_entries(dps_results, sa_98, quarter.window_start, quarter.window_end, tolerance)
-    summary = {
-        "entries_in_window": len(match.entries_in_window),
-        "entries_outside_window": len(match.entries_outside_window),
-        "entries_assigned": len(match.assignments),
-        "entries_unassigned": len(match.unassigned_entries),
-        "events_reported_to_dps": len(match.reported_event_ids),
-    }
-    RunLog(context, local_files, FROM_DPS, quarter).info(f"{quarter.label}: matching with tolerance "
-                                                     f"{tolerance} day(s): {summary}")
+    summary = matching_summary(match)
+    log.info(f"{quarter.label}: matching with tolerance {tolerance} day(s): {summary}")
     return Output(match, metadata={**quarter_metadata(quarter), **summary, "match_tolerance_days": tolerance})
+
+
+def report_asset(kind: ReportKind) -> AssetsDefinition:
+    """The asset that writes `kind`'s workbook for a quarter and hands on its path and rows."""
+
+    def write_report(context: AssetExecutionContext, exchange_rules: ExchangeRulesResource,
+                     local_files: LocalFilesResource, **inputs: Any) -> Output[ReportWorkbook]:
+        quarter, log = quarter_and_log(context, local_files, FROM_DPS)
+        frame = kind.frame(quarter=quarter, **inputs)
+        sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, quarter) if kind.chart else None)
+        about = _about(context, quarter, exchange_rules, kind.about_lines(frame))
+        folder = local_files.report_folder(quarter.tag, this_run_stamp(context))
+        path = folder / f"{kind.file_stem}_{quarter.tag}.xlsx"
+        write_workbook(path, [sheet], about)
+        log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
+        return Output(ReportWorkbook(path=path, rows=len(frame)), metadata={
+            **quarter_metadata(quarter),
+            "workbook": path_metadata(path),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "dagster/row_count": len(frame),
+            **kind.extra_metadata(frame),
+        })
+
+    # Failures name the step by its function's name: the report's, as a hand-written asset's would.
+    write_report.__name__ = write_report.__qualname__ = kind.name
+    return quarterly_asset(half=FROM_DPS, group=GROUP, name=kind.name, description=kind.description,
+                           kinds={"excel"}, ins={name: AssetIn() for name in kind.inputs})(write_report)
 
 
 def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: ExchangeRulesResource,
@@ -80,81 +95,12 @@ def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: Exchan
     ))
 
 
-def _write(context: AssetExecutionContext, quarter: FiscalQuarter, local_files: LocalFilesResource,
-           file_stem: str, sheet: Sheet, about: About,
-           extra_metadata: dict[str, object] | None = None) -> Output[Path]:
-    folder = local_files.report_folder(quarter.tag, this_run_stamp(context))
-    path = folder / f"{file_stem}_{quarter.tag}.xlsx"
-    write_workbook(path, [sheet], about)
-    RunLog(context, local_files, FROM_DPS, quarter).info(f"{quarter.label}: wrote {path} ({len(sheet.frame)} row(s))")
-    return Output(path, metadata={
-        **quarter_metadata(quarter),
-        "workbook": path_metadata(path),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "dagster/row_count": len(sheet.frame),
-        **(extra_metadata or {}),
-    })
+def report_assets(kinds: Sequence[ReportKind]) -> dict[str, AssetsDefinition]:
+    """One asset per report, by asset name."""
+    return {kind.name: report_asset(kind) for kind in kinds}
 
 
-def _rows_by_region(report: pd.DataFrame) -> MetadataValue:
-    return MetadataValue.json({str(k): int(v) for k, v in report.groupby("REGION").size().items()})
-
-
-@asset(
-    description="IMPACT_not_in_DPS_FYY_Qn.xlsx: IMPACT runaway events in the window that no DPS "
-    "entry was matched to, by region.",
-    partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
-)
-@failures_logged(FROM_DPS)
-def impact_not_in_dps_report(context: AssetExecutionContext, sa_98: pd.DataFrame,
-                             county_region_lookup: pd.DataFrame, runaway_event_matches: MatchResult,
-                             exchange_rules: ExchangeRulesResource,
-                             local_files: LocalFilesResource) -> Output[Path]:
-    quarter = quarter_of(context)
-    report = impact_not_in_dps(sa_98, runaway_event_matches, county_region_lookup, quarter)
-    about = _about(context, quarter, exchange_rules, {"IMPACT not in DPS": len(report)})
-    return _write(context, quarter, local_files, "IMPACT_not_in_DPS", Sheet("IMPACT not in DPS", report),
-                  about, {"rows_by_region": _rows_by_region(report)})
-
-
-@asset(
-    description="DPS_not_in_IMPACT_FYY_Qn.xlsx: DPS entries in the window that match no IMPACT "
-    "runaway event, by region of the reporting agency's county.",
-    partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
-)
-@failures_logged(FROM_DPS)
-def dps_not_in_impact_report(context: AssetExecutionContext, county_region_lookup: pd.DataFrame,
-                             runaway_event_matches: MatchResult, exchange_rules: ExchangeRulesResource,
-                             local_files: LocalFilesResource) -> Output[Path]:
-    quarter = quarter_of(context)
-    report = dps_not_in_impact(runaway_event_matches, county_region_lookup)
-    about = _about(context, quarter, exchange_rules, {"DPS not in IMPACT": len(report)})
-    return _write(context, quarter, local_files, "DPS_not_in_IMPACT", Sheet("DPS not in IMPACT", report),
-                  about, {"rows_by_region": _rows_by_region(report)})
-
-
-@asset(
-    description="DPS_total_runaway_events_FYY_Qn.xlsx: DPS runaway events (distinct child and "
-    "missing date) per region and quarter, fiscal year to date, with a bar chart by region.",
-    partitions_def=fiscal_quarter_partitions, group_name=GROUP, owners=OWNERS, kinds={"excel"},
-    ins={"county_region_lookup": AssetIn(), "runaway_event_matches": AssetIn()},
-)
-@failures_logged(FROM_DPS)
-def dps_total_runaway_events_report(context: AssetExecutionContext, county_region_lookup: pd.DataFrame,
-                                    runaway_event_matches: MatchResult,
-                                    exchange_rules: ExchangeRulesResource,
-                                    local_files: LocalFilesResource) -> Output[Path]:
-    quarter = quarter_of(context)
-    totals = dps_total_runaway_events(runaway_event_matches, county_region_lookup, quarter)
-    labels = [q.label for q in quarter.quarters_to_date()]
-    chart_rows = len(totals) - 1  # every region, not the STATEWIDE row
-    sheet = Sheet("Totals", totals, chart=BarChartSpec(
-        title=f"DPS runaway events by region, {quarter.label} fiscal year to date",
-        value_columns=labels, category_rows=chart_rows))
-    statewide = totals.iloc[-1]
-    about = _about(context, quarter, exchange_rules, {
-        "Regions": chart_rows, "Statewide runaway events (FYTD)": int(statewide[FYTD_TOTAL]),
-        "Events in region UNKNOWN": int(totals.loc[totals["REGION"] == UNKNOWN_REGION, FYTD_TOTAL].sum()),
-    })
-    return _write(context, quarter, local_files, "DPS_total_runaway_events", sheet, about,
-                  {"statewide_fytd": int(statewide[FYTD_TOTAL])})
+REPORT_ASSETS = report_assets(REPORTS)
+# Each report's asset is also this module's attribute of its name (`reports.impact_not_in_dps_report`),
+# where load_assets_from_modules finds it like a hand-written asset.
+globals().update(REPORT_ASSETS)

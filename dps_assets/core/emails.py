@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
+
+from dps_assets.core.reports import ReportWorkbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+# The matching's numbers (core.reports.matching_summary) the report email states, in its words.
+MATCHING_LINES = (
+    ("entries_in_window", "DPS entries in the window"),
+    ("entries_outside_window", "DPS entries outside the window (not used)"),
+    ("events_reported_to_dps", "IMPACT runaway events reported to DPS"),
+)
 
 
 def report_email(quarter_label: str, sender: str, recipients: Sequence[str],
-                 workbooks: Sequence[Path], row_counts: Mapping[str, int],
-                 summary: Mapping[str, int]) -> EmailMessage:
+                 reports: Sequence[ReportWorkbook], matching: Mapping[str, int]) -> EmailMessage:
+    """One line per report (its file and rows), the matching's numbers, every workbook attached."""
     message = EmailMessage()
     message["Subject"] = f"DPS missing-person reconciliation {quarter_label}"
     message["From"] = sender
@@ -22,9 +29,9 @@ def report_email(quarter_label: str, sender: str, recipients: Sequence[str],
     lines = [
         f"The DFPS/DPS missing-person reconciliation for {quarter_label} is attached.",
         "",
-        *(f"  {name}: {count} row(s)" for name, count in row_counts.items()),
+        *(f"  {report.path.name}: {report.rows} row(s)" for report in reports),
         "",
-        *(f"  {name}: {count}" for name, count in summary.items()),
+        *(f"  {label}: {int(matching[key])}" for key, label in MATCHING_LINES),
         "",
         "Each workbook's About sheet records the source files, their checksums",
         "and the matching parameters.",
@@ -32,8 +39,9 @@ def report_email(quarter_label: str, sender: str, recipients: Sequence[str],
         "Sent by the automated DFPS-DPS exchange pipeline.",
     ]
     message.set_content("\n".join(lines))
-    for path in workbooks:
-        message.add_attachment(path.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=path.name)
+    for report in reports:
+        message.add_attachment(report.path.read_bytes(), maintype=XLSX[0], subtype=XLSX[1],
+                               filename=report.path.name)
     return message
 
 

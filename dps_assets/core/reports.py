@@ -1,6 +1,10 @@
-"""The three quarterly reports (spec §7), as frames. Writing them to Excel is workbooks.py's job."""
+"""The quarterly reports (spec §7), as frames, and what a written report hands on. Writing them
+to Excel is workbooks.py's job; which reports there are is the registry's (assets/report_kinds)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -17,6 +21,25 @@ DPS_NOT_IN_IMPACT_COLUMNS = (
     "FIRST_NAME", "DOB", "MKE", "ORI", "ENTRY_DATE", "MISSING_DATE", "CLEAR_DATE",
 )
 FYTD_TOTAL = "FYTD_TOTAL"
+
+
+@dataclass(frozen=True)
+class ReportWorkbook:
+    """A report as written for a quarter: its workbook and the rows of its data sheet."""
+
+    path: Path
+    rows: int
+
+
+def matching_summary(match: MatchResult) -> dict[str, int]:
+    """The matching's numbers: how many entries it saw, used, assigned, and events it found."""
+    return {
+        "entries_in_window": len(match.entries_in_window),
+        "entries_outside_window": len(match.entries_outside_window),
+        "entries_assigned": len(match.assignments),
+        "entries_unassigned": len(match.unassigned_entries),
+        "events_reported_to_dps": len(match.reported_event_ids),
+    }
 
 
 def _quarter_labels(dates: pd.Series) -> pd.Series:

@@ -1,0 +1,39 @@
+"""DPS_total_runaway_events: DPS's runaway events per region and quarter, with a bar chart."""
+
+import pandas as pd
+
+from dps_assets.assets.report_registry import ReportKind
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.regions import UNKNOWN_REGION
+from dps_assets.core.reports import FYTD_TOTAL, dps_total_runaway_events
+from dps_assets.core.workbooks import BarChartSpec
+
+
+def _chart(totals: pd.DataFrame, quarter: FiscalQuarter) -> BarChartSpec:
+    return BarChartSpec(title=f"DPS runaway events by region, {quarter.label} fiscal year to date",
+                        value_columns=[q.label for q in quarter.quarters_to_date()],
+                        category_rows=len(totals) - 1)  # every region, not the STATEWIDE row
+
+
+def _about_rows(totals: pd.DataFrame) -> dict[str, int]:
+    return {
+        "Regions": len(totals) - 1,
+        "Statewide runaway events (FYTD)": int(totals.iloc[-1][FYTD_TOTAL]),
+        "Events in region UNKNOWN": int(totals.loc[totals["REGION"] == UNKNOWN_REGION, FYTD_TOTAL].sum()),
+    }
+
+
+REPORT = ReportKind(
+    name="dps_total_runaway_events_report",
+    file_stem="DPS_total_runaway_events",
+    sheet="Totals",
+    rows_are="DPS runaway events (distinct child and missing date) per region and quarter, "
+    "fiscal year to date, with a bar chart by region.",
+    inputs=("county_region_lookup", "runaway_event_matches"),
+    frame=lambda quarter, county_region_lookup, runaway_event_matches: dps_total_runaway_events(
+        runaway_event_matches, county_region_lookup, quarter),
+    position=3,
+    about_rows=_about_rows,
+    metadata=lambda totals: {"statewide_fytd": int(totals.iloc[-1][FYTD_TOTAL])},
+    chart=_chart,
+)

@@ -1,0 +1,90 @@
+"""What a quarterly report is, described once: `ReportKind`. Each report is one module of the
+`report_kinds` package that defines `REPORT = ReportKind(...)`; `reports_in(package)` lists them.
+The report assets (`assets.reports.report_asset`) and the delivery's inputs, attachments and
+email lines (`assets.report_delivery.report_delivery_asset`) are built from that list, so a new
+report is one new module in `report_kinds/`."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import pandas as pd
+from dagster import MetadataValue
+
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.workbooks import BarChartSpec
+
+# The module-level name a report module gives its ReportKind.
+REPORT_ATTRIBUTE = "REPORT"
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    """One quarterly report: the asset that writes `<file_stem>_FYyyyy_Qn.xlsx`, one data sheet
+    `sheet` (then About), made by `frame` from the assets named in `inputs`."""
+
+    name: str  # the asset's name (its key)
+    file_stem: str  # the workbook is `<file_stem>_<quarter tag>.xlsx`
+    sheet: str  # the data sheet's name
+    rows_are: str  # what the sheet's rows are, in plain words (the asset's description says it)
+    inputs: tuple[str, ...]  # the upstream assets `frame` is made from
+    # The pure frame function, called with `quarter=` and one keyword argument per input.
+    frame: Callable[..., pd.DataFrame]
+    position: int  # where the report comes in the email (its line and attachment) and the UI
+    # The report's own lines for the About sheet's `Rows: ...`; by default the sheet's rows.
+    about_rows: Callable[[pd.DataFrame], Mapping[str, int]] | None = None
+    # Extra metadata on the asset's materialisation (counts only, never a value from the rows).
+    metadata: Callable[[pd.DataFrame], Mapping[str, object]] | None = None
+    chart: Callable[[pd.DataFrame, FiscalQuarter], BarChartSpec] | None = None
+
+    def __post_init__(self) -> None:
+        # A frame function that does not take the declared inputs fails here, at import, not in a run.
+        try:
+            inspect.signature(self.frame).bind(quarter=None, **dict.fromkeys(self.inputs))
+        except TypeError as exc:
+            raise TypeError(f"report {self.name}: its frame function does not take quarter= and "
+                            f"the inputs {self.inputs}: {exc}") from None
+
+    @property
+    def description(self) -> str:
+        return f"{self.file_stem}_FYY_Qn.xlsx: {self.rows_are}"
+
+    def about_lines(self, frame: pd.DataFrame) -> Mapping[str, int]:
+        return self.about_rows(frame) if self.about_rows else {self.sheet: len(frame)}
+
+    def extra_metadata(self, frame: pd.DataFrame) -> Mapping[str, object]:
+        return self.metadata(frame) if self.metadata else {}
+
+
+def rows_by_region(frame: pd.DataFrame) -> dict[str, object]:
+    """Metadata for a report listing rows by REGION: how many rows each region has."""
+    counts = {str(k): int(v) for k, v in frame.groupby("REGION").size().items()}
+    return {"rows_by_region": MetadataValue.json(counts)}
+
+
+def reports_in(package: ModuleType) -> Sequence[ReportKind]:
+    """The `REPORT` of every module directly in `package`, by position (then name). A module
+    without one is an error: every module of a report package is a report."""
+    found = []
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        report = getattr(module, REPORT_ATTRIBUTE, None)
+        if not isinstance(report, ReportKind):
+            raise TypeError(f"{module.__name__} defines no {REPORT_ATTRIBUTE} = ReportKind(...)")
+        found.append(report)
+    found.sort(key=lambda r: (r.position, r.name))
+    return tuple(check_distinct(found))
+
+
+def check_distinct(reports: Sequence[ReportKind]) -> Sequence[ReportKind]:
+    """`reports`, if no two share an asset name or a file stem (one would overwrite the other)."""
+    for attribute in ("name", "file_stem"):
+        values = [getattr(r, attribute) for r in reports]
+        if len(set(values)) != len(values):
+            raise ValueError(f"two reports share a {attribute}: {sorted(values)}")
+    return reports
