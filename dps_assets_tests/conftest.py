@@ -63,7 +63,7 @@ def dagster_instance() -> Iterator[DagsterInstance]:
         yield instance
 
 
-def test_config(tmp_path: Path, embedded_data: Path) -> ExchangeConfig:
+def demo_config_for(tmp_path: Path, embedded_data: Path) -> ExchangeConfig:
     """The demo configuration, pointed at the small warehouse and this test's own folders."""
     config = load_config(REPO / "dps_config.demo.yml")
     return config.model_copy(update={
@@ -77,7 +77,7 @@ def test_config(tmp_path: Path, embedded_data: Path) -> ExchangeConfig:
 def pipeline_resources(tmp_path: Path, embedded_data: Path, sftp_resource: SftpResource) -> dict:
     """Every resource as the demo configures it, on this test's folders, the small warehouse and
     the OpenSSH server."""
-    resources = build_resources(test_config(tmp_path, embedded_data))
+    resources = build_resources(demo_config_for(tmp_path, embedded_data))
     resources["sftp"] = sftp_resource
     return resources
 

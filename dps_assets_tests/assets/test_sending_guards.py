@@ -12,7 +12,7 @@ from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources import build_resources
 from dps_assets.assets.sending_checks import dps_export_size_plausible
 from dps_assets.instance.ledger import recorded_submissions
-from dps_assets_tests.conftest import test_config as configured_for
+from dps_assets_tests.conftest import demo_config_for as configured_for
 
 Q3, Q4 = FiscalQuarter(2026, 3), FiscalQuarter(2026, 4)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission, dps_export_size_plausible]

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import pwd
-import select
 import shutil
 import signal
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dps_assets.embedded.process import ProcessStartError, ReadyProcess, start_ready_process
+from dps_assets_tests.support.processes import descendants, pids_holding, tcp_socket_inode, wait_until_gone
 from dps_assets.config.schema import SftpConfig
 from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpResource
@@ -66,56 +65,6 @@ def known_hosts_entry(port: int, public_key: str, host: str = LOCALHOST) -> str:
     """A known_hosts line pinning `public_key` (`type base64`) for host:port."""
     algorithm, blob = public_key.split()[:2]
     return f"[{host}]:{port} {algorithm} {blob}\n"
-
-
-def _tcp_socket_inode(local_port: int, remote_port: int) -> str:
-    """The inode of the IPv4 socket 127.0.0.1:local_port <-> 127.0.0.1:remote_port (/proc/net/tcp)."""
-    loopback = "0100007F"  # 127.0.0.1 as the kernel prints it (host byte order)
-    wanted = (f"{loopback}:{local_port:04X}", f"{loopback}:{remote_port:04X}")
-    with open("/proc/net/tcp", encoding="ascii") as table:
-        for line in list(table)[1:]:
-            fields = line.split()
-            if (fields[1], fields[2]) == wanted:
-                return fields[9]
-    raise RuntimeError(f"no TCP connection {wanted[0]} <-> {wanted[1]} in /proc/net/tcp")
-
-
-def _pids_holding(target: str) -> list[int]:
-    """Processes with an open file descriptor whose link reads `target` (e.g. `socket:[123]`)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if any(os.readlink(fd) == target for fd in (entry / "fd").iterdir()):
-                pids.append(int(entry.name))
-        except (FileNotFoundError, PermissionError, ProcessLookupError):
-            continue  # the process ended, or is not ours to look at
-    return pids
-
-
-def _descendants(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
-        return []
-    return [int(c) for c in children] + [d for c in children for d in _descendants(int(c))]
-
-
-def _wait_until_gone(pids: list[int], timeout_s: float) -> None:
-    """Wait until every process in `pids` has died. A pidfd turns readable when its process has
-    died, so this waits on the kernel: no polling, no sleeping."""
-    deadline = time.monotonic() + timeout_s
-    for pid in pids:
-        try:
-            watch = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue  # already gone
-        try:
-            if not select.select([watch], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                raise RuntimeError(f"sshd process {pid} still runs after {timeout_s} s")
-        finally:
-            os.close(watch)
 
 
 class OpenSshServer:
@@ -234,8 +183,8 @@ class OpenSshServer:
     def kill_session(self, client_port: int, timeout_s: float = 10) -> list[int]:
         """SIGKILL every sshd process holding the server end of the TCP connection that comes from
         127.0.0.1:`client_port`, and return their pids once they have died."""
-        inode = _tcp_socket_inode(local_port=self.port, remote_port=client_port)
-        pids = [pid for pid in _pids_holding(f"socket:[{inode}]") if pid != os.getpid()]
+        inode = tcp_socket_inode(local_port=self.port, remote_port=client_port)
+        pids = [pid for pid in pids_holding(f"socket:[{inode}]") if pid != os.getpid()]
         if not pids:
             raise RuntimeError(f"no sshd process serves the connection from port {client_port}")
         for pid in pids:
@@ -243,13 +192,13 @@ class OpenSshServer:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        _wait_until_gone(pids, timeout_s)
+        wait_until_gone(pids, timeout_s)
         return pids
 
     def wait_for_sessions_to_end(self, timeout_s: float = 10) -> None:
         """Return once no sshd process serves a connection any more (only the listener is left)."""
         assert self._process is not None
-        _wait_until_gone(_descendants(self._process.pid), timeout_s)
+        wait_until_gone(descendants(self._process.pid), timeout_s)
 
     def reset(self) -> None:
         """Empty the data root, then recreate `from_folder` and `TO_DFPS` (0700)."""
