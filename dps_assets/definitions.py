@@ -12,7 +12,8 @@ from dagster import (Definitions, definitions, in_process_executor, load_asset_c
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
 from dps_assets.automation.schedules import build_submission_schedule
-from dps_assets.automation.sensors import build_dps_files_sensor, build_overdue_sensor, build_run_failure_alert
+from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
+from dps_assets.automation.sensors import build_dps_files_sensor
 from dps_assets.config.schema import ExchangeConfig, load_config
 from dps_assets.resources import build_resources
 
@@ -30,7 +31,7 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
             build_dps_files_sensor(receive_from_dps_job, config.sensor.poll_interval_s, automation_on),
             build_overdue_sensor(config.sensor.results_deadline_hours, config.sensor.poll_interval_s,
                                  automation_on),
-            build_run_failure_alert(jobs, automation_on),
+            build_run_failure_alert(automation_on),
         ],
         resources=build_resources(config),
         # One process per run, also for runs launched from the CLI or the asset graph: the steps

@@ -21,3 +21,5 @@ receive_from_dps_job = define_asset_job(
 
 # Which half of the exchange (its folder under logs/ and archive/) a job's runs belong to.
 HALF_OF_JOB = {send_to_dps_job.name: TO_DPS, receive_from_dps_job.name: FROM_DPS}
+# The assets of the sending half, for runs of the asset graph that no job names.
+SENDING_ASSETS = frozenset({"dps_export", "dps_export_rejected", "dps_export_files", "dps_submission"})

@@ -229,6 +229,15 @@ class ScheduleConfig(_Section):
     hour: int = Field(default=6, ge=0, le=23)
 
 
+class AlertsConfig(_Section):
+    # The operators' Dagster UI as they reach it (through the proxy): alerts link runs there.
+    ui_base_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
+    # A Teams or Slack incoming webhook, a second channel that does not depend on the relay.
+    webhook_url_env: EnvVarName | None = None
+    # Failed SFTP sensor ticks in a row before the operators are alerted (once, and once on recovery).
+    sensor_failures_before_alert: int = Field(default=3, ge=1)
+
+
 class SensorConfig(_Section):
     poll_interval_s: int = Field(default=60, ge=5)
     results_deadline_hours: float = Field(default=6, gt=0)
@@ -248,6 +257,7 @@ class ExchangeConfig(_Section):
     sharepoint: SharePointConfig = SharePointConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     sensor: SensorConfig = SensorConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:

@@ -13,6 +13,7 @@ from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import LocalFilesResource
 from dps_assets.resources.mailer import Mailer
+from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
@@ -40,6 +41,8 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
                                       config.matching, config.submission, rename=_RULES_FIELDS),
         "mailer": build_mailer(config.email),
         "sharepoint": from_config(SharePointResource, config.sharepoint),
+        "operator_alerts": from_config(OperatorAlertsResource, config.alerts,
+                                       alert_file=str(Path(config.directories.log_root, "alerts.log"))),
         # Intermediate frames hold children's records: keep them in the private work folder.
         "io_manager": FilesystemIOManager(base_dir=str(Path(config.directories.work_root, "dagster-storage"))),
     }

@@ -9,7 +9,7 @@ from dps_assets.assets import sending
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.automation.jobs import send_to_dps_job
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.automation.sensors import build_overdue_sensor, build_run_failure_alert
+from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 
 Q4 = FiscalQuarter(2026, 4)
 
@@ -23,7 +23,8 @@ def send_q4(resources: dict, instance, raise_on_error: bool = True):
 
 
 def tick(sensor, instance, resources: dict, cursor: str | None):
-    context = build_sensor_context(instance=instance, cursor=cursor, resources={"mailer": resources["mailer"]})
+    context = build_sensor_context(instance=instance, cursor=cursor, resources={
+        "mailer": resources["mailer"], "operator_alerts": resources["operator_alerts"]})
     return sensor.evaluate_tick(context)
 
 
@@ -57,11 +58,12 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     result = send_q4(resources, dagster_instance, raise_on_error=False)
     assert not result.success
 
-    alert_sensor = build_run_failure_alert([send_to_dps_job], running=True)
+    alert_sensor = build_run_failure_alert(running=True)
     context = build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(),
         dagster_instance=dagster_instance, dagster_run=result.dagster_run,
-        resources={"mailer": resources["mailer"], "local_files": resources["local_files"]},
+        resources={"mailer": resources["mailer"], "local_files": resources["local_files"],
+                   "operator_alerts": resources["operator_alerts"]},
     ).for_run_failure()
     alert_sensor(context)
 
@@ -69,7 +71,7 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     assert alert["To"] == "operators@test.invalid"
     assert alert["Subject"] == "[DPS exchange] send_to_dps failed for FY2026-Q4"
     body = alert.get_content()
-    assert f"Run id: {result.run_id}" in body
+    assert f"(run {result.run_id})" in body and f"Run: http://127.0.0.1:3000/runs/{result.run_id}" in body
     assert "Step dps_submission: SftpError: sftp://" in body and str(missing) in body
 
     # The run's own log file ends with the same reason.

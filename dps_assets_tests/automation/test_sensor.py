@@ -33,7 +33,8 @@ class Ticker:
     def tick(self):
         context = build_sensor_context(instance=self.instance, cursor=self.cursor,
                                        definitions=self.definitions,
-                                       resources={k: self.resources[k] for k in ("sftp", "exchange_rules")})
+                                       resources={k: self.resources[k] for k in
+                                                  ("sftp", "exchange_rules", "mailer", "operator_alerts")})
         data = SENSOR.evaluate_tick(context)
         self.cursor = data.cursor
         return data

@@ -171,7 +171,7 @@ def provoke_failures(dagster: DagsterDev, config: ExchangeConfig, planted: Path,
 
 
 def alert_of(sweep: Sweep, run: str) -> str:
-    [body] = [text for _, text in emails_as_text(sweep.layout.mailbox) if f"Run id: {sweep.runs[run]}" in text]
+    [body] = [text for _, text in emails_as_text(sweep.layout.mailbox) if f"(run {sweep.runs[run]})" in text]
     return body
 
 

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from dagster import build_run_status_sensor_context, job, op
 
-from dps_assets.automation.sensors import build_run_failure_alert
+from dps_assets.automation.alert_sensors import build_run_failure_alert
+from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.resources import MAILERS, build_resources
 from dps_assets.resources.local_files import LocalFilesResource
@@ -96,13 +97,16 @@ def test_the_failure_alert_needs_only_a_mailer(tmp_path, dagster_instance):
     context = build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=result.get_run_failure_event(),
         dagster_instance=dagster_instance, dagster_run=result.dagster_run,
-        resources={"mailer": mailer, "local_files": local_files},
+        resources={"mailer": mailer, "local_files": local_files,
+                   "operator_alerts": OperatorAlertsResource(
+                       ui_base_url="http://127.0.0.1:3000", webhook_url=None, sensor_failures_before_alert=3,
+                       alert_file=str(tmp_path / "logs" / "alerts.log"))},
     ).for_run_failure()
-    build_run_failure_alert([failing_job], running=True)(context)
+    build_run_failure_alert(running=True)(context)
 
     [sent] = sorted(outbox.iterdir())
     alert = message_from_bytes(sent.read_bytes(), policy=policy.default)
     assert (alert["From"], alert["To"]) == ("dps-exchange@test.invalid", "operators@test.invalid")
     assert alert["Subject"] == "[DPS exchange] failing_job failed for no quarter"
     body = alert.get_content()
-    assert f"Run id: {result.run_id}" in body and "Step fails: RuntimeError" in body
+    assert f"(run {result.run_id})" in body and "Step fails: RuntimeError" in body

@@ -34,7 +34,8 @@ def configured(tmp_path: Path, edit=lambda data: None) -> dict[str, object]:
 def test_no_resource_has_a_default_of_its_own(config):
     resources = build_resources(load_config(REPO / config))
     configurable = {k: r for k, r in resources.items() if isinstance(r, ConfigurableResource)}
-    assert set(configurable) == {"warehouse", "sftp", "local_files", "exchange_rules", "mailer", "sharepoint"}
+    assert set(configurable) == {"warehouse", "sftp", "local_files", "exchange_rules", "mailer", "sharepoint",
+                                 "operator_alerts"}
     for key, resource in configurable.items():
         defaulted = {name: field.default for name, field in type(resource).model_fields.items()
                      if field.default is not PydanticUndefined or field.default_factory is not None}

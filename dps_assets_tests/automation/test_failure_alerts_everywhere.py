@@ -1,0 +1,56 @@
+"""A failed run alerts the operators whatever launched it: a run of the asset graph from the CLI
+(`dagster asset materialize`, the same `__ASSET_JOB` an asset page launches) is not a run of the
+location's named jobs, and a sensor watching only those never saw it. The real sensor is
+evaluated tick by tick on the instance the CLI run used."""
+
+from __future__ import annotations
+
+import json
+
+from dagster import build_sensor_context
+
+from dps_assets.config.schema import load_config
+from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.definitions import build_definitions
+from dps_assets.embedded.smtp_server import read_mailbox
+from dps_assets.resources import build_resources
+from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.racing_runs import SENDING, ExchangeHome
+from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
+
+Q4 = FiscalQuarter.latest_closed(TODAY)
+
+
+def test_a_failed_cli_run_of_the_asset_graph_alerts_with_a_link_and_what_to_do(tmp_path, openssh_server,
+                                                                              embedded_data, smtp_mailbox):
+    port, mailbox = smtp_mailbox
+    known_hosts = write_private_file(tmp_path / "known_hosts",
+                                     known_hosts_entry(openssh_server.port, openssh_server.host_public_key))
+    sftp = {"host": openssh_server.host, "port": openssh_server.port, "username": openssh_server.user,
+            "private_key_file": str(openssh_server.client_key_file), "known_hosts_file": str(known_hosts),
+            "from_folder": str(openssh_server.from_folder / "missing"),
+            "to_dfps_folder": str(openssh_server.to_dfps_folder)}
+    home = ExchangeHome(tmp_path / "home", sftp=sftp, smtp_port=port, duckdb_path=embedded_data / "caps.duckdb",
+                        pools=True)
+    config = load_config(home.config_path)
+    defs = build_definitions(config)
+    sensor = defs.get_sensor_def("run_failure_alert")
+    resources = {k: v for k, v in build_resources(config).items() if k in ("mailer", "local_files", "operator_alerts")}
+
+    with home.instance() as instance:
+        first = sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=defs, resources=resources))
+        failed = home.run(SENDING, Q4.partition_key)
+        assert failed.returncode != 0
+        [run] = instance.get_runs()
+        assert run.job_name == "__ASSET_JOB"
+        sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=defs, resources=resources,
+                                                  cursor=first.cursor))
+
+    [email] = read_mailbox(mailbox)
+    assert email["Subject"] == f"[DPS exchange] __ASSET_JOB failed for {Q4.label}"
+    body = email.get_content()
+    assert "Step dps_submission: SftpError: " in body
+    assert f"Run: http://127.0.0.1:3000/runs/{run.run_id}" in body
+    assert "What to do: Check that DPS's SFTP server is reachable" in body
+    [line] = (home.base / "logs" / "alerts.log").read_text().splitlines()
+    assert json.loads(line)["link"].endswith(run.run_id)
