@@ -12,6 +12,7 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
 from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.core.regions import unmapped_counties
+from dps_assets.core.text_file import submitted_person_ids
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
@@ -96,18 +97,25 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
 @quarterly_check(
     half=FROM_DPS,
     asset="dps_results",
-    additional_ins={"dps_export": AssetIn()},
-    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted.",
+    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted (its archived copy).",
 )
-def dps_person_ids_were_submitted(dps_results: pd.DataFrame, dps_export: pd.DataFrame) -> AssetCheckResult:
-    unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - set(dps_export["PERSON_ID"]))
+def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_results: pd.DataFrame,
+                                  local_files: LocalFilesResource,
+                                  exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
+    quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    sent = local_files.latest_archived(TO_DPS, quarter.tag, exchange_rules.text_file_name)
+    if sent is None:
+        return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
+                                description=f"no submitted file of {quarter.label} is archived to compare with")
+    unknown = sorted(set(dps_results["DFPS_PERSON_ID"]) - submitted_person_ids(sent.read_bytes(),
+                                                                                exchange_rules.text_layout))
     return AssetCheckResult(
         passed=not unknown,
         severity=AssetCheckSeverity.WARN,
         description=(f"{len(unknown)} person id(s) in DPS's results were not submitted" if unknown
                      else "every person id in DPS's results was submitted"),
         metadata={"unknown_person_ids": MetadataValue.json([int(i) for i in unknown[:200]]),
-                  "unknown_count": len(unknown)},
+                  "unknown_count": len(unknown), "submitted_file": MetadataValue.path(str(sent))},
     )
 
 

@@ -35,6 +35,10 @@ class DeliveryConfig(Config):
                               "was emailed before.")
 
 
+# Assets whose stored frames (Dagster's IO manager, under work_root) hold names or dates of birth.
+PERSONAL_FRAMES = ("dps_export", "dps_export_rejected", "dps_results", "sa_98", "runaway_event_matches")
+
+
 def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
     """`dps_report_delivery` for the reports `kinds`: each report's workbook is an input,
     attached to the email (in `kinds`' order) and published."""
@@ -101,6 +105,12 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
     archive = _archive_dps_files(context, quarter, sftp, exchange_rules, local_files, log)
     if archive:
         metadata["archive_folder"] = MetadataValue.path(str(archive))
+    # Delivered: the quarter's working copies of children's records go (the archive keeps what
+    # was sent and received; a later re-run rebuilds every frame it needs in its own run).
+    removed = local_files.remove_working_copies(quarter.tag, quarter.partition_key, list(PERSONAL_FRAMES))
+    log.info(f"{quarter.label}: removed {len(removed)} working cop(ies) of children's records: "
+             f"{', '.join(str(p) for p in removed) or 'none left'}")
+    metadata["working_copies_removed"] = len(removed)
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
 

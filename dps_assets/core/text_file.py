@@ -57,3 +57,10 @@ def render_text_file(export: pd.DataFrame, layout: TextLayout) -> bytes:
     except UnicodeEncodeError as exc:
         line = text[: exc.start].count("\n") + 1
         raise TextLayoutError(f"text file line {line}: a character is not ASCII") from None
+
+
+def submitted_person_ids(data: bytes, layout: TextLayout) -> set[int]:
+    """The DFPS_PERSON_IDs of a text file written in `layout` (what DPS was sent)."""
+    column = list(layout.fields).index("DFPS_PERSON_ID")
+    lines = [line for line in data.decode("ascii").split(layout.line_ending)[1:] if line]
+    return {int(line.split(layout.delimiter)[column]) for line in lines}

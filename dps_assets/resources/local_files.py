@@ -92,6 +92,23 @@ class LocalFilesResource(ConfigurableResource):
             return []
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
+    def remove_working_copies(self, quarter_tag: str, partition_key: str, stored_assets: list[str]) -> list[Path]:
+        """Delete a delivered quarter's working copies of children's records: its work folders
+        (export files, downloads) and Dagster's stored frames of `stored_assets` for its
+        partition. Returns what was removed; the archive is not touched."""
+        targets = [Path(self.work_root, half, quarter_tag) for half in (TO_DPS, FROM_DPS)]
+        targets += [Path(self.work_root, "dagster-storage", asset, partition_key) for asset in stored_assets]
+        removed = []
+        for target in targets:
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+            else:
+                continue
+            removed.append(target)
+        return removed
+
     def latest_archived(self, half: str, quarter_tag: str, name: str) -> Path | None:
         """The newest archived copy of the file `name` for a quarter, if any."""
         for folder in reversed(self.archived_runs(half, quarter_tag)):

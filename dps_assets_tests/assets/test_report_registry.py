@@ -85,27 +85,29 @@ def test_a_report_added_in_one_module_is_materialised_and_emailed(scenario, smtp
 
 
 def test_the_emails_numbers_are_the_deliverys_inputs_not_the_event_log(scenario, smtp_mailbox):
-    """An instance that lost its history still emails the reports' true counts: they come from
-    the reports' outputs and the matching, which the delivery takes as inputs."""
-    first = scenario.receive()
-    assert first.success
-    [sent] = read_mailbox(smtp_mailbox[1])
+    """The email's counts come from the reports' outputs and the matching, which the delivery
+    takes as inputs: a delivery run on an instance that has none of their materialisations still
+    states them. (The reports are built first without delivering, since a delivery removes the
+    quarter's stored frames.)"""
+    delivery = [a for a in RECEIVING if a.key == AssetKey("dps_report_delivery")]
+    built = materialize([*SENDING, *RECEIVING, *CHECKS], partition_key=Q4.partition_key,
+                        resources=scenario.resources, instance=scenario.instance,
+                        selection=AssetSelection.assets(*[a for a in RECEIVING if a not in delivery]))
+    assert built.success
     rows = {e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
-            for e in first.get_asset_materialization_events() if e.asset_key.to_user_string() in SHIPPED}
-    matching = {e.asset_key: e.materialization.metadata for e in first.get_asset_materialization_events()}[
+            for e in built.get_asset_materialization_events() if e.asset_key.to_user_string() in SHIPPED}
+    matching = {e.asset_key: e.materialization.metadata for e in built.get_asset_materialization_events()}[
         AssetKey("runaway_event_matches")]
     expected = [*(f"  {r.file_stem}_FY2026_Q4.xlsx: {rows[r.name]} row(s)" for r in REPORTS), "",
                 f"  DPS entries in the window: {matching['entries_in_window'].value}",
                 f"  DPS entries outside the window (not used): {matching['entries_outside_window'].value}",
                 f"  IMPACT runaway events reported to DPS: {matching['events_reported_to_dps'].value}"]
-    assert body_lines(sent)[2:2 + len(expected)] == expected
     assert min(rows.values()) > 0 and matching["entries_outside_window"].value == 1
 
-    delivery = [a for a in RECEIVING if a.key == AssetKey("dps_report_delivery")]
     with instance_for_test() as fresh:  # no materialisation of any report or of the matching
         again = materialize([*SENDING, *RECEIVING, *CHECKS], partition_key=Q4.partition_key,
                             resources=scenario.resources, instance=fresh,
                             selection=AssetSelection.assets(*delivery))
         assert again.success
-    [_, resent] = read_mailbox(smtp_mailbox[1])
+    [resent] = read_mailbox(smtp_mailbox[1])
     assert body_lines(resent)[2:2 + len(expected)] == expected
