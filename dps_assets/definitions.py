@@ -11,6 +11,7 @@ from dagster import (Definitions, definitions, in_process_executor, load_asset_c
 
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
+from dps_assets.automation.retention import build_retention_schedule, expire_old_records_job
 from dps_assets.automation.schedules import build_submission_schedule
 from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 from dps_assets.automation.sensors import build_dps_files_sensor
@@ -24,9 +25,11 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
     return Definitions(
         assets=load_assets_from_modules([sending, receiving, reports, report_delivery]),
         asset_checks=load_asset_checks_from_modules([receiving_checks, sending_checks]),
-        jobs=jobs,
+        jobs=[*jobs, expire_old_records_job],
         schedules=[build_submission_schedule(send_to_dps_job, config.schedule.days_after_quarter_end,
-                                             config.schedule.hour, running=automation_on)],
+                                             config.schedule.hour, running=automation_on),
+                   build_retention_schedule(config.retention.archive_days, config.retention.log_days,
+                                            running=automation_on)],
         sensors=[
             build_dps_files_sensor(receive_from_dps_job, config.sensor.poll_interval_s, automation_on),
             build_overdue_sensor(config.sensor.results_deadline_hours, config.sensor.poll_interval_s,

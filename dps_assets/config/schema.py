@@ -229,6 +229,14 @@ class ScheduleConfig(_Section):
     hour: int = Field(default=6, ge=0, le=23)
 
 
+class RetentionConfig(_Section):
+    # How long archived runs (what was sent, what DPS answered, the reports) and run logs are
+    # kept; set from the agency's records retention schedule. The daily retention job deletes
+    # what is older.
+    archive_days: int = Field(default=2555, ge=1)
+    log_days: int = Field(default=400, ge=1)
+
+
 class AlertsConfig(_Section):
     # The operators' Dagster UI as they reach it (through the proxy): alerts link runs there.
     ui_base_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
@@ -258,6 +266,7 @@ class ExchangeConfig(_Section):
     schedule: ScheduleConfig = ScheduleConfig()
     sensor: SensorConfig = SensorConfig()
     alerts: AlertsConfig = AlertsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:

@@ -93,7 +93,8 @@ def test_the_sensors_and_schedule_start_as_configured(tmp_path):
     stopped = yaml.safe_load((REPO / "dps_config.demo.yml").read_text())
     stopped["sensor"]["default_running"] = False
     (tmp_path / "dps_config.yml").write_text(yaml.safe_dump(stopped))
-    names = {"dps_files_sensor", "dps_answer_overdue_sensor", "run_failure_alert", "quarterly_submission"}
+    names = {"dps_files_sensor", "dps_answer_overdue_sensor", "run_failure_alert", "quarterly_submission",
+             "daily_retention"}
     for config, status in (("dps_config.yml", "RUNNING"), ("dps_config.demo.yml", "RUNNING"),
                            (tmp_path / "dps_config.yml", "STOPPED")):
         defs = load_definitions(config)
