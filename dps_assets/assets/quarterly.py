@@ -16,6 +16,7 @@ from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.local_files import LocalFilesResource
 
 Decorator = Callable[[Callable[..., Any]], Any]
+QUARTER_TAG = "fiscal_quarter"
 
 
 def quarterly_asset(*, half: str, group: str, **asset_args: Any) -> Decorator:
@@ -43,9 +44,14 @@ def quarterly_check(*, half: str, **check_args: Any) -> Decorator:
 
 def quarter_and_log(context: StepContext, local_files: LocalFilesResource,
                     half: str) -> tuple[FiscalQuarter, RunLog]:
-    """The quarter this step works on, and its run's log file."""
+    """The quarter this step works on, and its run's log file. The run is tagged with the
+    quarter's label whatever launched it (UI, CLI, backfill, schedule, sensor), so run lists and
+    alerts can be filtered by `fiscal_quarter=FY2026-Q4`."""
     if isinstance(context, AssetExecutionContext):
         quarter = quarter_of(context)  # a run over several quarters is refused here
     else:
         quarter = FiscalQuarter.from_partition_key(context.partition_key)
+    op = context.op_execution_context
+    if op.run.tags.get(QUARTER_TAG) != quarter.label:
+        op.instance.add_run_tags(op.run_id, {QUARTER_TAG: quarter.label})
     return quarter, RunLog(context, local_files, half, quarter)

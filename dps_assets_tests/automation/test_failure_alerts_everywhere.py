@@ -54,3 +54,18 @@ def test_a_failed_cli_run_of_the_asset_graph_alerts_with_a_link_and_what_to_do(t
     assert "What to do: Check that DPS's SFTP server is reachable" in body
     [line] = (home.base / "logs" / "alerts.log").read_text().splitlines()
     assert json.loads(line)["link"].endswith(run.run_id)
+
+
+def test_a_cli_run_is_tagged_with_its_quarter(tmp_path, openssh_server, embedded_data):
+    known_hosts = write_private_file(tmp_path / "known_hosts",
+                                     known_hosts_entry(openssh_server.port, openssh_server.host_public_key))
+    sftp = {"host": openssh_server.host, "port": openssh_server.port, "username": openssh_server.user,
+            "private_key_file": str(openssh_server.client_key_file), "known_hosts_file": str(known_hosts),
+            "from_folder": str(openssh_server.from_folder), "to_dfps_folder": str(openssh_server.to_dfps_folder)}
+    openssh_server.reset()
+    home = ExchangeHome(tmp_path / "home", sftp=sftp, smtp_port=1, duckdb_path=embedded_data / "caps.duckdb",
+                        pools=True)
+    assert home.run(SENDING, Q4.partition_key).returncode == 0
+    with home.instance() as instance:
+        [run] = instance.get_runs()
+    assert run.tags["fiscal_quarter"] == Q4.label
