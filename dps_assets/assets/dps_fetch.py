@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from dagster import AssetExecutionContext, Config
+from dagster import AssetExecutionContext, Config, RetryRequested
 from pydantic import Field
 
 from dps_assets.core.answer_watch import FileState, choose_quarter
@@ -16,6 +16,7 @@ from dps_assets.core.errors import ExchangeError
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
+from dps_assets.resources.sftp_errors import HostKeyError, SftpError
 from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 
@@ -32,6 +33,9 @@ class DpsFileGoneError(DpsFileSourceError):
 
 
 class FetchConfig(Config):
+    retries: int = Field(default=3, ge=0, description="fetches retried after a network error (DPS's "
+                         "server unreachable or cut off), waiting retry_wait_s, then twice, four times as long")
+    retry_wait_s: float = Field(default=30, ge=0, description="the first wait before a retry")
     source: Literal["auto", "sftp", "archive"] = Field(
         default="auto",
         description="auto: the files the sensor saw, else this quarter's archived files, else "
@@ -74,6 +78,14 @@ def fetch_dps_file(context: AssetExecutionContext, quarter: FiscalQuarter, name:
                                      f"{local_files.archive_folder(FROM_DPS, quarter.tag)}")
     try:
         return _download(context, quarter, name, seen_by_sensor, sftp, local_files)
+    except HostKeyError:
+        raise  # retrying cannot change DPS's key
+    except SftpError:
+        # A fetch is safe to retry: nothing is sent or moved until the reports are delivered.
+        if context.retry_number < config.retries:
+            raise RetryRequested(max_retries=config.retries,
+                                 seconds_to_wait=config.retry_wait_s * 2 ** context.retry_number) from None
+        raise
     except DpsFileGoneError:
         # A re-execution of a run the sensor started, after DPS's files were delivered and moved
         # aside: the files the sensor saw are the ones archived since (same size).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import paramiko
 
-from dps_assets.resources.sftp_errors import SftpError
+from dps_assets.resources.sftp_errors import HostKeyError, SftpError
 
 CONFIRM_OUT_OF_BAND = (
     "confirm the offered fingerprint with DPS out of band (by phone or another channel you trust, "
@@ -29,7 +29,7 @@ def load_pinned_keys(client: paramiko.SSHClient, known_hosts_file: str, where: s
     try:
         client.load_host_keys(known_hosts_file)
     except OSError as exc:
-        raise SftpError(
+        raise HostKeyError(
             f"{where}: cannot read known_hosts file {known_hosts_file}: {exc.strerror}"
         ) from exc
     client.set_missing_host_key_policy(_RefuseUnpinned(where, known_hosts_file))
@@ -40,7 +40,7 @@ def wrong_host_key(where: str, known_hosts_file: str, host: str, port: int,
     """Our error for a server whose key is not the pinned one (of any type)."""
     name = known_hosts_name(host, port)
     pinned = list((client.get_host_keys().lookup(name) or {}).values()) or [exc.expected_key]
-    return SftpError(
+    return HostKeyError(
         f"{where}: the server's host key is not the one pinned for {name} in {known_hosts_file}; "
         "refusing to connect.\n"
         + "".join(f"  pinned (known_hosts): {describe_key(key)}\n" for key in pinned)
@@ -58,7 +58,7 @@ class _RefuseUnpinned(paramiko.MissingHostKeyPolicy):
         self.known_hosts_file = known_hosts_file
 
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-        raise SftpError(
+        raise HostKeyError(
             f"{self.where}: the server's host key is not in {self.known_hosts_file} (nothing is "
             f"pinned for {hostname}); refusing to connect to an unknown server.\n"
             f"  offered by the server: {describe_key(key)}\n"
