@@ -34,7 +34,7 @@ def test_a_failed_cli_run_of_the_asset_graph_alerts_with_a_link_and_what_to_do(t
                         pools=True)
     config = load_config(home.config_path)
     defs = build_definitions(config)
-    sensor = defs.get_sensor_def("run_failure_alert")
+    sensor = defs.resolve_sensor_def("run_failure_alert")
     resources = {k: v for k, v in build_resources(config).items() if k in ("mailer", "local_files", "operator_alerts")}
 
     with home.instance() as instance:
