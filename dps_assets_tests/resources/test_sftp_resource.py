@@ -6,7 +6,6 @@ from inside the upload's progress callback, i.e. while the upload is in flight."
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -19,6 +18,7 @@ from dps_assets.config.schema import SftpConfig
 from dps_assets.embedded.sftp_server import start_sftp_server
 from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import RemoteFile, SftpError, SftpResource
+from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 from dps_assets_tests.support.servers import OpenSshServer
 
 NAME = "End_txt_file.txt"
@@ -26,18 +26,10 @@ PARTIAL = re.compile(rf"^\.{re.escape(NAME)}\.[0-9a-f]{{12}}\.partial$")
 BIG = 6 * 1024 * 1024
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
-def write_local(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
 
 
-def partials(folder: Path) -> list[str]:
-    """Temporary upload/download files left anywhere under `folder`."""
-    return [str(p) for p in folder.rglob("*.partial")]
 
 
 class Observer:

@@ -4,7 +4,6 @@ test_sftp_resource.py, test_sftp_faults.py and test_sftp_upload_strategies.py.""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
@@ -16,21 +15,14 @@ import paramiko
 import pytest
 
 from dps_assets.resources.sftp import RemoteFile, SftpError, SftpResource
+from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 from dps_assets_tests.support.servers import OpenSshServer, free_port, generate_ed25519_key, known_hosts_entry
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
-def write_local(path: Path, data: bytes) -> Path:
-    path.write_bytes(data)
-    return path
 
 
-def partials(folder: Path) -> list[str]:
-    """Temporary download files left anywhere under `folder`."""
-    return [str(p) for p in folder.rglob("*.partial")]
 
 
 # --------------------------------------------------------------------------------------------
