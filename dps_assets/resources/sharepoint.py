@@ -7,6 +7,8 @@ login.microsoftonline.us)."""
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -62,11 +64,23 @@ class SharePointResource(ConfigurableResource):
         return token
 
     def _json(self, request: urllib.request.Request) -> dict:
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                return json.loads(response.read() or b"{}")
-        except (OSError, ValueError) as exc:
-            raise SharePointError(f"{request.full_url.split('?')[0]}: {exc}") from exc
+        """One Graph call. A dropped connection, 429 or 5xx is retried after 1 s and 2 s (safe:
+        the token request and a PUT that replaces the file can be repeated); anything else is
+        an error at once."""
+        for wait in (*_RETRY_WAITS_S, None):
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                    return json.loads(response.read() or b"{}")
+            except (OSError, ValueError) as exc:
+                transient = (exc.code == 429 or exc.code >= 500) if isinstance(exc, urllib.error.HTTPError) \
+                    else isinstance(exc, OSError)
+                if wait is None or not transient:
+                    raise SharePointError(f"{request.full_url.split('?')[0]}: {exc}") from exc
+                time.sleep(wait)  # backoff before the retry, not a synchronisation
+        raise AssertionError("unreachable")
+
+
+_RETRY_WAITS_S = (1.0, 2.0)
 
 
 def _origin(url: str) -> str:

@@ -44,7 +44,10 @@ class GraphStandIn(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:  # noqa: N802
         self._record()
-        if self.headers.get("Authorization") != "Bearer token-1":
+        if self.server.busy_puts > 0:  # Graph throttling or a gateway hiccup
+            self.server.busy_puts -= 1
+            self._answer(503, {"error": "serviceNotAvailable"})
+        elif self.headers.get("Authorization") != "Bearer token-1":
             self._answer(401, {"error": "InvalidAuthenticationToken"})
         else:
             self._answer(201, {"webUrl": f"https://sharepoint.example{urllib.parse.unquote(self.path)}"})
@@ -57,6 +60,7 @@ class GraphStandIn(BaseHTTPRequestHandler):
 def graph() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), GraphStandIn)
     server.requests = []
+    server.busy_puts = 0
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -117,3 +121,15 @@ def test_an_unreachable_graph_is_a_clear_error(workbooks):
     closed.server_close()  # the port is free again: nothing listens
     with pytest.raises(SharePointError, match=f"127.0.0.1:{closed.server_port}"):
         publisher(closed).publish(workbooks, "FY2026_Q4")
+
+
+def test_a_busy_graph_is_retried_and_a_refusal_is_not(graph, workbooks):
+    graph.busy_puts = 2
+    urls = publisher(graph).publish(workbooks, "FY2026_Q4")
+    assert len(urls) == len(workbooks)
+    puts = [r for r in graph.requests if r[0] == "PUT"]
+    assert len(puts) == len(workbooks) + 2  # the first file took three tries
+    graph.requests.clear()
+    with pytest.raises(SharePointError):
+        publisher(graph, client_secret="wrong").publish(workbooks, "FY2026_Q4")
+    assert len(graph.requests) == 1  # a 401 is not retried
