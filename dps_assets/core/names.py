@@ -8,7 +8,9 @@ import unicodedata
 _NOT_NAME_CHAR = re.compile(r"[^A-Z '\-]")
 _SPACES = re.compile(r" {2,}")
 _NOT_LETTER = re.compile(r"[^A-Z]")
-_COUNTY_SUFFIX = re.compile(r"\s+COUNTY\s*$")
+# A trailing word COUNTY after a space or a hyphen (spec §5): `Travis-County` is Travis,
+# `TravisCounty` is not.
+_COUNTY_SUFFIX = re.compile(r"(?:\s+|\s*-\s*)COUNTY\s*$")
 
 
 def _ascii_upper(text: str) -> str:
@@ -27,7 +29,8 @@ def normalize_person_name(value: object) -> str | None:
 
 
 def county_key(value: object) -> str | None:
-    """The key two county names are compared by: upper-cased, a trailing word COUNTY dropped,
+    """The key two county names are compared by: folded like a person's name (NFKD, combining
+    marks dropped), upper-cased, a trailing word COUNTY after a space or a hyphen dropped,
     every character that is not A-Z removed (`De Witt`, `DEWITT`, `DeWitt County` are one)."""
     if value is None or (isinstance(value, float) and value != value):
         return None
