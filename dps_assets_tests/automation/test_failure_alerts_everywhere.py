@@ -1,5 +1,5 @@
 """A failed run alerts the operators whatever launched it: a run of the asset graph from the CLI
-(`dagster asset materialize`, the same `__ASSET_JOB` an asset page launches) is not a run of the
+(`dg launch`, the same `__ASSET_JOB` an asset page launches) is not a run of the
 location's named jobs, and a sensor watching only those never saw it. The real sensor is
 evaluated tick by tick on the instance the CLI run used."""
 

@@ -163,8 +163,10 @@ def provoke_failures(dagster: DagsterDev, config: ExchangeConfig, planted: Path,
                    f"as planted from ({config.sql.export})")
     runs["quoted_by_duckdb"] = dagster.submit("send_to_dps", QUOTED_BY_DUCKDB.partition_key, run_config={
         "resources": {"warehouse": warehouse_config(config, planted, quoting_sql)}})
+    no_retries = {"config": {"retries": 0}}  # the closed port would be retried for minutes
     runs["planted_runaways"] = dagster.submit("receive_from_dps", PLANTED_ROWS.partition_key, run_config={
-        "resources": {**closed, "warehouse": warehouse_config(config, planted)}})
+        "resources": {**closed, "warehouse": warehouse_config(config, planted)},
+        "ops": {"dps_results": no_retries, "dps_counts": no_retries}})
     for name, run_id in runs.items():
         statuses.setdefault(name, dagster.wait_for_run(run_id, timeout_s=300))
     return runs, statuses

@@ -1,4 +1,4 @@
-"""Real runs started at the same moment: `dagster asset materialize` processes sharing one
+"""Real runs started at the same moment: `dg launch` processes sharing one
 DAGSTER_HOME, the way the UI, the sensor, the schedule and an operator's CLI share an instance.
 
 `ExchangeHome` is one instance folder plus a configuration file pointing at the test's servers;
@@ -95,8 +95,9 @@ class ExchangeHome:
             return recorded_submissions(instance)
 
     def start(self, select: str, partition_key: str, run_config: Mapping | None = None) -> subprocess.Popen:
-        command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
-                   "-m", "dps_assets.definitions", "--select", select, "--partition", partition_key]
+        # The README's command line for a run (`dg launch`, which supersedes `dagster asset materialize`).
+        command = [str(Path(sys.executable).with_name("dg")), "launch", "--assets", select,
+                   "--partition", partition_key, "-m", "dps_assets.definitions"]
         if run_config:
             command += ["--config-json", json.dumps(run_config)]
         return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
