@@ -89,12 +89,13 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
             # after this, the run fails but a re-run still knows the quarter was emailed.
             context.log_event(AssetObservation(
                 asset_key=context.asset_key, partition=context.partition_key,
-                metadata={"emailed_at": emailed_at, "emailed_at_utc": utc_text(emailed_at),
+                metadata={"emailed_at": MetadataValue.timestamp(emailed_at),
+                          "emailed_at_utc": utc_text(emailed_at),
                           "message_id": message["Message-ID"]}))
             log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(mailer.recipients)} "
                      f"recipient(s) through {mailer.where}")
             metadata["message_id"] = message["Message-ID"]
-    metadata["emailed_at"] = emailed_at
+    metadata["emailed_at"] = MetadataValue.timestamp(emailed_at)
     metadata["emailed_at_utc"] = utc_text(emailed_at)
 
     published = sharepoint.publish(workbooks, quarter.tag)

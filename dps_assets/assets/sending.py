@@ -232,7 +232,7 @@ def _receipt_metadata(quarter, receipt: SubmissionReceipt, uploaded: bool,
         "remote_path": receipt.remote_path,
         "sha256": receipt.sha256,
         "rows": receipt.rows,
-        "submitted_at": receipt.submitted_at,
+        "submitted_at": MetadataValue.timestamp(receipt.submitted_at),
         "submitted_at_utc": utc_text(receipt.submitted_at),
     }
     if upload_bytes is not None:

@@ -101,3 +101,15 @@ def test_a_run_over_several_quarters_is_refused_before_anything_runs(tmp_path, e
     message = failure.event_specific_data.error.cause.message
     assert "FY2020-Q1 .. FY2026-Q4" in message and "one quarter at a time" in message
     assert list(openssh_server.from_folder.iterdir()) == []
+
+
+def test_the_submission_time_is_a_timestamp_the_ui_shows_as_one(tmp_path, embedded_data, sftp_resource,
+                                                                  dagster_instance, openssh_server):
+    from dagster import TimestampMetadataValue
+
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
+    result = send(Q4, resources, dagster_instance)
+    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key == AssetKey("dps_submission")]
+    submitted = event.materialization.metadata["submitted_at"]
+    assert isinstance(submitted, TimestampMetadataValue)
+    assert recorded_submissions(dagster_instance)[0].submitted_at == submitted.value
