@@ -19,7 +19,7 @@ from dps_assets.core.emails import report_email
 from dps_assets.core.matching import MatchResult
 from dps_assets.core.reports import ReportWorkbook, matching_summary
 from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
-from dps_assets.instance.ledger import emailed_before, latest_metadata
+from dps_assets.instance.ledger import emailed_before, latest_metadata, other_runs_in_flight
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
@@ -108,9 +108,17 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
         metadata["archive_folder"] = MetadataValue.path(str(archive))
     # Delivered: the quarter's working copies of children's records go (the archive keeps what
     # was sent and received; a later re-run rebuilds every frame it needs in its own run).
-    removed = local_files.remove_working_copies(quarter.tag, quarter.partition_key, list(PERSONAL_FRAMES))
-    log.info(f"{quarter.label}: removed {len(removed)} working cop(ies) of children's records: "
-             f"{', '.join(str(p) for p in removed) or 'none left'}")
+    # Another run of this quarter still needs them (a second receiving run, a re-run of the
+    # sending half): the last run of the quarter to deliver removes them.
+    busy = other_runs_in_flight(context.instance, quarter.partition_key, context.run_id)
+    if busy:
+        removed = []
+        log.info(f"{quarter.label}: working copies left for run(s) {', '.join(r[:8] for r in busy)} "
+                 "of this quarter, still in flight, to remove")
+    else:
+        removed = local_files.remove_working_copies(quarter.tag, quarter.partition_key, list(PERSONAL_FRAMES))
+        log.info(f"{quarter.label}: removed {len(removed)} working cop(ies) of children's records: "
+                 f"{', '.join(str(p) for p in removed) or 'none left'}")
     metadata["working_copies_removed"] = len(removed)
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)

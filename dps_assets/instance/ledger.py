@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, EventLogRecord
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, EventLogRecord, RunsFilter
 
 from dps_assets.core.submissions import Submission
 from dps_assets.core.quarters import FiscalQuarter
@@ -98,3 +98,13 @@ def emailed_before(instance: DagsterInstance, partition_key: str) -> float | Non
         return None
     emailed_at = records[0].asset_observation.metadata.get("emailed_at")
     return float(emailed_at.value) if emailed_at is not None else None
+
+
+_IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+              DagsterRunStatus.STARTED]
+
+
+def other_runs_in_flight(instance: DagsterInstance, partition_key: str, this_run_id: str) -> list[str]:
+    """Ids of the other runs of this quarter that are queued or running."""
+    runs = instance.get_runs(RunsFilter(tags={"dagster/partition": partition_key}, statuses=_IN_FLIGHT))
+    return [run.run_id for run in runs if run.run_id != this_run_id]
