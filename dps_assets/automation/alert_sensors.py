@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import time
 
-from dagster import (DagsterEvent, DagsterRun, DefaultSensorStatus, RunFailureSensorContext, SensorDefinition,
+from dagster import (DagsterEvent, DagsterRun, RunFailureSensorContext, SensorDefinition,
                      SensorEvaluationContext, SensorResult, SkipReason, run_failure_sensor, sensor)
 
 from dps_assets.assets.run_log import record_run_end
 from dps_assets.automation.jobs import HALF_OF_JOB, SENDING_ASSETS
+from dps_assets.automation.sensors import sensor_status
 from dps_assets.core.alerts import Alert, what_to_do
 from dps_assets.core.errors import chain_failure_text
 from dps_assets.core.quarters import FiscalQuarter
@@ -20,10 +21,6 @@ from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
 from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.operator_alerts import OperatorAlertsResource
-
-
-def _status(running: bool) -> DefaultSensorStatus:
-    return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
 
 
 def half_of_run(run: DagsterRun) -> str:
@@ -41,7 +38,7 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
         # Every run in the instance, which serves this exchange alone: runs launched from an asset
         # page (__ASSET_JOB) or from the CLI are not runs of the location's named jobs.
         monitor_all_code_locations=True,
-        default_status=_status(running),
+        default_status=sensor_status(running),
         minimum_interval_seconds=10,  # one query of the event log per tick
         description="Alerts the operators (alert file, webhook, email) when any run of the exchange "
         "fails; a run that failed with no failed step (its process was killed) also gets the reason "
@@ -80,7 +77,7 @@ def build_overdue_sensor(deadline_hours: float, poll_interval_s: int, running: b
     @sensor(
         name="dps_answer_overdue_sensor",
         minimum_interval_seconds=max(poll_interval_s, 60),
-        default_status=_status(running),
+        default_status=sensor_status(running),
         description=f"Alerts the operators once when DPS has not answered a submission within "
         f"{deadline_hours:g} hour(s).",
     )

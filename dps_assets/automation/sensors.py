@@ -19,7 +19,7 @@ from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.sftp import SftpResource
 
 
-def _status(running: bool) -> DefaultSensorStatus:
+def sensor_status(running: bool) -> DefaultSensorStatus:
     return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
 
 
@@ -28,7 +28,7 @@ def build_dps_files_sensor(job: JobDefinition, poll_interval_s: int, running: bo
         name="dps_files_sensor",
         job=job,
         minimum_interval_seconds=poll_interval_s,
-        default_status=_status(running),
+        default_status=sensor_status(running),
         description="Starts the receiving half for the right quarter once both DPS files are in "
         "TO_DFPS, unchanged across two polls, and newer than that quarter's submission.",
     )

@@ -15,8 +15,7 @@ from dps_assets.definitions import build_definitions
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources import build_resources
 from dps_assets_tests.conftest import TODAY
-from dps_assets_tests.support.racing_runs import SENDING, ExchangeHome
-from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
+from dps_assets_tests.support.racing_runs import SENDING, ExchangeHome, openssh_settings
 
 Q4 = FiscalQuarter.latest_closed(TODAY)
 
@@ -24,12 +23,7 @@ Q4 = FiscalQuarter.latest_closed(TODAY)
 def test_a_failed_cli_run_of_the_asset_graph_alerts_with_a_link_and_what_to_do(tmp_path, openssh_server,
                                                                               embedded_data, smtp_mailbox):
     port, mailbox = smtp_mailbox
-    known_hosts = write_private_file(tmp_path / "known_hosts",
-                                     known_hosts_entry(openssh_server.port, openssh_server.host_public_key))
-    sftp = {"host": openssh_server.host, "port": openssh_server.port, "username": openssh_server.user,
-            "private_key_file": str(openssh_server.client_key_file), "known_hosts_file": str(known_hosts),
-            "from_folder": str(openssh_server.from_folder / "missing"),
-            "to_dfps_folder": str(openssh_server.to_dfps_folder)}
+    sftp = openssh_settings(openssh_server, tmp_path, from_folder=str(openssh_server.from_folder / "missing"))
     home = ExchangeHome(tmp_path / "home", sftp=sftp, smtp_port=port, duckdb_path=embedded_data / "caps.duckdb",
                         pools=True)
     config = load_config(home.config_path)
@@ -57,11 +51,7 @@ def test_a_failed_cli_run_of_the_asset_graph_alerts_with_a_link_and_what_to_do(t
 
 
 def test_a_cli_run_is_tagged_with_its_quarter(tmp_path, openssh_server, embedded_data):
-    known_hosts = write_private_file(tmp_path / "known_hosts",
-                                     known_hosts_entry(openssh_server.port, openssh_server.host_public_key))
-    sftp = {"host": openssh_server.host, "port": openssh_server.port, "username": openssh_server.user,
-            "private_key_file": str(openssh_server.client_key_file), "known_hosts_file": str(known_hosts),
-            "from_folder": str(openssh_server.from_folder), "to_dfps_folder": str(openssh_server.to_dfps_folder)}
+    sftp = openssh_settings(openssh_server, tmp_path)
     openssh_server.reset()
     home = ExchangeHome(tmp_path / "home", sftp=sftp, smtp_port=1, duckdb_path=embedded_data / "caps.duckdb",
                         pools=True)

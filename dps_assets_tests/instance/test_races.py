@@ -20,8 +20,7 @@ from dps_assets.embedded.smtp_server import read_mailbox, start_smtp_server
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets_tests.support.postgres_server import PostgresServer
 from dps_assets_tests.conftest import TODAY
-from dps_assets_tests.support.racing_runs import RECEIVING, SENDING, ExchangeHome, pool_limits_of
-from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
+from dps_assets_tests.support.racing_runs import RECEIVING, SENDING, ExchangeHome, openssh_settings, pool_limits_of
 from dps_assets_tests.support.throttled_link import ThrottledLink
 
 pytestmark = pytest.mark.e2e
@@ -47,14 +46,6 @@ def link(openssh_server):
         yield throttled
 
 
-def sftp_settings(server, link: ThrottledLink, base: Path) -> dict:
-    known_hosts = write_private_file(base / "known_hosts", known_hosts_entry(link.port, server.host_public_key))
-    return {"host": server.host, "port": link.port, "username": server.user,
-            "private_key_file": str(server.client_key_file), "known_hosts_file": str(known_hosts),
-            "from_folder": str(server.from_folder), "to_dfps_folder": str(server.to_dfps_folder),
-            "connect_timeout_s": 10, "banner_timeout_s": 10, "auth_timeout_s": 10}
-
-
 def home_for(base: Path, server, link, smtp_port: int, embedded_data: Path, storage: str, pools: bool,
              request) -> ExchangeHome:
     base.mkdir(mode=0o700)
@@ -63,7 +54,7 @@ def home_for(base: Path, server, link, smtp_port: int, embedded_data: Path, stor
         database = f"round_{abs(hash(request.node.nodeid)) % 10**8}"
         env = request.getfixturevalue("postgres").create_database(database)
         instance = {"instance_yaml": PRODUCTION_INSTANCE, "instance_env": env}
-    return ExchangeHome(base, sftp=sftp_settings(server, link, base), smtp_port=smtp_port,
+    return ExchangeHome(base, sftp=openssh_settings(server, base, port=link.port), smtp_port=smtp_port,
                         duckdb_path=embedded_data / "caps.duckdb", pools=pools, **instance)
 
 

@@ -21,6 +21,7 @@ from dagster import AssetKey, DagsterInstance
 from dps_assets.instance.critical_section import POOLS
 
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
+from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / "dps_config.demo.yml"
@@ -117,6 +118,17 @@ class ExchangeHome:
         process = self.start(select, partition_key, run_config)
         output, _ = process.communicate(timeout=timeout_s)
         return Finished(process.returncode, output)
+
+
+def openssh_settings(server, base: Path, port: int | None = None, **overrides: object) -> dict:
+    """The `sftp` section for `server` (an OpenSshServer), reached on `port` (a link in front of
+    it) or its own, with the host key pinned for that port in `base/known_hosts`."""
+    port = port or server.port
+    known_hosts = write_private_file(base / "known_hosts", known_hosts_entry(port, server.host_public_key))
+    return {"host": server.host, "port": port, "username": server.user,
+            "private_key_file": str(server.client_key_file), "known_hosts_file": str(known_hosts),
+            "from_folder": str(server.from_folder), "to_dfps_folder": str(server.to_dfps_folder),
+            "connect_timeout_s": 10, "banner_timeout_s": 10, "auth_timeout_s": 10, **overrides}
 
 
 def pool_limits_of(instance_yaml: str) -> dict:
