@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from dps_assets.core.matching import MatchResult
-from dps_assets.core.regions import STATEWIDE, UNKNOWN_REGION, region_sort_key, regions_of, sort_regions
+from dps_assets.core.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
+                                     sort_regions)
 from dps_assets.core.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (
@@ -43,13 +44,21 @@ def matching_summary(match: MatchResult) -> dict[str, int]:
 
 
 def _quarter_labels(dates: pd.Series) -> pd.Series:
-    return dates.map(lambda d: None if pd.isna(d) else FiscalQuarter.containing(d.date()).label)
+    """FISCAL_QUARTER of each row: worked out once per distinct date."""
+    return per_distinct(dates, lambda d: None if d is None or pd.isna(d) else FiscalQuarter.containing(d.date()).label)
 
 
 def _sort(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.sort_values(
-        columns, key=lambda s: s.map(region_sort_key) if s.name == "REGION" else s, kind="stable"
+        columns, key=lambda s: region_order(s) if s.name == "REGION" else s, kind="stable"
     ).reset_index(drop=True)
+
+
+def _place(frame: pd.DataFrame, county_column: str, lookup: pd.DataFrame) -> None:
+    """REGION from `county_column`, and that column in the lookup's spelling (spec §7)."""
+    placed = county_regions(frame[county_column], lookup)
+    frame["REGION"] = placed.regions
+    frame[county_column] = placed.counties
 
 
 def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataFrame,
@@ -59,7 +68,7 @@ def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataF
         pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
     missing = events[in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.reported_event_ids)].copy()
     missing["FISCAL_QUARTER"] = _quarter_labels(missing["RUNAWAY_DATE"])
-    missing["REGION"] = regions_of(missing["CNTY_NAME"], lookup)
+    _place(missing, "CNTY_NAME", lookup)
     report = missing.loc[:, list(IMPACT_NOT_IN_DPS_COLUMNS)]
     return _sort(report, ["REGION", "RUNAWAY_DATE", "PERSON_ID", "RUNAWAY_EVENT_ID"])
 
@@ -68,7 +77,7 @@ def dps_not_in_impact(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
     """In-window DPS entries that were assigned to no IMPACT event."""
     unassigned = match.unassigned_entries.copy()
     unassigned["FISCAL_QUARTER"] = _quarter_labels(unassigned["MISSING_DATE"])
-    unassigned["REGION"] = regions_of(unassigned["AGENCY_COUNTY"], lookup)
+    _place(unassigned, "AGENCY_COUNTY", lookup)
     report = unassigned.loc[:, list(DPS_NOT_IN_IMPACT_COLUMNS)]
     return _sort(report, ["REGION", "MISSING_DATE", "NIC"])
 
@@ -78,7 +87,7 @@ def dps_runaway_events(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame
     placed in the region of the agency county of its entry with the smallest NIC."""
     entries = match.entries_in_window.sort_values("NIC", kind="stable")
     events = entries.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"], keep="first").copy()
-    events["REGION"] = regions_of(events["AGENCY_COUNTY"], lookup)
+    events["REGION"] = county_regions(events["AGENCY_COUNTY"], lookup).regions
     events["FISCAL_QUARTER"] = _quarter_labels(events["MISSING_DATE"])
     return events.loc[:, ["DFPS_PERSON_ID", "MISSING_DATE", "NIC", "REGION", "FISCAL_QUARTER"]]
 

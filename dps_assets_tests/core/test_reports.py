@@ -56,7 +56,7 @@ def build(events, entries, quarter=Q3):
 def test_region_lookup_normalises_county_names():
     table = lookup()
     names = pd.Series(["De Witt", "DEWITT", "dewitt county", "travis", "Out of State", None])
-    assert regions_of(names, table).tolist() == ["8", "8", "8", "7", "UNKNOWN", "UNKNOWN"]
+    assert regions_of(names, table).tolist() == [8, 8, 8, 7, "UNKNOWN", "UNKNOWN"]
     assert unmapped_counties(names, table) == ["(blank)", "Out of State"]
 
 
@@ -82,7 +82,7 @@ def test_impact_not_in_dps():
     report, _, _ = build(events, results(("M000000001", 1, "2025-01-07", "Travis")))
     assert list(report.columns) == list(IMPACT_NOT_IN_DPS_COLUMNS)
     assert report["RUNAWAY_EVENT_ID"].tolist() == [30, 20, 50]
-    assert report["REGION"].tolist() == ["1", "8", "UNKNOWN"]
+    assert report["REGION"].tolist() == [1, 8, "UNKNOWN"]
     assert report["FISCAL_QUARTER"].tolist() == ["FY2025-Q1", "FY2025-Q3", "FY2025-Q2"]
 
 
@@ -109,7 +109,7 @@ def test_dps_not_in_impact():
     _, report, _ = build(events, entries)
     assert list(report.columns) == list(DPS_NOT_IN_IMPACT_COLUMNS)
     assert report["NIC"].tolist() == ["M000000005", "M000000003", "M000000004"]
-    assert report["REGION"].tolist() == ["6", "7", "UNKNOWN"]
+    assert report["REGION"].tolist() == [6, 7, "UNKNOWN"]
     assert report["FISCAL_QUARTER"].tolist() == ["FY2025-Q2", "FY2025-Q3", "FY2025-Q2"]
 
 
@@ -123,12 +123,12 @@ def test_totals_count_distinct_person_and_missing_date_in_the_smallest_nic_regio
     )
     _, _, totals = build(sa_98(), entries)
     assert list(totals.columns) == ["REGION", "FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FYTD_TOTAL"]
-    assert totals["REGION"].tolist() == ["1", "6", "7", "8", "10", "11", "UNKNOWN", "STATEWIDE"]
+    assert totals["REGION"].tolist() == [1, 6, 7, 8, 10, 11, "UNKNOWN", "STATEWIDE"]
     rows = totals.set_index("REGION")
-    assert rows.loc["6"].tolist() == [1, 0, 0, 1]
-    assert rows.loc["7"].tolist() == [0, 1, 0, 1]
+    assert rows.loc[6].tolist() == [1, 0, 0, 1]
+    assert rows.loc[7].tolist() == [0, 1, 0, 1]
     assert rows.loc["UNKNOWN"].tolist() == [0, 0, 1, 1]
-    assert rows.loc["8"].tolist() == [0, 0, 0, 0]
+    assert rows.loc[8].tolist() == [0, 0, 0, 0]
     assert rows.loc["STATEWIDE"].tolist() == [1, 1, 1, 3]
 
 
