@@ -98,7 +98,8 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> Exp
 
     reasons = _rejection_reasons(person_ids, person_id_state, work, days["DOB"], window_end)
     rejected_mask = reasons.str.len() > 0
-    rejected = source.loc[rejected_mask].copy()
+    # The rejected rows keep their source values, in the Export sheet's column order.
+    rejected = source.loc[rejected_mask, list(EXPORT_COLUMNS)].copy()
     rejected["REASON"] = reasons[rejected_mask]
 
     kept = work.loc[~rejected_mask].copy()

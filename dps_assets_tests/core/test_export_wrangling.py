@@ -85,9 +85,10 @@ def test_rule_2_rejections_keep_source_columns_and_reason(changes, reason):
     rejected = split.rejected.iloc[0]
     assert rejected["REASON"] == reason
     assert rejected["PERSON_ID"] == 7
-    # The source values are kept as they came, not cleaned.
-    assert list(split.rejected.columns) == [
-        "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB", "SEX", "RACE",
+    # The source values are kept as they came, not cleaned, in the Export sheet's column order
+    # (names LAST, FIRST, MIDDLE), then the reason.
+    assert list(split.rejected.columns) == [*split.sent.columns, "REASON"] == [
+        "PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE",
         "CNTY_NAME", "CVS_START", "CVS_END", "REASON"]
 
 
@@ -267,3 +268,16 @@ def test_values_are_read_whatever_type_the_driver_gives():
     for value in ("2010-02-30", "someday", 20100102, np.datetime64("20000-01-01")):
         with pytest.raises(Unreadable):
             calendar_day(value)
+
+
+def test_the_rejected_sheet_orders_the_name_columns_like_the_export_sheet(tmp_path):
+    from openpyxl import load_workbook
+
+    from dps_assets.core.export_workbook import build_export_workbook
+
+    split = wrangle(row(person_id=7, last=""), row(person_id=8))
+    path = build_export_workbook(tmp_path / "end_export.xlsx", split.sent, split.rejected, [("Partition", "x")])
+    book = load_workbook(path, read_only=True)
+    export, rejected = (next(book[name].iter_rows(max_row=1, values_only=True)) for name in ("Export", "Rejected"))
+    assert export[1:4] == rejected[1:4] == ("LAST_NAME", "FIRST_NAME", "MIDDLE_NAME")
+    assert rejected == (*export, "REASON")
