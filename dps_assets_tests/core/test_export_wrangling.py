@@ -4,6 +4,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from dps_assets.core.export import (
     REASON_DOB_AFTER_WINDOW,
@@ -15,6 +16,7 @@ from dps_assets.core.export import (
     map_code,
     wrangle_export,
 )
+from dps_assets.core.export_workbook import build_export_workbook
 from dps_assets.core.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
 
@@ -271,10 +273,6 @@ def test_values_are_read_whatever_type_the_driver_gives():
 
 
 def test_the_rejected_sheet_orders_the_name_columns_like_the_export_sheet(tmp_path):
-    from openpyxl import load_workbook
-
-    from dps_assets.core.export_workbook import build_export_workbook
-
     split = wrangle(row(person_id=7, last=""), row(person_id=8))
     path = build_export_workbook(tmp_path / "end_export.xlsx", split.sent, split.rejected, [("Partition", "x")])
     book = load_workbook(path, read_only=True)
