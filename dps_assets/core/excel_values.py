@@ -30,8 +30,14 @@ REPLACEMENT_CHARACTER = "\ufffd"
 ELLIPSIS = "…"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+TIME_FORMAT = "hh:mm:ss"
+DURATION_FORMAT = "[h]:mm:ss"
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_EXCEL_LEAP_DAY = np.datetime64("1900-03-01", "D")  # Excel counts a 1900-02-29 that never was
+_FIRST_DAY = np.datetime64(EXCEL_FIRST_DAY.isoformat(), "D")
+_DAY_US = 86_400_000_000
 
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
 
 REPLACED = "replaced"
@@ -70,8 +76,8 @@ class RuleTally:
 
 
 def cell_text(text: str, sheet: str, tally: RuleTally) -> str:
-    if _XML_FORBIDDEN.search(text):
-        text = _XML_FORBIDDEN.sub(REPLACEMENT_CHARACTER, text)
+    if XML_FORBIDDEN.search(text):
+        text = XML_FORBIDDEN.sub(REPLACEMENT_CHARACTER, text)
         tally.add(sheet, REPLACED)
     if len(text) > EXCEL_MAX_CELL_CHARS // 2 and _utf16_length(text) > EXCEL_MAX_CELL_CHARS:
         text = _cut_utf16(text, EXCEL_MAX_CELL_CHARS - 1) + ELLIPSIS
@@ -89,7 +95,8 @@ def _cut_utf16(text: str, units: int) -> str:
 
 
 def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
-    """`value` as openpyxl can write it: a plain value, None, or a `StyledValue`."""
+    """`value` as the writer writes it: None (an empty cell), str, bool, int, float, or a
+    `StyledValue` (a date, datetime, time or duration with its number format; or forced text)."""
     kind = type(value)
     if kind is str:
         return _text(value, sheet, tally)
@@ -107,7 +114,7 @@ def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
     if isinstance(value, Decimal):
         if value.is_nan():
             return None
-        return value if value.is_finite() else str(value)
+        return float(value) if value.is_finite() else str(value)
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.datetime64):
@@ -118,10 +125,14 @@ def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
             return _text(value, sheet, tally)
     if isinstance(value, (date, datetime)):
         return _moment(value, sheet, tally)
-    if isinstance(value, (time, timedelta)):
-        return value
+    if isinstance(value, time):
+        return StyledValue(value.replace(tzinfo=None), number_format=TIME_FORMAT)
     if isinstance(value, np.timedelta64):
-        return None if np.isnat(value) else pd.Timedelta(value).to_pytimedelta()
+        if np.isnat(value):
+            return None
+        value = pd.Timedelta(value).to_pytimedelta()
+    if isinstance(value, timedelta):
+        return StyledValue(value, number_format=DURATION_FORMAT)
     return _text(str(value), sheet, tally)
 
 
@@ -158,3 +169,15 @@ def _moment(value: date | datetime, sheet: str, tally: RuleTally) -> object:
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
     return StyledValue(value, number_format=number_format)
+
+
+def excel_serials(moments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For an array of numpy datetime64 (any unit): their Excel serial numbers (days since
+    1899-12-30, one less before 1900-03-01 as Excel counts), whether each is at midnight, and
+    whether each is in Excel's calendar (on or after 1900-01-01). NaT gives meaningless values."""
+    days = moments.astype("datetime64[D]")
+    microseconds = (moments - days).astype("timedelta64[us]").astype(np.int64)
+    serials = (days - _EXCEL_EPOCH).astype(np.int64).astype(float)
+    serials -= days < _EXCEL_LEAP_DAY
+    serials += microseconds / _DAY_US
+    return serials, microseconds == 0, days >= _FIRST_DAY

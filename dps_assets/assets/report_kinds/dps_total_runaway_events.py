@@ -10,9 +10,11 @@ from dps_assets.core.workbooks import BarChartSpec
 
 
 def _chart(totals: pd.DataFrame, quarter: FiscalQuarter) -> BarChartSpec:
+    # Every region, not the STATEWIDE row: the sheet sets the rows below the chart's apart.
     return BarChartSpec(title=f"DPS runaway events by region, {quarter.label} fiscal year to date",
                         value_columns=[q.label for q in quarter.quarters_to_date()],
-                        category_rows=len(totals) - 1)  # every region, not the STATEWIDE row
+                        category_rows=len(totals) - 1, total_column=FYTD_TOTAL,
+                        value_axis_title="Runaway events")
 
 
 def _about_rows(totals: pd.DataFrame) -> dict[str, int]:
