@@ -82,7 +82,7 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
             log.warning(f"{quarter.label} was emailed at {utc_text(emailed_at)}; not emailing again "
                         "(set force_email: true in the run config to send anyway)")
         else:
-            message = report_email(quarter.label, mailer.sender, mailer.recipients, reports, matching)
+            message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching)
             mailer.send(message)  # returns once the relay accepted the message (250 after DATA)
             emailed_at = time.time()
             # Recorded the moment the relay accepts it: should SharePoint or the archiving fail

@@ -16,7 +16,7 @@ from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook, matching_summary
+from dps_assets.core.reports import ReportWorkbook, matching_summary, report_summary
 from dps_assets.core.workbooks import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -58,7 +58,8 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
         path = folder / f"{kind.file_stem}_{quarter.tag}.xlsx"
         write_workbook(path, [sheet], about)
         log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
-        return Output(ReportWorkbook(path=path, rows=len(frame)), metadata={
+        written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are))
+        return Output(written, metadata={
             **quarter_metadata(quarter),
             "workbook": path_metadata(path),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),

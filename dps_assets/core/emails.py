@@ -1,11 +1,14 @@
-"""The emails the exchange sends. Subjects and bodies carry quarter labels and counts only."""
+"""The emails the exchange sends. Subjects and bodies carry quarter labels, the reporting window
+and counts only, never a name or a date of birth."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 
+from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.core.reports import ReportWorkbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -17,21 +20,49 @@ MATCHING_LINES = (
 )
 
 
-def report_email(quarter_label: str, sender: str, recipients: Sequence[str],
+def date_header(now: datetime | None = None) -> str:
+    """An RFC 5322 Date: the local time with its UTC offset (`Sat, 05 Sep 2026 09:00:00 -0500`)."""
+    return format_datetime((now or datetime.now()).astimezone())
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # English whatever the process's locale
+
+
+def day_in_words(day: date) -> str:
+    """`1 September 2025`."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def window_in_words(quarter: FiscalQuarter) -> str:
+    """The reporting window of a quarter (spec §2): `1 September 2025 – 31 May 2026, fiscal year to date`."""
+    return f"{day_in_words(quarter.window_start)} – {day_in_words(quarter.window_end)}, fiscal year to date"
+
+
+def report_lines(report: ReportWorkbook) -> list[str]:
+    """A workbook's name, then what its numbers are in words (its summary: counts only)."""
+    return [f"  {report.path.name}", f"    {report.summary or f'{report.rows} row(s)'}"]
+
+
+def report_email(quarter: FiscalQuarter, sender: str, recipients: Sequence[str],
                  reports: Sequence[ReportWorkbook], matching: Mapping[str, int]) -> EmailMessage:
-    """One line per report (its file and rows), the matching's numbers, every workbook attached."""
+    """The reporting window, each report's file and what its numbers mean, the matching's numbers,
+    every workbook attached."""
     message = EmailMessage()
-    message["Subject"] = f"DPS missing-person reconciliation {quarter_label}"
+    message["Subject"] = f"DPS missing-person reconciliation {quarter.label}"
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = date_header()
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     lines = [
-        f"The DFPS/DPS missing-person reconciliation for {quarter_label} is attached.",
+        f"The DFPS/DPS missing-person reconciliation for {quarter.label} is attached.",
+        f"Reporting window: {window_in_words(quarter)}.",
         "",
-        *(f"  {report.path.name}: {report.rows} row(s)" for report in reports),
+        "The workbooks:",
+        *(line for report in reports for line in report_lines(report)),
         "",
-        *(f"  {label}: {int(matching[key])}" for key, label in MATCHING_LINES),
+        "The matching of DPS's entries to IMPACT's runaway events:",
+        *(f"  {label}: {int(matching[key]):,}" for key, label in MATCHING_LINES),
         "",
         "Each workbook's About sheet records the source files, their checksums",
         "and the matching parameters.",
@@ -50,6 +81,6 @@ def alert_email(subject: str, sender: str, operators: Sequence[str], lines: Sequ
     message["Subject"] = f"[DPS exchange] {subject}"
     message["From"] = sender
     message["To"] = ", ".join(operators)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = date_header()
     message.set_content("\n".join(lines))
     return message

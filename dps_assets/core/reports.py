@@ -26,10 +26,33 @@ FYTD_TOTAL = "FYTD_TOTAL"
 
 @dataclass(frozen=True)
 class ReportWorkbook:
-    """A report as written for a quarter: its workbook and the rows of its data sheet."""
+    """A report as written for a quarter: its workbook, the rows of its data sheet, and what its
+    numbers are in words (`report_summary`: counts only, what the email says of it)."""
 
     path: Path
     rows: int
+    summary: str = ""
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def is_region_totals(frame: pd.DataFrame) -> bool:
+    """A table of counts by region ending in its STATEWIDE row (`dps_total_runaway_events`)."""
+    return (FYTD_TOTAL in frame.columns and "REGION" in frame.columns and len(frame) > 0
+            and frame["REGION"].iloc[-1] == STATEWIDE)
+
+
+def report_summary(frame: pd.DataFrame, rows_are: str) -> str:
+    """What a report's numbers are, in words, counts only. A list of rows: what its rows are
+    (`rows_are`) and how many; the totals by region: how many regions and events, fiscal year to
+    date."""
+    if is_region_totals(frame):
+        regions = _plural(len(frame) - 1, "region", "regions")
+        events = _plural(int(frame[FYTD_TOTAL].iloc[-1]), "event", "events")
+        return f"DPS runaway events by region and quarter: {regions}, {events} fiscal year to date"
+    return f"{rows_are.strip().rstrip('.')}: {len(frame):,}"
 
 
 def matching_summary(match: MatchResult) -> dict[str, int]:

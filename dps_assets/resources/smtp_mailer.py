@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from dps_assets.core.emails import date_header
 from dps_assets.resources.mailer import EmailError, Mailer
 
 __all__ = ["EmailError", "SmtpMailer"]
@@ -39,6 +40,8 @@ class SmtpMailer(Mailer):
     def send(self, message: EmailMessage) -> None:
         if "From" not in message:
             message["From"] = self.sender
+        if "Date" not in message:  # every message leaves with one (RFC 5322), in local time
+            message["Date"] = date_header()
         try:
             if self.security == "ssl":
                 client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s,

@@ -10,7 +10,9 @@ import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,16 @@ def test_a_relay_whose_certificate_is_not_trusted_receives_nothing(relay):
     with pytest.raises(EmailError, match="CERTIFICATE_VERIFY_FAILED"):
         _resource(mode, server, ca_file=None).send(_message())  # the system store does not know it
     assert server.logins == [] and server.received == []
+
+
+@pytest.mark.parametrize("relay", ["plain"], indirect=True)
+def test_a_message_arrives_with_a_date_header_in_local_time(relay):
+    mode, server = relay
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    _resource(mode, server).send(_message())  # composed without a Date
+    [(_, _, content)] = server.received
+    received = message_from_bytes(content, policy=policy.default)
+    sent_at = parsedate_to_datetime(received["Date"])
+    assert sent_at.utcoffset() == dt.datetime.now().astimezone().utcoffset()  # local, with its offset
+    assert before <= sent_at <= dt.datetime.now(dt.timezone.utc)
+    assert not received["Date"].endswith("-0000")  # RFC 5322's "offset unknown"
