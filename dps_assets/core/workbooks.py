@@ -107,7 +107,7 @@ def _write_parts(workbook: Workbook, formats: Formats, sheet: Sheet, max_data_ro
         end = _write_table(worksheet, formats, frame, body, sheet.name, tally)
         worksheet.autofilter(0, 0, len(body), max(len(frame.columns), 1) - 1)
         if last and totals:
-            end = write_rows(worksheet, formats, frame.iloc[len(frame) - totals:], end + 2, sheet.name,
+            end = write_rows(worksheet, formats, frame.iloc[len(frame) - totals:], end + 1, sheet.name,
                              tally, totals=True)
         if part == 1 and sheet.chart:
             add_chart(workbook, worksheet, list(frame.columns), sheet.chart, end - 1)
