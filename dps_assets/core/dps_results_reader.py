@@ -60,9 +60,15 @@ class _Lines:
     def run(self, at: np.ndarray, count: int) -> list[np.ndarray]:
         """The `count` bytes from `at` on, one array each, fetched eight at a time."""
         words = np.ndarray((len(self.data) - 7,), dtype="<u8", buffer=self.data, strides=(1,))
+        tail = self.data[-16:] + bytes(8)  # the last bytes, for words that would run off the end
+        tail_words = np.ndarray((17,), dtype="<u8", buffer=tail, strides=(1,))
         out = []
         for first in range(0, count, 8):
-            word = words[np.minimum(self.body_start + at + first, len(words) - 1)].astype(np.int64)
+            position = self.body_start + at + first
+            word = words[np.minimum(position, len(words) - 1)]
+            over = np.flatnonzero(position >= len(words))
+            word[over] = tail_words[np.minimum(position[over] - (len(self.data) - 16), 16)]
+            word = word.astype(np.int64)
             out += [(word >> (8 * k)) & 0xFF for k in range(min(8, count - first))]
         return out
 
