@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 
@@ -32,14 +33,28 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     RUNAWAY_DATE, then the smaller RUNAWAY_EVENT_ID."""
     start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
     in_window = entries["MISSING_DATE"].between(start, end)
-    inside, outside = entries[in_window], entries[~in_window]
-
+    inside, outside = entries[in_window].reset_index(drop=True), entries[~in_window].reset_index(drop=True)
     tolerance = pd.Timedelta(days=tolerance_days)
+    entry_rows, event_rows = _best_candidates(inside, events, end, tolerance)
+    assignments = pd.DataFrame({
+        "NIC": inside["NIC"].iloc[entry_rows].reset_index(drop=True),
+        "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_rows].reset_index(drop=True)})
+    if len(assignments) and not assignments["NIC"].is_monotonic_increasing:
+        assignments = assignments.sort_values("NIC", kind="stable").reset_index(drop=True)
+    nics = assignments["NIC"].to_numpy()
+    if (nics[1:] == nics[:-1]).any():  # a NIC on two entries (the parser refuses such a file)
+        assignments = _one_per_nic(inside, events, end, tolerance)
+    return MatchResult(inside, outside, assignments)
+
+
+def _one_per_nic(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,
+                 tolerance: pd.Timedelta) -> pd.DataFrame:
+    """The assignment by NIC rather than by entry, through every candidate pair."""
     candidates = inside[["NIC", "DFPS_PERSON_ID", "MISSING_DATE"]].merge(
         events[["PERSON_ID", "RUNAWAY_EVENT_ID", "RUNAWAY_DATE", "RETURN_DATE"]],
         left_on="DFPS_PERSON_ID", right_on="PERSON_ID", how="inner",
     )
-    episode_end = candidates["RETURN_DATE"].fillna(end)
+    episode_end = candidates["RETURN_DATE"].fillna(window_end)
     fits = (candidates["RUNAWAY_DATE"] - tolerance <= candidates["MISSING_DATE"]) & (
         candidates["MISSING_DATE"] <= episode_end + tolerance)
     candidates = candidates[fits].assign(
@@ -47,5 +62,43 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     best = candidates.sort_values(
         ["NIC", "DISTANCE", "RUNAWAY_DATE", "RUNAWAY_EVENT_ID"], kind="stable"
     ).drop_duplicates("NIC", keep="first")
-    assignments = best[["NIC", "RUNAWAY_EVENT_ID"]].reset_index(drop=True)
-    return MatchResult(inside.reset_index(drop=True), outside.reset_index(drop=True), assignments)
+    return best[["NIC", "RUNAWAY_EVENT_ID"]].reset_index(drop=True)
+
+
+def _nanoseconds(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,
+                     tolerance: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+    """(entry row, event row) of each assignment. Events are ordered by person, RUNAWAY_DATE and
+    RUNAWAY_EVENT_ID; each entry's candidates are the run of its person's events (found by binary
+    search, no merge), so the first nearest candidate of an entry is the one the tie-breaks pick."""
+    runaway = _nanoseconds(events["RUNAWAY_DATE"])
+    usable = np.flatnonzero(~events["RUNAWAY_DATE"].isna().to_numpy())
+    person = events["PERSON_ID"].to_numpy()[usable]
+    order = usable[np.lexsort((events["RUNAWAY_EVENT_ID"].to_numpy()[usable], runaway[usable], person))]
+    person, runaway = events["PERSON_ID"].to_numpy()[order], runaway[order]
+    returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
+    episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)
+    entry_person = inside["DFPS_PERSON_ID"].to_numpy()
+    first = np.searchsorted(person, entry_person, side="left")
+    count = np.searchsorted(person, entry_person, side="right") - first
+    entry_rows = np.repeat(np.arange(len(inside)), count)
+    # Each pair's event: the entry's first event plus the pair's place within the entry's run.
+    run_start = np.cumsum(count) - count
+    event_at = np.repeat(first - run_start, count) + np.arange(len(entry_rows))
+    missing = _nanoseconds(inside["MISSING_DATE"])[entry_rows]
+    slack = tolerance.value
+    fits = (runaway[event_at] - slack <= missing) & (missing <= episode_end[event_at] + slack)
+    entry_rows, event_at, missing = entry_rows[fits], event_at[fits], missing[fits]
+    distance = np.abs(missing - runaway[event_at])
+    if not len(entry_rows):
+        return entry_rows, order[event_at]
+    # Per entry (pairs are grouped by entry, in event order): the first pair at the least distance.
+    group_start = np.flatnonzero(np.r_[True, entry_rows[1:] != entry_rows[:-1]])
+    group = np.cumsum(np.r_[False, entry_rows[1:] != entry_rows[:-1]])
+    nearest = np.minimum.reduceat(distance, group_start)[group] == distance
+    at_nearest = np.flatnonzero(nearest)
+    best = at_nearest[np.r_[True, group[at_nearest][1:] != group[at_nearest][:-1]]]
+    return entry_rows[best], order[event_at[best]]

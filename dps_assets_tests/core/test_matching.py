@@ -135,3 +135,43 @@ def test_oracle_times_of_day_are_dropped_before_matching():
                                calendar_days(timed, ("RUNAWAY_DATE", "RETURN_DATE")), *WINDOW, 7
                                ).assignments["RUNAWAY_EVENT_ID"]
     assert event_id == 10
+
+
+def test_a_nic_on_two_entries_still_gets_one_event():
+    # The parser refuses such a file; the matching still assigns per NIC, the nearest of both entries' events.
+    rows = [(10, 1, "2025-01-06", "2025-01-20"), (11, 2, "2025-01-09", "2025-01-20")]
+    result = match_entries(entries(("M1", 1, "2025-01-10", "A"), ("M1", 2, "2025-01-10", "B")), events(*rows), *WINDOW, 7)
+    assert result.assignments.to_dict("list") == {"NIC": ["M1"], "RUNAWAY_EVENT_ID": [11]}
+
+
+def test_assignments_come_in_nic_order_whatever_the_entries_order():
+    rows = [(10, 1, "2025-01-06", None), (11, 2, "2025-01-06", None), (12, 3, "2025-01-06", None)]
+    result = match_entries(entries(("M3", 3, "2025-01-10", "A"), ("M1", 1, "2025-01-10", "B"),
+                                   ("M2", 2, "2025-01-10", "C")), events(*rows), *WINDOW, 7)
+    assert result.assignments["NIC"].tolist() == ["M1", "M2", "M3"]
+    assert result.assignments["RUNAWAY_EVENT_ID"].tolist() == [10, 11, 12]
+
+
+def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
+    import numpy as np
+
+    from dps_assets.core.matching import _one_per_nic
+
+    rng = np.random.default_rng(6)
+    start = pd.Timestamp(WINDOW[0])
+    for _ in range(30):
+        n_events, n_entries = int(rng.integers(1, 300)), int(rng.integers(1, 300))
+        people = int(rng.integers(1, 40))
+        event_frame = events(*[(int(rng.integers(1, 60)), int(rng.integers(1, people + 1)),
+                                start + pd.Timedelta(days=int(rng.integers(-20, 300))), None)
+                               for _ in range(n_events)])
+        ends = event_frame["RUNAWAY_DATE"] + pd.to_timedelta(rng.integers(-3, 40, n_events), unit="D")
+        event_frame["RETURN_DATE"] = ends.where(rng.random(n_events) < 0.7)
+        event_frame = event_frame.sample(frac=1, random_state=int(rng.integers(1000)))  # any order, any index
+        entry_frame = entries(*[(f"M{i:09d}", int(rng.integers(1, people + 2)),
+                                 start + pd.Timedelta(days=int(rng.integers(-10, 290))), "X") for i in range(n_entries)])
+        entry_frame = entry_frame.sample(frac=1, random_state=int(rng.integers(1000)))
+        tolerance = int(rng.integers(0, 10))
+        result = match_entries(entry_frame, event_frame, *WINDOW, tolerance)
+        expected = _one_per_nic(result.entries_in_window, event_frame, pd.Timestamp(WINDOW[1]), pd.Timedelta(days=tolerance))
+        pd.testing.assert_frame_equal(result.assignments, expected)
