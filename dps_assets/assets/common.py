@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
@@ -29,6 +30,21 @@ def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
             columns=[TableColumn(name=str(c), type=str(t)) for c, t in frame.dtypes.items()]
         ),
     }
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A frame of counts as a Markdown table (text left, numbers right), for metadata."""
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    lines = ["| " + " | ".join(str(c) for c in frame.columns) + " |",
+             "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+    lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _markdown_cell(value: object) -> str:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return str(value).replace("|", "\\|")
 
 
 def path_metadata(path: Path) -> MetadataValue:

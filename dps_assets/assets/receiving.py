@@ -6,10 +6,10 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from dps_assets.assets.common import frame_metadata, path_metadata, quarter_metadata
+from dps_assets.assets.common import frame_metadata, markdown_table, path_metadata, quarter_metadata
 from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
 from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
-from dps_assets.core.regions import build_region_lookup
+from dps_assets.core.regions import build_region_lookup, region_value, sort_regions
 from dps_assets.core.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
@@ -35,8 +35,17 @@ def _file_metadata(fetched: FetchedFile) -> dict[str, object]:
     }
     if fetched.remote_path:
         metadata["remote_path"] = fetched.remote_path
-        metadata["remote_mtime"] = fetched.remote_mtime
+        if fetched.remote_mtime is not None:
+            metadata["remote_mtime"] = MetadataValue.timestamp(float(fetched.remote_mtime))
     return metadata
+
+
+def counties_by_region(lookup: pd.DataFrame) -> MetadataValue:
+    """How many county names the lookup has in each region, as a Markdown table in natural order."""
+    counts = lookup["REGION"].map(region_value).value_counts()
+    regions = sort_regions(counts.index)
+    return MetadataValue.md(markdown_table(pd.DataFrame({
+        "REGION": regions, "COUNTIES": [int(counts[r]) for r in regions]})))
 
 
 def _parse(log: RunLog, parse, fetched: FetchedFile):
@@ -136,5 +145,5 @@ def county_region_lookup(context: AssetExecutionContext, warehouse: WarehouseRes
         f"{lookup['REGION'].nunique()} region(s)")
     return Output(lookup, metadata={
         **quarter_metadata(quarter), **frame_metadata(lookup),
-        "regions": MetadataValue.json(lookup.groupby("REGION").size().to_dict()),
+        "counties_by_region": counties_by_region(lookup),
     })

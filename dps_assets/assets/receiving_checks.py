@@ -46,8 +46,12 @@ def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCou
             severity=AssetCheckSeverity.ERROR,
             description=reconciliation.describe(),
             metadata={
-                "expected": MetadataValue.json(reconciliation.expected),
-                "reported_by_dps": MetadataValue.json(reconciliation.reported),
+                # One number per measure, so the UI can plot each across quarters.
+                **{f"{measure.lower()}_expected": MetadataValue.int(int(value))
+                   for measure, value in reconciliation.expected.items()},
+                **{f"{measure.lower()}_reported_by_dps": MetadataValue.int(int(value))
+                   for measure, value in reconciliation.reported.items() if measure in reconciliation.expected},
+                "measures_disagreeing": MetadataValue.int(len(reconciliation.mismatches)),
                 "records_sent_counted_from": counted_from,
             },
         )
@@ -89,7 +93,8 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
         severity=AssetCheckSeverity.WARN,
         description=(f"{len(impact) + len(dps)} county name(s) without a region" if impact or dps
                      else "every county has a region"),
-        metadata={"impact_counties_without_region": MetadataValue.json(impact),
+        metadata={"counties_without_region": MetadataValue.int(len(impact) + len(dps)),
+                  "impact_counties_without_region": MetadataValue.json(impact),
                   "dps_counties_without_region": MetadataValue.json(dps)},
     )
 
@@ -115,7 +120,7 @@ def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_resul
         description=(f"{len(unknown)} person id(s) in DPS's results were not submitted" if unknown
                      else "every person id in DPS's results was submitted"),
         metadata={"unknown_person_ids": MetadataValue.json([int(i) for i in unknown[:200]]),
-                  "unknown_count": len(unknown), "submitted_file": MetadataValue.path(str(sent))},
+                  "unknown_count": MetadataValue.int(len(unknown)), "submitted_file": MetadataValue.path(str(sent))},
     )
 
 
@@ -133,8 +138,9 @@ def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.D
     return AssetCheckResult(
         passed=True,
         description=f"{before + after} of {len(dps_results)} entr(ies) outside the window",
-        metadata={"outside_window": before + after, "before_window": before, "after_window": after,
-                  "in_window": len(dps_results) - before - after},
+        metadata={"outside_window": MetadataValue.int(before + after), "before_window": MetadataValue.int(before),
+                  "after_window": MetadataValue.int(after),
+                  "in_window": MetadataValue.int(len(dps_results) - before - after)},
     )
 
 
@@ -172,9 +178,11 @@ def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
         severity=AssetCheckSeverity.WARN,
         description=description,
         metadata={
-            "rows_set_aside": len(set_aside),
+            "rows_set_aside": MetadataValue.int(len(set_aside)),
             "runaway_event_ids": MetadataValue.json(ids[:_IDS_LISTED]),
-            "runaway_event_ids_listed": f"{min(len(ids), _IDS_LISTED)} of {len(ids)}",
+            "runaway_event_ids_listed": MetadataValue.int(min(len(ids), _IDS_LISTED)),
+            "runaway_event_ids_set_aside": MetadataValue.int(len(ids)),
+            "rows_without_an_event_id": MetadataValue.int(len(rows_without_id)),
             "query_rows_without_an_event_id": MetadataValue.json(rows_without_id[:_IDS_LISTED]),
             "problems": MetadataValue.json(dict(sorted(problems.items()))),
             "problem_by_event_id": MetadataValue.json(

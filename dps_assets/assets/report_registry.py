@@ -16,7 +16,10 @@ from types import ModuleType
 import pandas as pd
 from dagster import MetadataValue
 
+from dps_assets.assets.common import markdown_table
 from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.regions import region_order
+from dps_assets.core.reports import is_region_totals
 from dps_assets.core.workbooks import BarChartSpec
 
 # The module-level name a report module gives its ReportKind.
@@ -58,13 +61,23 @@ class ReportKind:
         return self.about_rows(frame) if self.about_rows else {self.sheet: len(frame)}
 
     def extra_metadata(self, frame: pd.DataFrame) -> Mapping[str, object]:
-        return self.metadata(frame) if self.metadata else {}
+        """The report's own metadata; a table of counts by region also shows itself (Markdown)."""
+        return {**region_totals(frame), **(self.metadata(frame) if self.metadata else {})}
 
 
 def rows_by_region(frame: pd.DataFrame) -> dict[str, object]:
-    """Metadata for a report listing rows by REGION: how many rows each region has."""
-    counts = {str(k): int(v) for k, v in frame.groupby("REGION").size().items()}
-    return {"rows_by_region": MetadataValue.json(counts)}
+    """Metadata for a report listing rows by REGION: how many rows each region has, as a small
+    Markdown table in the regions' natural order (counts only)."""
+    counts = frame.groupby("REGION", sort=False).size()
+    table = pd.DataFrame({"REGION": counts.index, "ROWS": counts.to_numpy()})
+    ordered = table.iloc[region_order(table["REGION"]).argsort(kind="stable")]
+    return {"rows_by_region": MetadataValue.md(markdown_table(ordered))}
+
+
+def region_totals(frame: pd.DataFrame) -> dict[str, object]:
+    """Metadata for a table of counts by region (`core.reports.is_region_totals`): the table
+    itself, in Markdown."""
+    return {"region_totals": MetadataValue.md(markdown_table(frame))} if is_region_totals(frame) else {}
 
 
 def reports_in(package: ModuleType) -> Sequence[ReportKind]:

@@ -1,7 +1,7 @@
 """Asset check of the sending half: an export that is empty, or whose size moved more than the
 configured share from the last submitted quarter, is not uploaded unless the run forces it."""
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue
 
 from dps_assets.core.submissions import export_size_problem
 from dps_assets.core.quarters import FiscalQuarter
@@ -35,9 +35,9 @@ def dps_export_size_plausible(context: AssetCheckExecutionContext, dps_export_fi
                                   exchange_rules.max_row_count_change)
     previous = [s for s in submissions if s.quarter != quarter]
     last = max(previous, key=lambda s: s.submitted_at) if previous else None
-    metadata = {"rows": dps_export_files.rows,
-                "last_submitted_rows": last.rows if last else 0,
-                "max_row_count_change": exchange_rules.max_row_count_change}
+    metadata = {"rows": MetadataValue.int(int(dps_export_files.rows)),
+                "last_submitted_rows": MetadataValue.int(int(last.rows) if last else 0),
+                "max_row_count_change": MetadataValue.float(float(exchange_rules.max_row_count_change))}
     forced = forced_upload(context)
     if problem:
         RunLog(context, local_files, TO_DPS, quarter).warning(

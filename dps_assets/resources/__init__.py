@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import FilesystemIOManager
-
 from dps_assets.config.schema import EmailConfig, ExchangeConfig
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -18,6 +16,7 @@ from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
 from dps_assets.resources.smtp_mailer import SmtpMailer
+from dps_assets.resources.stored_frames import StoredFramesIOManager
 
 # email.transport -> the Mailer that sends that way (a second one: see resources/mailer.py).
 MAILERS: dict[str, type[Mailer]] = {"smtp": SmtpMailer}
@@ -44,5 +43,5 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
         "operator_alerts": from_config(OperatorAlertsResource, config.alerts,
                                        alert_file=str(Path(config.directories.log_root, "alerts.log"))),
         # Intermediate frames hold children's records: keep them in the private work folder.
-        "io_manager": FilesystemIOManager(base_dir=str(Path(config.directories.work_root, "dagster-storage"))),
+        "io_manager": StoredFramesIOManager(base_dir=str(Path(config.directories.work_root, "dagster-storage"))),
     }
