@@ -153,7 +153,7 @@ def _is_date_column(series: pd.Series) -> bool:
 
 def _width(frame: pd.DataFrame, column: str) -> float:
     sample = frame[column].head(_WIDTH_SAMPLE_ROWS)
-    if _is_date_column(frame[column]):
+    if _is_date_column(sample):  # a sample: the whole column's dropna would cost its length
         longest = 10
     else:
         longest = max((len(str(v)) for v in sample.dropna().tolist()), default=0)
