@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -14,15 +15,19 @@ class MatchResult:
     entries_in_window: pd.DataFrame      # results rows whose MISSING_DATE is in the window
     entries_outside_window: pd.DataFrame  # counted, not used
     assignments: pd.DataFrame            # NIC -> RUNAWAY_EVENT_ID, one row per assigned entry
+    # Per row of entries_in_window: whether it was assigned (None: worked out from the NICs).
+    assigned_in_window: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    @property
-    def reported_event_ids(self) -> set[int]:
-        return set(self.assignments["RUNAWAY_EVENT_ID"].tolist())
+    @cached_property
+    def reported_event_ids(self) -> frozenset[int]:
+        return frozenset(self.assignments["RUNAWAY_EVENT_ID"].tolist())
 
     @property
     def unassigned_entries(self) -> pd.DataFrame:
-        assigned = set(self.assignments["NIC"])
-        return self.entries_in_window[~self.entries_in_window["NIC"].isin(assigned)]
+        assigned = self.assigned_in_window
+        if assigned is None:
+            assigned = self.entries_in_window["NIC"].isin(self.assignments["NIC"]).to_numpy()
+        return self.entries_in_window[~assigned]
 
 
 def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: date,
@@ -41,10 +46,13 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
         "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_rows].reset_index(drop=True)})
     if len(assignments) and not assignments["NIC"].is_monotonic_increasing:
         assignments = assignments.sort_values("NIC", kind="stable").reset_index(drop=True)
+    assigned = np.zeros(len(inside), bool)
+    assigned[entry_rows] = True
     nics = assignments["NIC"].to_numpy()
     if (nics[1:] == nics[:-1]).any():  # a NIC on two entries (the parser refuses such a file)
         assignments = _one_per_nic(inside, events, end, tolerance)
-    return MatchResult(inside, outside, assignments)
+        assigned = inside["NIC"].isin(assignments["NIC"]).to_numpy()
+    return MatchResult(inside, outside, assignments, assigned)
 
 
 def _one_per_nic(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,
@@ -81,9 +89,14 @@ def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.
     person, runaway = events["PERSON_ID"].to_numpy()[order], runaway[order]
     returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
     episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)
+    if not len(order) or not len(inside):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # Each person's run of events: searched among the distinct persons (fewer, so faster).
+    people, people_first, people_count = np.unique(person, return_index=True, return_counts=True)
     entry_person = inside["DFPS_PERSON_ID"].to_numpy()
-    first = np.searchsorted(person, entry_person, side="left")
-    count = np.searchsorted(person, entry_person, side="right") - first
+    found = np.minimum(np.searchsorted(people, entry_person), len(people) - 1)
+    first = people_first[found]
+    count = np.where(people[found] == entry_person, people_count[found], 0)
     entry_rows = np.repeat(np.arange(len(inside)), count)
     # Each pair's event: the entry's first event plus the pair's place within the entry's run.
     run_start = np.cumsum(count) - count
@@ -94,7 +107,7 @@ def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.
     entry_rows, event_at, missing = entry_rows[fits], event_at[fits], missing[fits]
     distance = np.abs(missing - runaway[event_at])
     if not len(entry_rows):
-        return entry_rows, order[event_at]
+        return entry_rows, event_at
     # Per entry (pairs are grouped by entry, in event order): the first pair at the least distance.
     group_start = np.flatnonzero(np.r_[True, entry_rows[1:] != entry_rows[:-1]])
     group = np.cumsum(np.r_[False, entry_rows[1:] != entry_rows[:-1]])

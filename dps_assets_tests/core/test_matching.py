@@ -175,3 +175,16 @@ def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
         result = match_entries(entry_frame, event_frame, *WINDOW, tolerance)
         expected = _one_per_nic(result.entries_in_window, event_frame, pd.Timestamp(WINDOW[1]), pd.Timedelta(days=tolerance))
         pd.testing.assert_frame_equal(result.assignments, expected)
+
+
+def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
+    # A MatchResult stored before the mask existed (or built by hand) works them out from the NICs.
+    from dps_assets.core.matching import MatchResult
+
+    result = match_entries(
+        entries(("M1", 1, "2025-01-07", "A"), ("M2", 2, "2025-01-07", "B"), ("M3", 1, "2025-03-07", "C")),
+        events((10, 1, "2025-01-06", "2025-01-20"), (11, 3, "2025-01-06", None)), *WINDOW, 7)
+    bare = MatchResult(result.entries_in_window, result.entries_outside_window, result.assignments)
+    pd.testing.assert_frame_equal(bare.unassigned_entries, result.unassigned_entries)
+    assert result.unassigned_entries["NIC"].tolist() == ["M2", "M3"]
+    assert bare.reported_event_ids == result.reported_event_ids == {10}
