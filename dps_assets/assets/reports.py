@@ -16,7 +16,7 @@ from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook, matching_summary, report_summary
+from dps_assets.core.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
 from dps_assets.core.workbooks import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -52,7 +52,9 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
                      local_files: LocalFilesResource, **inputs: Any) -> Output[ReportWorkbook]:
         quarter, log = quarter_and_log(context, local_files, FROM_DPS)
         frame = kind.frame(quarter=quarter, **inputs)
-        sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, quarter) if kind.chart else None)
+        # A table of counts by region ends in its STATEWIDE row: the sheet sets it apart, outside the filter.
+        sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, quarter) if kind.chart else None,
+                      totals_rows=1 if is_region_totals(frame) else None)
         about = _about(context, quarter, exchange_rules, kind.about_lines(frame))
         folder = local_files.report_folder(quarter.tag, this_run_stamp(context))
         path = folder / f"{kind.file_stem}_{quarter.tag}.xlsx"
