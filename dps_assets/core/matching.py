@@ -38,7 +38,9 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     RUNAWAY_DATE, then the smaller RUNAWAY_EVENT_ID."""
     start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
     in_window = entries["MISSING_DATE"].between(start, end)
-    inside, outside = entries[in_window].reset_index(drop=True), entries[~in_window].reset_index(drop=True)
+    inside, outside = entries[in_window], entries[~in_window]
+    for part in (inside, outside):  # new frames already: renumbered in place, not copied again
+        part.index = pd.RangeIndex(len(part))
     tolerance = pd.Timedelta(days=tolerance_days)
     entry_rows, event_rows = _best_candidates(inside, events, end, tolerance)
     assignments = pd.DataFrame({
@@ -77,6 +79,21 @@ def _nanoseconds(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
+def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) -> np.ndarray:
+    """Positions in the order of person, RUNAWAY_DATE, RUNAWAY_EVENT_ID (then position). When the
+    dates are whole days and person and day fit one 63-bit key: two stable sorts, not a lexsort."""
+    day = 86_400 * 10**9
+    if len(person) and person.dtype.kind in "iu" and event_id.dtype.kind in "iu" and not (runaway % day).any():
+        days = runaway // day
+        low_person, low_day = int(person.min()), int(days.min())
+        day_span = int(days.max()) - low_day + 1
+        if (int(person.max()) - low_person + 1) * day_span < 2**62:
+            by_id = np.argsort(event_id, kind="stable")
+            key = (person[by_id].astype(np.int64) - low_person) * day_span + (days[by_id] - low_day)
+            return by_id[np.argsort(key, kind="stable")]
+    return np.lexsort((event_id, runaway, person))
+
+
 def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,
                      tolerance: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
     """(entry row, event row) of each assignment. Events are ordered by person, RUNAWAY_DATE and
@@ -84,8 +101,8 @@ def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.
     search, no merge), so the first nearest candidate of an entry is the one the tie-breaks pick."""
     runaway = _nanoseconds(events["RUNAWAY_DATE"])
     usable = np.flatnonzero(~events["RUNAWAY_DATE"].isna().to_numpy())
-    person = events["PERSON_ID"].to_numpy()[usable]
-    order = usable[np.lexsort((events["RUNAWAY_EVENT_ID"].to_numpy()[usable], runaway[usable], person))]
+    order = usable[_event_order(events["PERSON_ID"].to_numpy()[usable], runaway[usable],
+                                events["RUNAWAY_EVENT_ID"].to_numpy()[usable])]
     person, runaway = events["PERSON_ID"].to_numpy()[order], runaway[order]
     returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
     episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)

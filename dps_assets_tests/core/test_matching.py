@@ -188,3 +188,21 @@ def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
     pd.testing.assert_frame_equal(bare.unassigned_entries, result.unassigned_entries)
     assert result.unassigned_entries["NIC"].tolist() == ["M2", "M3"]
     assert bare.reported_event_ids == result.reported_event_ids == {10}
+
+
+@pytest.mark.parametrize("runaway_ns, person_span", [
+    (86_400 * 10**9, 10**6),     # whole days, small ids: one packed key
+    (3_600 * 10**9, 10**6),      # times of day: the lexsort
+    (86_400 * 10**9, 2**62),     # ids too far apart for one key: the lexsort
+])
+def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_span):
+    import numpy as np
+
+    from dps_assets.core.matching import _event_order
+
+    rng = np.random.default_rng(3)
+    person = rng.choice(np.array([0, person_span - 1, 5, 7], dtype=np.int64), 500)
+    runaway = rng.integers(-3, 4, 500) * runaway_ns + 1_700_000_000 * 10**9 // runaway_ns * runaway_ns
+    event_id = rng.integers(1, 20, 500)  # repeats too: then the earlier position first
+    expected = np.lexsort((event_id, runaway, person))
+    assert (_event_order(person, runaway, event_id) == expected).all()
