@@ -11,6 +11,7 @@ from dagster import (Definitions, definitions, in_process_executor, load_asset_c
 
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
+from dps_assets.automation.quarter_calendar import build_quarter_calendar_sensor
 from dps_assets.automation.retention import build_retention_schedule, expire_old_records_job
 from dps_assets.automation.schedules import build_submission_schedule
 from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
@@ -31,6 +32,7 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
                    build_retention_schedule(config.retention.archive_days, config.retention.log_days,
                                             running=automation_on)],
         sensors=[
+            build_quarter_calendar_sensor(),
             build_dps_files_sensor(receive_from_dps_job, config.sensor.poll_interval_s, automation_on),
             build_overdue_sensor(config.sensor.results_deadline_hours, config.sensor.poll_interval_s,
                                  automation_on),

@@ -33,11 +33,13 @@ def sftp_resource(openssh_server: OpenSshServer) -> SftpResource:
 
 # --- the pipeline on the embedded warehouse ---------------------------------------------------
 
+from contextlib import contextmanager  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from dagster import DagsterInstance, instance_for_test  # noqa: E402
 
+from dps_assets.assets.partitions import add_closed_quarters  # noqa: E402
 from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
 from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
@@ -56,10 +58,19 @@ def embedded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@contextmanager
+def exchange_instance(**kwargs) -> Iterator[DagsterInstance]:
+    """A test instance whose partitions are the quarters closed by TODAY, as the calendar sensor
+    leaves them."""
+    with instance_for_test(**kwargs) as instance:
+        add_closed_quarters(instance, TODAY)
+        yield instance
+
+
 @pytest.fixture
 def dagster_instance() -> Iterator[DagsterInstance]:
     """A SQLite instance with the pool limits every shipped instance configuration has."""
-    with instance_for_test(overrides=INSTANCE_CONCURRENCY) as instance:
+    with exchange_instance(overrides=INSTANCE_CONCURRENCY) as instance:
         yield instance
 
 

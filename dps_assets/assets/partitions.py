@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from dagster import AssetExecutionContext, TimeWindowPartitionsDefinition
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from dagster import AssetExecutionContext, DagsterInstance, DynamicPartitionsDefinition
 
 from dps_assets.core.errors import ExchangeError
+from dps_assets.core.quarters import AGENCY_TIMEZONE, FiscalQuarter, quarters_missing
 
-from dps_assets.core.quarters import (
-    AGENCY_TIMEZONE,
-    FIRST_PARTITION_KEY,
-    FISCAL_QUARTER_CRON,
-    PARTITION_KEY_FORMAT,
-    FiscalQuarter,
-)
+# A partition per closed fiscal quarter, keyed by its label (`FY2026-Q4`): the name analysts
+# use is the name the UI lists, its picker and URLs accept and `dg launch --partition` takes.
+# A time-window partitioning cannot key by that label (its keys are strftime of the window's
+# start), so the keys are dynamic: the `fiscal_quarter_calendar` sensor adds each quarter once
+# it has closed, and the submission schedule adds its quarter before it asks for a run.
+fiscal_quarter_partitions = DynamicPartitionsDefinition(name="fiscal_quarter")
 
-# The cron ticks on each quarter's first day, so every window between ticks is one fiscal
-# quarter, keyed by its first day. The newest partition is the last quarter that has closed.
-fiscal_quarter_partitions = TimeWindowPartitionsDefinition(
-    cron_schedule=FISCAL_QUARTER_CRON,
-    start=FIRST_PARTITION_KEY,
-    fmt=PARTITION_KEY_FORMAT,
-    timezone=AGENCY_TIMEZONE,
-)
+
+def agency_today() -> date:
+    """Today in Central time, where a quarter closes at midnight."""
+    return datetime.now(ZoneInfo(AGENCY_TIMEZONE)).date()
+
+
+def add_closed_quarters(instance: DagsterInstance, today: date) -> list[FiscalQuarter]:
+    """Adds every closed quarter that is not yet a partition; returns those it added."""
+    missing = quarters_missing(instance.get_dynamic_partitions(fiscal_quarter_partitions.name), today)
+    if missing:
+        instance.add_dynamic_partitions(fiscal_quarter_partitions.name, [q.partition_key for q in missing])
+    return missing
 
 
 class OneQuarterAtATimeError(ExchangeError, ValueError):

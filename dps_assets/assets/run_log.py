@@ -112,9 +112,8 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
         elif event.event_type in _FINISHED_STEP:
             finished.add(event.step_key)
     reason = run_end_reason(failure_message, engine_messages, [s for s in started if s not in finished])
-    partition_key = run.tags.get("dagster/partition")
-    if half and partition_key:
-        quarter = FiscalQuarter.from_partition_key(partition_key)
+    quarter = FiscalQuarter.from_partition_key_or_none(run.tags.get("dagster/partition"))
+    if half and quarter:
         try:
             path = run_log_path(files, half, quarter, run_stamp(run.run_id, _created_at(instance, run.run_id)))
             if not (path.is_file() and reason in path.read_text(encoding="utf-8", errors="replace")):

@@ -47,8 +47,8 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
     def run_failure_alert(context: RunFailureSensorContext, mailer: Mailer, local_files: LocalFilesResource,
                           operator_alerts: OperatorAlertsResource) -> None:
         run = context.dagster_run
-        partition_key = run.tags.get("dagster/partition")
-        quarter = FiscalQuarter.from_partition_key(partition_key).label if partition_key else "no quarter"
+        known = FiscalQuarter.from_partition_key_or_none(run.tags.get("dagster/partition"))
+        quarter = known.label if known else "no quarter"
         why = [_step_failure_line(event) for event in context.get_step_failure_events()]
         if not why:  # no step failed: the run's process was killed, or Dagster stopped the run
             why = [record_run_end(context.instance, run, local_files, context.failure_event.message,

@@ -9,6 +9,7 @@ from dagster import (
     schedule,
 )
 
+from dps_assets.assets.partitions import add_closed_quarters
 from dps_assets.core.quarters import AGENCY_TIMEZONE, FiscalQuarter
 
 
@@ -29,7 +30,11 @@ def build_submission_schedule(job: JobDefinition, days_after_quarter_end: int, h
         f"after it closes at {hour:02d}:00 Central.",
     )
     def quarterly_submission(context: ScheduleEvaluationContext) -> RunRequest:
-        quarter = FiscalQuarter.latest_closed(context.scheduled_execution_time.date())
+        today = context.scheduled_execution_time.date()
+        quarter = FiscalQuarter.latest_closed(today)
+        # The quarter may have closed since the calendar sensor last looked (or that sensor was
+        # stopped): the run needs its partition to exist.
+        add_closed_quarters(context.instance, today)
         return RunRequest(
             run_key=f"submission-{quarter.partition_key}",
             partition_key=quarter.partition_key,

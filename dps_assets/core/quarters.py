@@ -4,8 +4,9 @@ This is the only module that knows how a partition key maps to a quarter and bac
 wraps it as Dagster partitions. It imports nothing from Dagster, so the business logic can use it.
 
 Fiscal year Y runs 1 September Y-1 through 31 August Y. Q1 = Sep-Nov, Q2 = Dec-Feb,
-Q3 = Mar-May, Q4 = Jun-Aug. A quarter's partition key is its first day (`2024-09-01`), its label
-`FY2025-Q1`, its file tag `FY2025_Q1`. The reporting window of a quarter is fiscal year to date:
+Q3 = Mar-May, Q4 = Jun-Aug. A quarter's partition key is its label `FY2025-Q1`, the name analysts
+file and talk in (the UI's picker, the CLI's `--partition` and the URL all take it); its file
+tag is `FY2025_Q1`. The reporting window of a quarter is fiscal year to date:
 from the fiscal year's first day through the quarter's last day, both inclusive.
 """
 
@@ -13,18 +14,15 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-# Quarters start on 1 March, June, September and December: this cron's ticks are their first days.
-FISCAL_QUARTER_CRON = "0 0 1 3,6,9,12 *"
-PARTITION_KEY_FORMAT = "%Y-%m-%d"
 # Texas state agencies keep Central time; a quarter closes at midnight there.
 AGENCY_TIMEZONE = "America/Chicago"
-# The first quarter the pipeline knows of (FY2020-Q1).
-FIRST_PARTITION_KEY = "2019-09-01"
 
 _LABEL = re.compile(r"^FY(\d{4})[-_]Q([1-4])$")
+_PARTITION_KEY = re.compile(r"^FY(\d{4})-Q([1-4])$")
 
 
 @dataclass(frozen=True, order=True)
@@ -46,14 +44,21 @@ class FiscalQuarter:
 
     @classmethod
     def from_partition_key(cls, key: str) -> FiscalQuarter:
+        """Exactly the label (`FY2025-Q1`): a partition key has one spelling."""
+        match = _PARTITION_KEY.match(key)
+        if not match:
+            raise ValueError(f"not a fiscal-quarter partition key: {key!r} (expected like FY2025-Q1)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def from_partition_key_or_none(cls, key: str | None) -> FiscalQuarter | None:
+        """None for a key that is not a quarter's: an instance that ran before partition keys
+        were labels (they were first days, `2024-09-01`) keeps such records, and readers of the
+        ledger pass over them."""
         try:
-            first_day = datetime.strptime(key, PARTITION_KEY_FORMAT).date()
-        except ValueError as exc:
-            raise ValueError(f"not a fiscal-quarter partition key: {key!r}") from exc
-        quarter = cls.containing(first_day)
-        if quarter.start != first_day:
-            raise ValueError(f"{key!r} is not the first day of a fiscal quarter")
-        return quarter
+            return cls.from_partition_key(key) if key else None
+        except ValueError:
+            return None
 
     @classmethod
     def from_label(cls, label: str) -> FiscalQuarter:
@@ -71,7 +76,7 @@ class FiscalQuarter:
     # --- names --------------------------------------------------------------------------------
     @property
     def partition_key(self) -> str:
-        return self.start.strftime(PARTITION_KEY_FORMAT)
+        return self.label
 
     @property
     def label(self) -> str:
@@ -131,6 +136,27 @@ class FiscalQuarter:
     def quarters_to_date(self) -> list[FiscalQuarter]:
         """Q1 through this quarter of the same fiscal year."""
         return [FiscalQuarter(self.fiscal_year, q) for q in range(1, self.quarter + 1)]
+
+
+# The first quarter the pipeline knows of: the partitions run from here.
+FIRST_QUARTER = FiscalQuarter(2020, 1)
+
+
+def closed_quarters(today: date, first: FiscalQuarter = FIRST_QUARTER) -> list[FiscalQuarter]:
+    """Every quarter from `first` through the latest one closed before `today`, oldest first:
+    the partitions there should be on `today`."""
+    quarters, quarter, last = [], first, FiscalQuarter.latest_closed(today)
+    while quarter <= last:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    return quarters
+
+
+def quarters_missing(existing_keys: Iterable[str], today: date) -> list[FiscalQuarter]:
+    """The closed quarters that are not yet partitions, oldest first (so the UI, which lists
+    partitions in the order they were added, lists quarters in order)."""
+    existing = set(existing_keys)
+    return [q for q in closed_quarters(today) if q.partition_key not in existing]
 
 
 def _add_months(day: date, months: int) -> date:

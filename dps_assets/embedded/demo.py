@@ -27,6 +27,7 @@ from dps_assets.config.schema import load_config
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import DEMO_CONFIG, EmbeddedStack, StackLayout, StackSettings
+from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.core.quarters import FiscalQuarter
 
 # What a demo run leaves behind; --keep-history keeps it, otherwise each run starts clean.
@@ -69,6 +70,18 @@ def wait_for_receiving_run(home: Path, quarter: FiscalQuarter, after: float, tim
     raise DemoError(f"no receiving run for {quarter.label} finished within {timeout_s:g} s")
 
 
+def wait_for_quarter(home: Path, quarter: FiscalQuarter, timeout_s: float) -> None:
+    """Until the quarter is a partition: on a new instance, the calendar sensor's first tick
+    adds every closed quarter a moment after the daemon starts."""
+    deadline = time.monotonic() + timeout_s
+    with DagsterInstance.from_config(str(home)) as instance:
+        while not instance.has_dynamic_partition(fiscal_quarter_partitions.name, quarter.partition_key):
+            if time.monotonic() > deadline:
+                raise DemoError(f"{quarter.label} is not a partition {timeout_s:g} s after the daemon "
+                                "started: is the fiscal_quarter_calendar sensor running?")
+            time.sleep(0.5)
+
+
 def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc)
 
@@ -76,6 +89,7 @@ def _utc(epoch: float) -> datetime:
 def run_quarter(layout: StackLayout, dagster: DagsterDev, quarter: FiscalQuarter,
                 timeout_s: float = 900) -> DemoOutcome:
     started = time.time()
+    wait_for_quarter(dagster.home, quarter, timeout_s=120)
     send_run = dagster.submit("send_to_dps", quarter.partition_key, tags={"fiscal_quarter": quarter.label})
     print(f"  {quarter.label}: sending half launched (run {send_run[:8]})", flush=True)
     status = dagster.wait_for_run(send_run, timeout_s)

@@ -51,13 +51,14 @@ def recorded_submissions(instance: DagsterInstance) -> list[Submission]:
     records = [*_observations(instance, SUBMISSION_KEY), *_materializations(instance, SUBMISSION_KEY)]
     for record in records:
         event = record.asset_observation or record.asset_materialization
-        if event is None or event.partition is None:
+        quarter = FiscalQuarter.from_partition_key_or_none(event.partition if event else None)
+        if quarter is None:
             continue
         metadata = {k: v.value for k, v in event.metadata.items()}
         if "submitted_at" not in metadata:
             continue
         submission = Submission(
-            quarter=FiscalQuarter.from_partition_key(event.partition),
+            quarter=quarter,
             submitted_at=float(metadata["submitted_at"]),
             sha256=str(metadata.get("sha256", "")),
             rows=int(metadata.get("rows", 0)),
@@ -70,9 +71,9 @@ def answers_fetched(instance: DagsterInstance) -> dict[FiscalQuarter, float]:
     """When DPS's answer was last fetched, per quarter (timestamp of the latest dps_results)."""
     answered: dict[FiscalQuarter, float] = {}
     for record in _materializations(instance, RESULTS_KEY):
-        if record.partition_key is None:
+        quarter = FiscalQuarter.from_partition_key_or_none(record.partition_key)
+        if quarter is None:
             continue
-        quarter = FiscalQuarter.from_partition_key(record.partition_key)
         answered[quarter] = max(answered.get(quarter, 0.0), record.timestamp)
     return answered
 

@@ -99,4 +99,7 @@ def test_the_sensors_and_schedule_start_as_configured(tmp_path):
                            (tmp_path / "dps_config.yml", "STOPPED")):
         defs = load_definitions(config)
         statuses = {s.name: s.default_status.value for s in [*defs.sensors, *defs.schedules]}
+        # The quarter calendar touches nothing outside the instance, and without it a new
+        # instance has no quarters to pick: it runs whatever the configuration says.
+        assert statuses.pop("fiscal_quarter_calendar") == "RUNNING"
         assert statuses == dict.fromkeys(names, status), config

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import AssetKey, AssetSelection, instance_for_test, materialize
+from dagster import AssetKey, AssetSelection, materialize
 from openpyxl import load_workbook
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
@@ -22,6 +22,7 @@ from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.core.schemas import SA_98_DATE_COLUMNS
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
+from dps_assets_tests.conftest import exchange_instance
 
 Q4 = FiscalQuarter(2026, 4)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission]
@@ -226,7 +227,7 @@ def test_an_instance_that_lost_its_history_reconciles_against_the_archived_submi
         scenario, tmp_path):
     scenario.put(*scenario.good_files())
     assert scenario.receive().success
-    with instance_for_test() as fresh:
+    with exchange_instance() as fresh:
         scenario.instance = fresh
         result = scenario.receive()
         [check] = [e for e in result.get_asset_check_evaluations() if e.check_name == "dps_counts_reconcile"]

@@ -6,7 +6,7 @@ its inputs: the workbooks' rows and the matching, not what the event log last re
 from __future__ import annotations
 
 import pytest
-from dagster import AssetKey, AssetSelection, instance_for_test, materialize
+from dagster import AssetKey, AssetSelection, materialize
 from openpyxl import load_workbook
 
 from dps_assets.assets import reports
@@ -16,6 +16,7 @@ from dps_assets.assets.report_registry import ReportKind, check_distinct, report
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.assets import extra_report_kinds
 from dps_assets_tests.assets.test_receiving_half import CHECKS, Q4, RECEIVING, SENDING, Scenario
+from dps_assets_tests.conftest import exchange_instance
 
 SHIPPED = ["impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report"]
 
@@ -104,7 +105,7 @@ def test_the_emails_numbers_are_the_deliverys_inputs_not_the_event_log(scenario,
                 f"  IMPACT runaway events reported to DPS: {matching['events_reported_to_dps'].value}"]
     assert min(rows.values()) > 0 and matching["entries_outside_window"].value == 1
 
-    with instance_for_test() as fresh:  # no materialisation of any report or of the matching
+    with exchange_instance() as fresh:  # no materialisation of any report or of the matching
         again = materialize([*SENDING, *RECEIVING, *CHECKS], partition_key=Q4.partition_key,
                             resources=scenario.resources, instance=fresh,
                             selection=AssetSelection.assets(*delivery))

@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check,
-                     instance_for_test, materialize)
+                     materialize)
 
 from dps_assets.core.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
@@ -20,6 +20,7 @@ from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.assets.run_log import failures_logged
 from dps_assets.config.schema import load_config
 from dps_assets.definitions import build_definitions
+from dps_assets_tests.conftest import exchange_instance
 
 Q4 = FiscalQuarter(2026, 4)
 PLANTED_NAME = "ZQXWPLANTEDNAME"
@@ -69,7 +70,7 @@ def a_step(failing: Callable[[], None]):
 def instance(tmp_path: Path):
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with instance_for_test(temp_dir=str(home)) as instance:
+    with exchange_instance(temp_dir=str(home)) as instance:
         yield instance
 
 

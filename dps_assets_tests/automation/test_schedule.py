@@ -46,24 +46,26 @@ def test_it_fires_the_configured_days_after_each_quarter_closes(days, hour):
 
 
 @pytest.mark.parametrize(
-    "fires_at, partition_key, label",
+    "fires_at, label",
     [
-        (datetime(2026, 12, 5, 6), "2026-09-01", "FY2027-Q1"),  # Sep-Nov 2026, a new fiscal year
-        (datetime(2027, 3, 5, 6), "2026-12-01", "FY2027-Q2"),   # Dec-Feb, across the calendar year
-        (datetime(2024, 3, 5, 6), "2023-12-01", "FY2024-Q2"),   # a leap February
-        (datetime(2026, 9, 5, 6), "2026-06-01", "FY2026-Q4"),
+        (datetime(2026, 12, 5, 6), "FY2027-Q1"),  # Sep-Nov 2026, a new fiscal year
+        (datetime(2027, 3, 5, 6), "FY2027-Q2"),   # Dec-Feb, across the calendar year
+        (datetime(2024, 3, 5, 6), "FY2024-Q2"),   # a leap February
+        (datetime(2026, 9, 5, 6), "FY2026-Q4"),
     ],
 )
-def test_each_tick_asks_for_the_quarter_that_just_closed(instance, fires_at, partition_key, label):
+def test_each_tick_asks_for_the_quarter_that_just_closed(instance, fires_at, label):
     schedule = build_submission_schedule(send_to_dps_job, 5, 6, running=True)
     definitions = Definitions(assets=load_assets_from_modules([sending]), jobs=[send_to_dps_job],
                               schedules=[schedule], resources=build_resources(load_config(DEMO_CONFIG)))
     context = build_schedule_context(instance=instance, scheduled_execution_time=fires_at.replace(tzinfo=CENTRAL),
                                      repository_def=definitions.get_repository_def())
+    assert instance.get_dynamic_partitions(fiscal_quarter_partitions.name) == []  # a new instance
     [request] = schedule.evaluate_tick(context).run_requests
-    assert request.partition_key == partition_key
+    assert request.partition_key == label  # the quarter's label is its partition key
     assert request.tags["fiscal_quarter"] == label
-    assert request.run_key == f"submission-{partition_key}"  # one submission per quarter per schedule
-    # ...and it is the newest partition there is at that moment.
-    assert fiscal_quarter_partitions.get_partition_keys(current_time=fires_at.replace(tzinfo=CENTRAL))[-1] \
-        == partition_key
+    assert request.run_key == f"submission-{label}"  # one submission per quarter per schedule
+    # The schedule made the quarters closed by then partitions (in case the calendar sensor had
+    # not yet), and the one it asks for is the newest.
+    assert instance.get_dynamic_partitions(fiscal_quarter_partitions.name)[-1] == label
+    assert instance.get_dynamic_partitions(fiscal_quarter_partitions.name)[0] == "FY2020-Q1"

@@ -31,7 +31,10 @@ class Ticker:
             jobs=[receive_from_dps_job], sensors=[SENSOR], resources=resources)
 
     def tick(self):
-        context = build_sensor_context(instance=self.instance, cursor=self.cursor,
+        # The daemon gives a sensor its instance by reference, which is what lets Dagster check a
+        # run request's partition against the instance's (dynamic) quarters.
+        context = build_sensor_context(instance=self.instance, instance_ref=self.instance.get_ref(),
+                                       cursor=self.cursor,
                                        definitions=self.definitions,
                                        resources={k: self.resources[k] for k in
                                                   ("sftp", "exchange_rules", "mailer", "operator_alerts")})
@@ -77,7 +80,7 @@ def test_waits_for_both_files_then_for_them_to_stop_growing(openssh_server, pipe
     assert request.partition_key == Q4.partition_key
     assert request.tags["fiscal_quarter"] == "FY2026-Q4"
     assert request.tags[f"dps/{RESULTS}"] == f"{len(grown)}:{int(later + 1)}"
-    assert request.run_key.startswith("dps-files-2026-06-01-")
+    assert request.run_key.startswith("dps-files-FY2026-Q4-")
 
     # A restarted sensor has only its cursor: the same files are not handed over twice.
     restarted = Ticker(dagster_instance, pipeline_resources)

@@ -2,8 +2,7 @@ from datetime import date
 
 import pytest
 
-from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter, quarter_label_of
+from dps_assets.core.quarters import FIRST_QUARTER, FiscalQuarter, closed_quarters, quarter_label_of, quarters_missing
 
 
 @pytest.mark.parametrize(
@@ -53,18 +52,24 @@ def test_window_is_fiscal_year_to_date():
 
 def test_names_round_trip():
     quarter = FiscalQuarter(2025, 2)
-    assert quarter.partition_key == "2024-12-01"
+    assert quarter.partition_key == "FY2025-Q2"  # analysts pick and file quarters by this name
     assert quarter.label == "FY2025-Q2"
     assert quarter.tag == "FY2025_Q2"
-    assert FiscalQuarter.from_partition_key("2024-12-01") == quarter
+    assert FiscalQuarter.from_partition_key("FY2025-Q2") == quarter
     assert FiscalQuarter.from_label("FY2025_Q2") == quarter
     assert FiscalQuarter.from_label("fy2025-q2") == quarter
 
 
-@pytest.mark.parametrize("bad", ["2024-12-02", "2024-10-01", "FY2025-Q1", "", "2024-13-01"])
-def test_bad_partition_keys_are_refused(bad):
+@pytest.mark.parametrize("bad", ["2024-12-01", "FY2025_Q1", "fy2025-q1", " FY2025-Q1", "FY2025-Q5", "", "FY25-Q1"])
+def test_a_partition_key_has_one_spelling(bad):
     with pytest.raises(ValueError):
         FiscalQuarter.from_partition_key(bad)
+
+
+@pytest.mark.parametrize("old_or_odd", ["2024-12-01", None, "", "FY2025_Q1"])
+def test_keys_from_before_labels_are_passed_over_by_readers(old_or_odd):
+    assert FiscalQuarter.from_partition_key_or_none(old_or_odd) is None
+    assert FiscalQuarter.from_partition_key_or_none("FY2025-Q1") == FiscalQuarter(2025, 1)
 
 
 @pytest.mark.parametrize("bad", ["FY2025-Q5", "FY25-Q1", "2025Q1", "FY2025"])
@@ -93,15 +98,18 @@ def test_latest_closed_quarter(today, label):
     assert FiscalQuarter.latest_closed(today).label == label
 
 
-def test_partitions_are_exactly_the_fiscal_quarters():
-    keys = fiscal_quarter_partitions.get_partition_keys()
-    assert keys[0] == "2019-09-01"
-    assert keys[:5] == ["2019-09-01", "2019-12-01", "2020-03-01", "2020-06-01", "2020-09-01"]
-    for key in keys:
-        quarter = FiscalQuarter.from_partition_key(key)
-        window = fiscal_quarter_partitions.time_window_for_partition_key(key)
-        assert window.start.date() == quarter.start
-        assert (window.end.date() - quarter.end).days == 1
-    # Consecutive keys are consecutive quarters: no gaps, no overlaps.
+def test_the_partitions_are_the_closed_quarters_in_order():
+    keys = [q.partition_key for q in closed_quarters(date(2026, 11, 22))]
+    assert keys[:5] == ["FY2020-Q1", "FY2020-Q2", "FY2020-Q3", "FY2020-Q4", "FY2021-Q1"]
+    assert keys[-1] == "FY2026-Q4" and len(keys) == 7 * 4
     quarters = [FiscalQuarter.from_partition_key(k) for k in keys]
-    assert all(a.next() == b for a, b in zip(quarters, quarters[1:]))
+    assert quarters[0] == FIRST_QUARTER
+    assert all(a.next() == b for a, b in zip(quarters, quarters[1:]))  # no gaps, no repeats
+
+
+def test_a_quarter_becomes_a_partition_the_day_after_it_ends():
+    listed = [q.partition_key for q in closed_quarters(date(2026, 11, 30))]
+    assert quarters_missing(listed, date(2026, 11, 30)) == []
+    assert quarters_missing(listed, date(2026, 12, 1)) == [FiscalQuarter(2027, 1)]
+    assert quarters_missing([], date(2019, 11, 30)) == []  # before the first quarter closed
+    assert quarters_missing(["FY2020-Q2"], date(2020, 3, 1)) == [FiscalQuarter(2020, 1)]

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from dagster import AssetKey, DagsterInstance
 
+from dps_assets.assets.partitions import add_closed_quarters, agency_today
 from dps_assets.instance.critical_section import POOLS
 
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
@@ -66,6 +67,7 @@ class ExchangeHome:
         with self.instance() as instance:
             instance.get_runs(limit=1)
             instance.get_latest_materialization_event(AssetKey("dps_submission"))
+            add_closed_quarters(instance, agency_today())  # what the calendar sensor's first tick does
             if pools:  # what the runbook's `dagster instance concurrency set <pool> 1` does
                 for pool in POOLS:
                     instance.event_log_storage.set_concurrency_slots(pool, 1)
