@@ -114,21 +114,26 @@ def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.
     found = np.minimum(np.searchsorted(people, entry_person), len(people) - 1)
     first = people_first[found]
     count = np.where(people[found] == entry_person, people_count[found], 0)
+    slack = tolerance.value
+    lowest, highest = runaway - slack, episode_end + slack  # each event's MISSING_DATE range
     entry_rows = np.repeat(np.arange(len(inside)), count)
     # Each pair's event: the entry's first event plus the pair's place within the entry's run.
     run_start = np.cumsum(count) - count
     event_at = np.repeat(first - run_start, count) + np.arange(len(entry_rows))
-    missing = _nanoseconds(inside["MISSING_DATE"])[entry_rows]
-    slack = tolerance.value
-    fits = (runaway[event_at] - slack <= missing) & (missing <= episode_end[event_at] + slack)
-    entry_rows, event_at, missing = entry_rows[fits], event_at[fits], missing[fits]
-    distance = np.abs(missing - runaway[event_at])
-    if not len(entry_rows):
-        return entry_rows, event_at
+    missing = np.repeat(_nanoseconds(inside["MISSING_DATE"]), count)
+    fits = lowest[event_at] <= missing
+    fits &= missing <= highest[event_at]
+    fitting = np.flatnonzero(fits)
+    if not len(fitting):
+        return fitting, fitting
+    entry_rows, event_at = entry_rows[fitting], event_at[fitting]
+    distance = np.abs(missing[fitting] - runaway[event_at])
     # Per entry (pairs are grouped by entry, in event order): the first pair at the least distance.
-    group_start = np.flatnonzero(np.r_[True, entry_rows[1:] != entry_rows[:-1]])
-    group = np.cumsum(np.r_[False, entry_rows[1:] != entry_rows[:-1]])
-    nearest = np.minimum.reduceat(distance, group_start)[group] == distance
-    at_nearest = np.flatnonzero(nearest)
-    best = at_nearest[np.r_[True, group[at_nearest][1:] != group[at_nearest][:-1]]]
+    new_entry = np.empty(len(entry_rows), bool)
+    new_entry[0] = True
+    np.not_equal(entry_rows[1:], entry_rows[:-1], out=new_entry[1:])
+    group_start = np.flatnonzero(new_entry)
+    least = np.minimum.reduceat(distance, group_start)
+    at_nearest = np.flatnonzero(distance == least[np.cumsum(new_entry) - 1])
+    best = at_nearest[np.searchsorted(at_nearest, group_start)]
     return entry_rows[best], order[event_at[best]]
