@@ -6,7 +6,8 @@
   Excel error ("#N/A") is written as text, never as a formula or an error.
 - Dates and times: written as Excel dates; a day outside Excel's calendar (before 1900-01-01)
   is written as ISO text (YYYY-MM-DD).
-- Numbers: NaN is an empty cell; infinities are written as text.
+- Numbers: NaN is an empty cell; infinities, and whole numbers too large for a float, are
+  written as text.
 - Anything else (lists, bytes, objects): its text, by the rules above.
 Every rule applied is counted, so the workbook's About sheet can say what was changed where."""
 
@@ -36,6 +37,7 @@ _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _EXCEL_LEAP_DAY = np.datetime64("1900-03-01", "D")  # Excel counts a 1900-02-29 that never was
 _FIRST_DAY = np.datetime64(EXCEL_FIRST_DAY.isoformat(), "D")
 _DAY_US = 86_400_000_000
+_LARGEST_INT = int(np.finfo(float).max)
 
 XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
@@ -100,10 +102,10 @@ def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
     kind = type(value)
     if kind is str:
         return _text(value, sheet, tally)
-    if value is None or kind is bool or kind is int:
+    if value is None or kind is bool:
         return value
     if isinstance(value, int):
-        return int(value)
+        return _integer(int(value))
     if isinstance(value, (float, np.floating)):
         number = float(value)
         if math.isnan(number):
@@ -134,6 +136,11 @@ def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
     if isinstance(value, timedelta):
         return StyledValue(value, number_format=DURATION_FORMAT)
     return _text(str(value), sheet, tally)
+
+
+def _integer(value: int) -> int | str:
+    """A whole number past what a float (an Excel number) can hold is written as its digits."""
+    return value if -_LARGEST_INT <= value <= _LARGEST_INT else str(value)
 
 
 def _text(text: str, sheet: str, tally: RuleTally) -> object:

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from dps_assets.core import workbook_rows
@@ -64,6 +65,7 @@ def test_text_columns_of_any_dtype_are_text_by_the_rules(tmp_path):
         "STRING": pd.array(["#N/A", None, "=A1", "plain"], dtype="string"),
         "CATEGORY": pd.Categorical(["b", "a", None, "=x"]),
         "ODD": pd.Series([time(9, 30), timedelta(hours=30), b"x", ("a", 1)], dtype=object),
+        "HUGE": pd.Series([10**400, -(10**400), 2**70, None], dtype=object),
     })
     sheet, notes = written(tmp_path, frame)
     assert column(sheet, "A") == ["=1+1", None, "BELL\ufffd", "@SUM(A1)"]
@@ -72,6 +74,8 @@ def test_text_columns_of_any_dtype_are_text_by_the_rules(tmp_path):
     assert all(c.data_type == "s" for c in (sheet["A2"], sheet["B2"], sheet["B4"], sheet["C5"]))
     assert column(sheet, "D")[0] == time(9, 30) and column(sheet, "D")[1] == timedelta(hours=30)
     assert column(sheet, "D")[2:] == ["b'x'", "('a', 1)"]
+    # Never a crash: past a float's range as digits; below it a number (to Excel's 15-16 digits).
+    assert column(sheet, "E") == [str(10**400), str(-(10**400)), pytest.approx(2**70, rel=1e-15), None]
     assert notes["Data: cell(s) with characters XML forbids, each written as U+FFFD"] == "1"
 
 
