@@ -80,7 +80,9 @@ def test_a_report_added_in_one_module_is_materialised_and_emailed(scenario, smtp
     attachments = [a.get_filename() for a in email.iter_attachments()]
     assert attachments == ["IMPACT_not_in_DPS_FY2026_Q4.xlsx", "DPS_not_in_IMPACT_FY2026_Q4.xlsx",
                            "DPS_total_runaway_events_FY2026_Q4.xlsx", "DPS_outside_window_FY2026_Q4.xlsx"]
-    assert "  DPS_outside_window_FY2026_Q4.xlsx: 1 row(s)" in body_lines(email)
+    lines = body_lines(email)
+    at = lines.index("  DPS_outside_window_FY2026_Q4.xlsx")  # its name, then its rows in its own words
+    assert lines[at + 1] == "    DPS entries whose missing date is outside the quarter's window (counted, not matched): 1"
     delivered = materialised[AssetKey("dps_report_delivery")]
     assert [p.rsplit("/", 1)[-1] for p in delivered["workbooks"].value] == attachments
 
@@ -99,10 +101,20 @@ def test_the_emails_numbers_are_the_deliverys_inputs_not_the_event_log(scenario,
             for e in built.get_asset_materialization_events() if e.asset_key.to_user_string() in SHIPPED}
     matching = {e.asset_key: e.materialization.metadata for e in built.get_asset_materialization_events()}[
         AssetKey("runaway_event_matches")]
-    expected = [*(f"  {r.file_stem}_FY2026_Q4.xlsx: {rows[r.name]} row(s)" for r in REPORTS), "",
-                f"  DPS entries in the window: {matching['entries_in_window'].value}",
-                f"  DPS entries outside the window (not used): {matching['entries_outside_window'].value}",
-                f"  IMPACT runaway events reported to DPS: {matching['events_reported_to_dps'].value}"]
+    statewide = {e.asset_key: e.materialization.metadata for e in built.get_asset_materialization_events()}[
+        AssetKey("dps_total_runaway_events_report")]["statewide_fytd"].value
+    lists = {r.name: f"    {r.rows_are.rstrip('.')}: {rows[r.name]}" for r in REPORTS[:2]}
+    expected = [
+        "The workbooks:",
+        *(line for r in REPORTS for line in (
+            f"  {r.file_stem}_FY2026_Q4.xlsx",
+            lists.get(r.name, f"    DPS runaway events by region and quarter: {rows[r.name] - 1} regions, "
+                              f"{statewide} events fiscal year to date"))),
+        "",
+        "The matching of DPS's entries to IMPACT's runaway events:",
+        f"  DPS entries in the window: {matching['entries_in_window'].value}",
+        f"  DPS entries outside the window (not used): {matching['entries_outside_window'].value}",
+        f"  IMPACT runaway events reported to DPS: {matching['events_reported_to_dps'].value}"]
     assert min(rows.values()) > 0 and matching["entries_outside_window"].value == 1
 
     with exchange_instance() as fresh:  # no materialisation of any report or of the matching
@@ -111,4 +123,4 @@ def test_the_emails_numbers_are_the_deliverys_inputs_not_the_event_log(scenario,
                             selection=AssetSelection.assets(*delivery))
         assert again.success
     [resent] = read_mailbox(smtp_mailbox[1])
-    assert body_lines(resent)[2:2 + len(expected)] == expected
+    assert body_lines(resent)[3:3 + len(expected)] == expected
