@@ -208,26 +208,51 @@ class Direct:
         files.remove_working_copies(q.tag, q.partition_key, list(PERSONAL_FRAMES))
 
 
-def one_round(stack: BenchStack, entries: pd.DataFrame, name: str, through_dagster: bool) -> tuple[float, float]:
-    """(sending, receiving) seconds of one quarter."""
+class Clock:
+    """Wall time, and this process's CPU time: the CPU figure leaves out waiting (for the disk
+    to sync SQLite's commits, for the other processes on a shared machine), so it is steadier."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def read(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def one_round(stack: BenchStack, entries: pd.DataFrame, name: str,
+              through_dagster: bool) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) seconds of each half of one quarter."""
     round_ = Round(stack, name)
     if through_dagster:
         with round_.instance() as instance:
-            start = time.perf_counter()
+            clock = Clock()
             dagster_send(round_, instance)
-            sending_s = time.perf_counter() - start
+            sending = clock.read()
             round_.answer(entries)
-            start = time.perf_counter()
+            clock = Clock()
             dagster_receive(round_, instance)
-            return sending_s, time.perf_counter() - start
+            return {"sending": sending, "receiving": clock.read()}
     direct = Direct(round_)
-    start = time.perf_counter()
+    clock = Clock()
     direct.send()
-    sending_s = time.perf_counter() - start
+    sending = clock.read()
     round_.answer(entries)
-    start = time.perf_counter()
+    clock = Clock()
     direct.receive()
-    return sending_s, time.perf_counter() - start
+    return {"sending": sending, "receiving": clock.read()}
+
+
+def report(times: dict[bool, list[dict[str, tuple[float, float]]]]) -> None:
+    print(f"{'':22}{'Dagster':>9}{'direct':>9}{'ratio':>7}   {'CPU: Dagster':>12}{'direct':>8}{'ratio':>7}"
+          "   wall spread Dagster / direct (s)")
+    for label, halves in (("sending half", ("sending",)), ("receiving half", ("receiving",)),
+                          ("full quarter", ("sending", "receiving"))):
+        def pick(runs, clock):
+            return [sum(run[half][clock] for half in halves) for run in runs]
+        wall_d, wall_a = pick(times[True], 0), pick(times[False], 0)
+        cpu_d, cpu_a = median(pick(times[True], 1)), median(pick(times[False], 1))
+        print(f"{label:<22}{median(wall_d):9.2f}{median(wall_a):9.2f}{median(wall_d) / median(wall_a):7.2f}"
+              f"   {cpu_d:12.2f}{cpu_a:8.2f}{cpu_d / cpu_a:7.2f}   {spread(wall_d)} / {spread(wall_a)}", flush=True)
 
 
 def main() -> None:
@@ -243,16 +268,11 @@ def main() -> None:
         # One of each first, not counted: imports, first calls, the OS's file cache.
         one_round(stack, entries, "warm-dagster", True)
         one_round(stack, entries, "warm-direct", False)
-        times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        times: dict[bool, list[dict[str, tuple[float, float]]]] = {True: [], False: []}
         for i in range(args.repeat):
             for through_dagster in (True, False):  # interleaved, so both see the same noise
                 times[through_dagster].append(one_round(stack, entries, f"{i}-{through_dagster}", through_dagster))
-        print(f"{'':28}{'Dagster':>9}{'direct':>9}{'ratio':>7}   spread Dagster / direct (s)")
-        for label, index in (("sending half", 0), ("receiving half", 1), ("full quarter", None)):
-            def pick(runs): return [r[index] if index is not None else sum(r) for r in runs]
-            dagster, direct = pick(times[True]), pick(times[False])
-            print(f"{label:<28}{median(dagster):9.2f}{median(direct):9.2f}{median(dagster) / median(direct):7.2f}"
-                  f"   {spread(dagster)} / {spread(direct)}", flush=True)
+        report(times)
         print(f"peak RSS {peak_rss_mib():.0f} MiB (this process: Dagster's in-process runs and the anchor)")
         if args.profile:
             round_ = Round(stack, "profiled")
