@@ -44,11 +44,30 @@ def quarter_of(context: AssetExecutionContext) -> FiscalQuarter:
     if context.has_partition_key_range:
         keys = context.partition_key_range
         if keys.start != keys.end:
-            first, last = (FiscalQuarter.from_partition_key(k).label for k in (keys.start, keys.end))
             raise OneQuarterAtATimeError(
-                f"this run asks for {first} .. {last}; the sending half runs one quarter at a time "
+                f"this run asks for {keys.start[:24]} .. {keys.end[:24]}; the sending half runs one quarter at a time "
                 "(DPS reads one file and answers one quarter at a time). Launch one quarter.")
-    return FiscalQuarter.from_partition_key(context.partition_key)
+    return closed_quarter(context.partition_key)
+
+
+class NotAClosedQuarterError(ExchangeError, ValueError):
+    """A run's partition is not a closed quarter: one added by hand in the launch dialog ("Add a
+    partition") with another name, or a quarter that has not ended."""
+
+
+def closed_quarter(partition_key: str, today: date | None = None) -> FiscalQuarter:
+    quarter = FiscalQuarter.from_partition_key_or_none(partition_key)
+    if quarter is None:
+        raise NotAClosedQuarterError(
+            f"partition {partition_key[:24]!r} is not a fiscal quarter's name (like FY2026-Q4); "
+            "quarters are added by the fiscal_quarter_calendar sensor. A partition added by hand "
+            "can be deleted from the asset's Partitions page.")
+    today = today or agency_today()
+    if quarter.end >= today:
+        raise NotAClosedQuarterError(
+            f"{quarter.label} has not closed: it ends {quarter.end:%d %B %Y}, and its data is "
+            "exchanged once it has.")
+    return quarter
 
 
 def refuse_multi_quarter_backfill(context: AssetExecutionContext) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from dagster import AssetExecutionContext, asset, asset_check, multi_asset
 
 from dps_assets.assets.common import OWNERS
-from dps_assets.assets.partitions import fiscal_quarter_partitions, quarter_of
+from dps_assets.assets.partitions import closed_quarter, fiscal_quarter_partitions, quarter_of
 from dps_assets.assets.run_log import RunLog, StepContext, failures_logged
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.local_files import LocalFilesResource
@@ -50,7 +50,7 @@ def quarter_and_log(context: StepContext, local_files: LocalFilesResource,
     if isinstance(context, AssetExecutionContext):
         quarter = quarter_of(context)  # a run over several quarters is refused here
     else:
-        quarter = FiscalQuarter.from_partition_key(context.partition_key)
+        quarter = closed_quarter(context.partition_key)
     op = context.op_execution_context
     if op.run.tags.get(QUARTER_TAG) != quarter.label:
         op.instance.add_run_tags(op.run_id, {QUARTER_TAG: quarter.label})

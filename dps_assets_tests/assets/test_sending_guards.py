@@ -4,9 +4,11 @@ a quarter already submitted is rebuilt without an upload while another quarter a
 
 from __future__ import annotations
 
+import pytest
 from dagster import AssetCheckKey, AssetKey, materialize
 
 from dps_assets.assets import sending
+from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.config.schema import load_config
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources import build_resources
@@ -100,6 +102,24 @@ def test_a_run_over_several_quarters_is_refused_before_anything_runs(tmp_path, e
     assert failure.step_key == "dps_export"
     message = failure.event_specific_data.error.cause.message
     assert "FY2020-Q1 .. FY2026-Q4" in message and "one quarter at a time" in message
+    assert list(openssh_server.from_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("added_by_hand, why", [
+    ("2026-06-01", "is not a fiscal quarter's name"),  # a key in the old spelling
+    ("FY2027-Q4", "FY2027-Q4 has not closed"),         # a quarter that has not ended
+])
+def test_a_partition_added_by_hand_that_is_no_closed_quarter_is_refused(
+        added_by_hand, why, tmp_path, embedded_data, sftp_resource, dagster_instance, openssh_server):
+    # The launch dialog's "Add a partition" lets anyone add a key; nothing is sent for it.
+    dagster_instance.add_dynamic_partitions(fiscal_quarter_partitions.name, [added_by_hand])
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
+    result = materialize(SENDING, partition_key=added_by_hand, resources=resources,
+                         instance=dagster_instance, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "dps_export"
+    assert why in failure.event_specific_data.error.cause.message
     assert list(openssh_server.from_folder.iterdir()) == []
 
 

@@ -10,6 +10,7 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -65,13 +66,19 @@ class Browser:
             raise AssertionError(f"{text!r} is not on {self.driver.current_url}") from None
 
     def launch_partition(self, base_url: str, job: str, partition_key: str) -> None:
-        """Jobs -> job -> Materialize all… -> type the partition -> Launch."""
+        """Jobs -> job -> Materialize all… -> the partition picker: type the quarter's name,
+        tick the one quarter it leaves, close the picker -> Launch 1 run."""
         self.open(f"{base_url}/locations/dps_assets/jobs/{job}")
         self.click_text("Materialize all…")
-        field = WebDriverWait(self.driver, WAIT_S).until(ec.element_to_be_clickable(
-            (By.XPATH, "//input[starts-with(@placeholder, 'ex:')]")))
-        field.send_keys(partition_key + "\n")
-        launch = WebDriverWait(self.driver, WAIT_S).until(ec.element_to_be_clickable(
-            (By.XPATH, "//button[starts-with(normalize-space(.), 'Launch')]")))
+        wait = WebDriverWait(self.driver, WAIT_S)
+        wait.until(ec.element_to_be_clickable(
+            (By.XPATH, "//*[normalize-space(text())='Select a partition or create one']"))).click()
+        wait.until(ec.element_to_be_clickable(
+            (By.XPATH, "//input[@placeholder='Filter partitions']"))).send_keys(partition_key)
+        wait.until(ec.element_to_be_clickable(
+            (By.XPATH, f"//span[normalize-space(text())='{partition_key}']"))).click()
+        self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        launch = wait.until(ec.element_to_be_clickable(
+            (By.XPATH, "//button[normalize-space(.)='Launch 1 run']")))
         launch.click()
-        WebDriverWait(self.driver, WAIT_S).until(ec.invisibility_of_element(launch))
+        wait.until(ec.invisibility_of_element(launch))
