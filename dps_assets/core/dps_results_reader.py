@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +28,7 @@ from dps_assets.core.dps_layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY
 _NL, _CR, _SPACE, _PIPE = 10, 13, 32, ord(DELIMITER)
 _BLOCK = 1 << 22  # bytes scanned at a time (keeps the masks small)
 _STRING_COLUMNS = tuple(c for c in RESULTS_COLUMNS if c not in RESULTS_DATE_COLUMNS and c != "DFPS_PERSON_ID")
-_MKE_KEYS = np.array([(ord(a) << 16) | (ord(b) << 8) | ord(c) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
-_MOST_DIGITS = 18  # any integer of up to 18 digits fits in 64 bits
+_MKE_KEYS = np.array([ord(a) | (ord(b) << 8) | (ord(c) << 16) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
 
 
 @dataclass
@@ -57,20 +57,16 @@ class _Lines:
     def byte(self, at: np.ndarray) -> np.ndarray:
         return self.body[np.minimum(at, len(self.body) - 1)]
 
-    def run(self, at: np.ndarray, count: int) -> list[np.ndarray]:
-        """The `count` bytes from `at` on, one array each, fetched eight at a time."""
+    def word(self, at: np.ndarray) -> np.ndarray:
+        """The 8 bytes from `at` on as one little-endian uint64 each (the first byte lowest)."""
         words = np.ndarray((len(self.data) - 7,), dtype="<u8", buffer=self.data, strides=(1,))
-        tail = self.data[-16:] + bytes(8)  # the last bytes, for words that would run off the end
-        tail_words = np.ndarray((17,), dtype="<u8", buffer=tail, strides=(1,))
-        out = []
-        for first in range(0, count, 8):
-            position = self.body_start + at + first
-            word = words[np.minimum(position, len(words) - 1)]
-            over = np.flatnonzero(position >= len(words))
-            word[over] = tail_words[np.minimum(position[over] - (len(self.data) - 16), 16)]
-            word = word.astype(np.int64)
-            out += [(word >> (8 * k)) & 0xFF for k in range(min(8, count - first))]
-        return out
+        position = np.maximum(self.body_start + at, 0)
+        word = words[np.minimum(position, len(words) - 1)]
+        over = np.flatnonzero(position >= len(words))
+        if len(over):  # words that would run off the end: from the last bytes, padded
+            tail = np.ndarray((17,), dtype="<u8", buffer=self.data[-16:] + bytes(8), strides=(1,))
+            word[over] = tail[np.minimum(position[over] - (len(self.data) - 16), 16)]
+        return word
 
 
 def read_results(data: bytes, file_name: str) -> pd.DataFrame:
@@ -86,27 +82,28 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     named = [name if name in RESULTS_COLUMNS else None for name in header]
     if header_end < 0:
         return _frame({c: [] for c in RESULTS_COLUMNS}, np.zeros(0, np.int64))
-    lines = _scan(data, header_end + 1, end, len(header), file_name, named)
-    text = pd.read_csv(io.BytesIO(data), sep=DELIMITER, header=None, skiprows=1, nrows=len(lines.starts),
-                       usecols=[header.index(c) for c in _STRING_COLUMNS], dtype=object, na_filter=False,
-                       quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", skip_blank_lines=False)
-    values: dict[str, np.ndarray] = {}
-    doubtful: dict[str, np.ndarray] = {}
+    # The text columns are parsed in a second thread (pandas' tokenizer runs without the GIL)
+    # while this one scans the bytes; if the scan refuses the file, the parse is waited for and dropped.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsed = pool.submit(_text_columns, data, header, data.count(b"\n", header_end + 1, end) + 1)
+        lines = _scan(data, header_end + 1, end, len(header), file_name, named)
+        values: dict[str, np.ndarray] = {}
+        doubtful: dict[str, np.ndarray] = {}
+        ids, doubtful["DFPS_PERSON_ID"] = _integers(lines, *_stripped(lines, header.index("DFPS_PERSON_ID")))
+        nic_numbers, nic_ok = _nic_numbers(lines, *_stripped(lines, header.index("NIC")))
+        mke_ok = _mke_ok(lines, *_stripped(lines, header.index("MKE")))
+        for column in RESULTS_DATE_COLUMNS:
+            values[column], doubtful[column] = _days(lines, *_stripped(lines, header.index(column)),
+                                                     column in OPTIONAL_COLUMNS)
+        text = parsed.result()
+    padded = np.flatnonzero(lines.to_strip)
     for column in _STRING_COLUMNS:
-        index = header.index(column)
-        column_values = text[index].to_numpy(dtype=object)
-        padded = np.flatnonzero(lines.to_strip)
+        column_values = text.pop(header.index(column)).to_numpy(dtype=object)
         column_values[padded] = [value.strip() for value in column_values[padded]]
         values[column] = column_values
         doubtful[column] = column_values == ""
-    del text
-    ids, doubtful["DFPS_PERSON_ID"] = _integers(lines, *_stripped(lines, header.index("DFPS_PERSON_ID")))
-    nic_numbers, nic_ok = _nic_numbers(lines, *_stripped(lines, header.index("NIC")))
-    doubtful["NIC"] = ~nic_ok | doubtful["NIC"]
-    doubtful["MKE"] |= ~_mke_ok(lines, *_stripped(lines, header.index("MKE")))
-    for column in RESULTS_DATE_COLUMNS:
-        values[column], doubtful[column] = _days(lines, *_stripped(lines, header.index(column)),
-                                                 column in OPTIONAL_COLUMNS)
+    doubtful["NIC"] |= ~nic_ok
+    doubtful["MKE"] |= ~mke_ok
     values["DFPS_PERSON_ID"] = ids
     for column, rule in COLUMN_RULES:  # the doubtful values, by the rules, in the rules' order
         index = header.index(column)
@@ -120,6 +117,12 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
                 ids[row] = value
     _refuse_repeated_nics(nic_numbers, file_name)
     return _frame(values, np.arange(2, len(lines.starts) + 2, dtype=np.int64))
+
+
+def _text_columns(data: bytes, header: list[str], rows: int) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), sep=DELIMITER, header=None, skiprows=1, nrows=rows,
+                       usecols=[header.index(c) for c in _STRING_COLUMNS], dtype=object, na_filter=False,
+                       quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", skip_blank_lines=False)
 
 
 def _frame(values: dict[str, object], source_lines: np.ndarray) -> pd.DataFrame:
@@ -195,47 +198,54 @@ def _stripped(lines: _Lines, index: int) -> tuple[np.ndarray, np.ndarray]:
     return start, end
 
 
-def _digits(lines: _Lines, start: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The number written by `count` bytes from `start`, and whether they are all ASCII digits."""
-    number = np.zeros(len(start), np.int64)
-    ok = np.ones(len(start), bool)
-    for byte in lines.run(start, count):
-        digit = byte - ord("0")
-        ok &= (digit >= 0) & (digit <= 9)
-        number = number * 10 + digit
-    return number, ok
+_ZEROS, _HIGH_NIBBLES, _SIXES = np.uint64(0x3030303030303030), np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0606060606060606)
+
+
+def _eight_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number 8 bytes write (first byte most significant), and whether all are ASCII digits:
+    each byte 0x30..0x39, i.e. its high nibble 3 and its low nibble not carried over by adding 6."""
+    ok = ((word & _HIGH_NIBBLES) == _ZEROS) & (((word + _SIXES) & _HIGH_NIBBLES) == _ZEROS)
+    d = word - _ZEROS
+    d = (d * np.uint64(10) + (d >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    d = (d * np.uint64(100) + (d >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    d = (d * np.uint64(10000) + (d >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    return d.astype(np.int64), ok
+
+
+def _last_digits(lines: _Lines, end: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number the `count` (0..8) bytes before `end` write, and whether they are digits."""
+    word = lines.word(end - 8)
+    kept = np.where(count > 0, ~np.uint64(0) << (np.uint64(8) * (8 - np.clip(count, 1, 8)).astype(np.uint64)),
+                    np.uint64(0))
+    return _eight_digits((word & kept) | (_ZEROS & ~kept))  # the bytes before the digits as zeros
 
 
 def _integers(lines: _Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = lines.byte(start)
     signed = (end > start) & ((first == ord("+")) | (first == ord("-")))
-    start = start + signed
-    length = end - start
-    ok = (length >= 1) & (length <= _MOST_DIGITS)
-    number = np.zeros(len(start), np.int64)
-    for k, byte in enumerate(lines.run(start, int(length[ok].max()) if ok.any() else 0)):
-        more = k < length
-        digit = byte - ord("0")
-        ok &= ~more | ((digit >= 0) & (digit <= 9))
-        number = np.where(more, number * 10 + digit, number)
+    length = end - (start + signed)
+    low, low_ok = _last_digits(lines, end, np.minimum(length, 8))
+    high, high_ok = _last_digits(lines, end - 8, np.clip(length - 8, 0, 8))
+    ok = (length >= 1) & (length <= 16) & low_ok & high_ok  # longer ones are left to the rule
+    number = high * 100_000_000 + low
     return np.where(signed & (first == ord("-")), -number, number), ~ok
 
 
 def _nic_numbers(lines: _Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    number, digits = _digits(lines, start + 1, 9)
-    return number, (end - start == 10) & (lines.byte(start) == ord("M")) & digits
+    number, digits = _eight_digits(lines.word(start + 1))
+    last = lines.byte(start + 9).astype(np.int64) - ord("0")
+    ok = (end - start == 10) & (lines.byte(start) == ord("M")) & digits & (last >= 0) & (last <= 9)
+    return number * 10 + last, ok
 
 
 def _mke_ok(lines: _Lines, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    key = np.zeros(len(start), np.int64)
-    for byte in lines.run(start, 3):
-        key = (key << 8) | byte
+    key = (lines.word(start) & np.uint64(0xFFFFFF)).astype(np.int64)
     return (end - start == 3) & np.isin(key, _MKE_KEYS)
 
 
 def _days(lines: _Lines, start: np.ndarray, end: np.ndarray, optional: bool) -> tuple[np.ndarray, np.ndarray]:
     """Dates YYYYMMDD as datetime64[D] (NaT where empty and allowed), and which are doubtful."""
-    number, digits = _digits(lines, start, 8)
+    number, digits = _eight_digits(lines.word(start))
     year, month, day = number // 10000, number // 100 % 100, number % 100
     ok = digits & (end - start == 8) & (month >= 1) & (month <= 12) & (day >= 1)
     first_of_month = ((year - 1970) * 12 + np.where(ok, month, 1) - 1).astype("datetime64[M]")

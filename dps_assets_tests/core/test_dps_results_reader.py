@@ -164,3 +164,17 @@ def test_a_large_file_is_read_with_its_types_and_lines():
     broken = data.replace(b"M000019998|", b"M00001999|")
     with pytest.raises(DpsFileError, match="line 20000, column NIC: expected M followed by 9 digits"):
         parse_results(broken, FILE)
+
+
+@pytest.mark.parametrize("digits", range(0, 21))
+@pytest.mark.parametrize("sign", ["", "+", "-", " ", "0"])
+def test_ids_of_every_length_read_eight_digits_at_a_time(digits, sign):
+    rows = []
+    for number in range(4):
+        row = GOOD[number].copy()
+        row[0] = sign + "".join(str((number + k * 7) % 10) for k in range(digits))
+        row[1] = f"M{number:09d}"
+        rows.append(row)
+    rows[1][0] = rows[1][0][:-1] + "x" if digits else rows[1][0]  # a non-digit in the lowest place
+    assert_same(("\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows[2:], rows[0]])).encode())
+    assert_same(("\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows])).encode())
