@@ -14,10 +14,12 @@ run worker's start (a new process importing Dagster and the code location), the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,7 +30,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 from dps_assets.assets.partitions import fiscal_quarter_partitions  # noqa: E402
 from dps_assets.core.private_files import write_private  # noqa: E402
 from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.embedded.dagster_dev import DagsterDev, free_port  # noqa: E402
+from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port  # noqa: E402
 from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids  # noqa: E402
 from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402
 
@@ -71,6 +73,26 @@ def receiving_run(instance: DagsterInstance, quarter: FiscalQuarter):
     runs = instance.get_runs(RunsFilter(job_name="receive_from_dps",
                                         tags={"dagster/partition": quarter.partition_key}))
     return runs[0] if runs else None
+
+
+TICKS_QUERY = ("query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {"
+               " sensorState { ticks(limit: 20) { timestamp endTimestamp status } } } } }")
+
+
+def sensor_ticks(dagster: DagsterDev, after: float, before: float) -> list[tuple[float, float, str]]:
+    """(start, end, status) of dps_files_sensor's ticks that began between `after` and `before`."""
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
+                "sensorName": "dps_files_sensor"}
+    body = json.dumps({"query": TICKS_QUERY, "variables": {"s": selector}}).encode()
+    request = urllib.request.Request(f"{dagster.url}/graphql", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        ticks = json.load(response)["data"]["sensorOrError"]["sensorState"]["ticks"]
+    return sorted((t["timestamp"], t["endTimestamp"] or t["timestamp"], t["status"]) for t in ticks
+                  if after - 15 <= t["timestamp"] <= before)
+
+
+def describe_ticks(ticks: list[tuple[float, float, str]], files_at: float) -> str:
+    return ", ".join(f"{start - files_at:+.1f} s ({end - start:.1f} s, {status})" for start, end, status in ticks)
 
 
 def breakdown(instance: DagsterInstance, run_id: str, files_at: float, emailed_at: float) -> dict[str, float]:
@@ -136,7 +158,11 @@ def main() -> None:
                 latency = emailed_at - files_at
                 latencies.append(latency)
                 stages.append(breakdown(instance, run.run_id, files_at, emailed_at))
-                print(f"{quarter.label}: files complete -> email accepted {latency:6.1f} s", flush=True)
+                created = instance.get_run_record_by_id(run.run_id).create_timestamp.timestamp()
+                ticks = sensor_ticks(dagster, files_at, created)
+                print(f"{quarter.label}: files complete -> email accepted {latency:6.1f} s; the sensor's ticks "
+                      f"(start after the files were complete, duration, status): {describe_ticks(ticks, files_at)}",
+                      flush=True)
         print(f"\nfiles complete -> email accepted: median {median(latencies):.1f} s over {len(latencies)} "
               f"quarter(s) (spread {spread(latencies)} s); sensor interval {args.poll_interval_s} s; "
               f"goal <= {args.poll_interval_s + 30} s")
