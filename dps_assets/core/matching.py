@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -37,12 +38,17 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     end while the child is still missing), nearest RUNAWAY_DATE first, then the earlier
     RUNAWAY_DATE, then the smaller RUNAWAY_EVENT_ID."""
     start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
-    in_window = entries["MISSING_DATE"].between(start, end)
-    inside, outside = entries[in_window], entries[~in_window]
-    for part in (inside, outside):  # new frames already: renumbered in place, not copied again
-        part.index = pd.RangeIndex(len(part))
+    in_window = entries["MISSING_DATE"].between(start, end).to_numpy()
     tolerance = pd.Timedelta(days=tolerance_days)
-    entry_rows, event_rows = _best_candidates(inside, events, end, tolerance)
+    # The candidates are worked out in a second thread (numpy, without the GIL) while this one
+    # copies the entries into the in-window and outside frames.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        best = pool.submit(_best_candidates, entries["DFPS_PERSON_ID"].to_numpy()[in_window],
+                           _nanoseconds(entries["MISSING_DATE"])[in_window], events, end, tolerance)
+        inside, outside = entries[in_window], entries[~in_window]
+        for part in (inside, outside):  # new frames already: renumbered in place, not copied again
+            part.index = pd.RangeIndex(len(part))
+        entry_rows, event_rows = best.result()
     assignments = pd.DataFrame({
         "NIC": inside["NIC"].iloc[entry_rows].reset_index(drop=True),
         "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_rows].reset_index(drop=True)})
@@ -88,15 +94,20 @@ def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) 
         low_person, low_day = int(person.min()), int(days.min())
         day_span = int(days.max()) - low_day + 1
         if (int(person.max()) - low_person + 1) * day_span < 2**62:
+            key = (person.astype(np.int64) - low_person) * day_span + (days - low_day)
+            by_key = np.argsort(key, kind="stable")
+            ordered = key[by_key]
+            if not (ordered[1:] == ordered[:-1]).any():  # no person ran away twice on one day
+                return by_key
             by_id = np.argsort(event_id, kind="stable")
-            key = (person[by_id].astype(np.int64) - low_person) * day_span + (days[by_id] - low_day)
-            return by_id[np.argsort(key, kind="stable")]
+            return by_id[np.argsort(key[by_id], kind="stable")]
     return np.lexsort((event_id, runaway, person))
 
 
-def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,
-                     tolerance: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
-    """(entry row, event row) of each assignment. Events are ordered by person, RUNAWAY_DATE and
+def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events: pd.DataFrame,
+                     window_end: pd.Timestamp, tolerance: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+    """(entry row, event row) of each assignment, for in-window entries' persons and MISSING_DATEs
+    (nanoseconds). Events are ordered by person, RUNAWAY_DATE and
     RUNAWAY_EVENT_ID; each entry's candidates are the run of its person's events (found by binary
     search, no merge), so the first nearest candidate of an entry is the one the tie-breaks pick."""
     runaway = _nanoseconds(events["RUNAWAY_DATE"])
@@ -106,21 +117,33 @@ def _best_candidates(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.
     person, runaway = events["PERSON_ID"].to_numpy()[order], runaway[order]
     returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
     episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)
-    if not len(order) or not len(inside):
+    if not len(order) or not len(entry_person):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # Each person's run of events: searched among the distinct persons (fewer, so faster).
-    people, people_first, people_count = np.unique(person, return_index=True, return_counts=True)
-    entry_person = inside["DFPS_PERSON_ID"].to_numpy()
+    people_first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+    people, people_count = person[people_first], np.diff(np.r_[people_first, len(person)])
     found = np.minimum(np.searchsorted(people, entry_person), len(people) - 1)
     first = people_first[found]
     count = np.where(people[found] == entry_person, people_count[found], 0)
     slack = tolerance.value
+    day = 86_400 * 10**9
+    if not (runaway % day).any():
+        # Only events that ran away by MISSING_DATE + T can hold it: a prefix of the person's run,
+        # found by binary search on a (person, day) key.
+        days = runaway // day
+        low_day, span = int(days.min()), int(days.max() - days.min()) + 2
+        key = np.repeat(np.arange(len(people), dtype=np.int64), people_count) * span + (days - low_day)
+        last_day = np.clip((entry_missing + slack) // day - low_day, -1, span - 1)
+        limit = np.searchsorted(key, found.astype(np.int64) * span + last_day, side="right")
+        count = np.minimum(count, np.maximum(limit - first, 0))
     lowest, highest = runaway - slack, episode_end + slack  # each event's MISSING_DATE range
-    entry_rows = np.repeat(np.arange(len(inside)), count)
+    pairs = int(count.sum())
+    index = np.int32 if max(pairs, len(order)) < 2**31 else np.int64
+    entry_rows = np.repeat(np.arange(len(entry_person), dtype=index), count)
     # Each pair's event: the entry's first event plus the pair's place within the entry's run.
     run_start = np.cumsum(count) - count
-    event_at = np.repeat(first - run_start, count) + np.arange(len(entry_rows))
-    missing = np.repeat(_nanoseconds(inside["MISSING_DATE"]), count)
+    event_at = np.repeat((first - run_start).astype(index), count) + np.arange(pairs, dtype=index)
+    missing = np.repeat(entry_missing, count)
     fits = lowest[event_at] <= missing
     fits &= missing <= highest[event_at]
     fitting = np.flatnonzero(fits)
