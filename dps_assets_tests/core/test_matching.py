@@ -162,8 +162,10 @@ def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
     for _ in range(30):
         n_events, n_entries = int(rng.integers(1, 300)), int(rng.integers(1, 300))
         people = int(rng.integers(1, 40))
+        timed = rng.random() < 0.3  # times of day: no search by day, every event of the person
         event_frame = events(*[(int(rng.integers(1, 60)), int(rng.integers(1, people + 1)),
-                                start + pd.Timedelta(days=int(rng.integers(-20, 300))), None)
+                                start + pd.Timedelta(days=int(rng.integers(-20, 300)),
+                                                     hours=int(rng.integers(0, 24)) if timed else 0), None)
                                for _ in range(n_events)])
         ends = event_frame["RUNAWAY_DATE"] + pd.to_timedelta(rng.integers(-3, 40, n_events), unit="D")
         event_frame["RETURN_DATE"] = ends.where(rng.random(n_events) < 0.7)
@@ -194,6 +196,7 @@ def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
     (86_400 * 10**9, 10**6),     # whole days, small ids: one packed key
     (3_600 * 10**9, 10**6),      # times of day: the lexsort
     (86_400 * 10**9, 2**62),     # ids too far apart for one key: the lexsort
+    (86_400 * 10**9, 0),         # no person twice on one day: one sort of the key
 ])
 def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_span):
     import numpy as np
@@ -201,7 +204,8 @@ def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_spa
     from dps_assets.core.matching import _event_order
 
     rng = np.random.default_rng(3)
-    person = rng.choice(np.array([0, person_span - 1, 5, 7], dtype=np.int64), 500)
+    person = (rng.choice(np.array([0, person_span - 1, 5, 7], dtype=np.int64), 500) if person_span
+              else rng.permutation(500).astype(np.int64))
     runaway = rng.integers(-3, 4, 500) * runaway_ns + 1_700_000_000 * 10**9 // runaway_ns * runaway_ns
     event_id = rng.integers(1, 20, 500)  # repeats too: then the earlier position first
     expected = np.lexsort((event_id, runaway, person))
