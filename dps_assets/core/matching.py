@@ -97,10 +97,12 @@ def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) 
             key = (person.astype(np.int64) - low_person) * day_span + (days - low_day)
             by_key = np.argsort(key, kind="stable")
             ordered = key[by_key]
-            if not (ordered[1:] == ordered[:-1]).any():  # no person ran away twice on one day
-                return by_key
-            by_id = np.argsort(event_id, kind="stable")
-            return by_id[np.argsort(key[by_id], kind="stable")]
+            same = ordered[1:] == ordered[:-1]
+            if same.any():  # a person ran away twice on one day: those few by id, then position
+                tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+                group = by_key[tied]
+                by_key[tied] = group[np.lexsort((group, event_id[group], ordered[tied]))]
+            return by_key
     return np.lexsort((event_id, runaway, person))
 
 
