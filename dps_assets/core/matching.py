@@ -124,9 +124,9 @@ def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events
     # Each person's run of events: searched among the distinct persons (fewer, so faster).
     people_first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
     people, people_count = person[people_first], np.diff(np.r_[people_first, len(person)])
-    found = np.minimum(np.searchsorted(people, entry_person), len(people) - 1)
+    found = pd.Index(people).get_indexer(entry_person)  # a hash look-up; -1: no event of the person
     first = people_first[found]
-    count = np.where(people[found] == entry_person, people_count[found], 0)
+    count = np.where(found >= 0, people_count[found], 0)
     slack = tolerance.value
     day = 86_400 * 10**9
     if not (runaway % day).any():
