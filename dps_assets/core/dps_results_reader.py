@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,20 +81,18 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     named = [name if name in RESULTS_COLUMNS else None for name in header]
     if header_end < 0:
         return _frame({c: [] for c in RESULTS_COLUMNS}, np.zeros(0, np.int64))
-    # The text columns are parsed in a second thread (pandas' tokenizer runs without the GIL)
-    # while this one scans the bytes; if the scan refuses the file, the parse is waited for and dropped.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        parsed = pool.submit(_text_columns, data, header, data.count(b"\n", header_end + 1, end) + 1)
-        lines = _scan(data, header_end + 1, end, len(header), file_name, named)
-        values: dict[str, np.ndarray] = {}
-        doubtful: dict[str, np.ndarray] = {}
-        ids, doubtful["DFPS_PERSON_ID"] = _integers(lines, *_stripped(lines, header.index("DFPS_PERSON_ID")))
-        nic_numbers, nic_ok = _nic_numbers(lines, *_stripped(lines, header.index("NIC")))
-        mke_ok = _mke_ok(lines, *_stripped(lines, header.index("MKE")))
-        for column in RESULTS_DATE_COLUMNS:
-            values[column], doubtful[column] = _days(lines, *_stripped(lines, header.index(column)),
-                                                     column in OPTIONAL_COLUMNS)
-        text = parsed.result()
+    # The line rules first (a refused file is not parsed further), then the typed columns from the
+    # bytes, then the text columns by pandas' C parser.
+    lines = _scan(data, header_end + 1, end, len(header), file_name, named)
+    values: dict[str, np.ndarray] = {}
+    doubtful: dict[str, np.ndarray] = {}
+    ids, doubtful["DFPS_PERSON_ID"] = _integers(lines, *_stripped(lines, header.index("DFPS_PERSON_ID")))
+    nic_numbers, nic_ok = _nic_numbers(lines, *_stripped(lines, header.index("NIC")))
+    mke_ok = _mke_ok(lines, *_stripped(lines, header.index("MKE")))
+    for column in RESULTS_DATE_COLUMNS:
+        values[column], doubtful[column] = _days(lines, *_stripped(lines, header.index(column)),
+                                                 column in OPTIONAL_COLUMNS)
+    text = _text_columns(data, header, len(lines.starts))
     padded = np.flatnonzero(lines.to_strip)
     for column in _STRING_COLUMNS:
         column_values = text.pop(header.index(column)).to_numpy(dtype=object)

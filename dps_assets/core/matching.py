@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -40,15 +39,11 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
     in_window = entries["MISSING_DATE"].between(start, end).to_numpy()
     tolerance = pd.Timedelta(days=tolerance_days)
-    # The candidates are worked out in a second thread (numpy, without the GIL) while this one
-    # copies the entries into the in-window and outside frames.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        best = pool.submit(_best_candidates, entries["DFPS_PERSON_ID"].to_numpy()[in_window],
-                           _nanoseconds(entries["MISSING_DATE"])[in_window], events, end, tolerance)
-        inside, outside = entries[in_window], entries[~in_window]
-        for part in (inside, outside):  # new frames already: renumbered in place, not copied again
-            part.index = pd.RangeIndex(len(part))
-        entry_rows, event_rows = best.result()
+    entry_rows, event_rows = _best_candidates(entries["DFPS_PERSON_ID"].to_numpy()[in_window],
+                                              _nanoseconds(entries["MISSING_DATE"])[in_window], events, end, tolerance)
+    inside, outside = entries[in_window], entries[~in_window]
+    for part in (inside, outside):  # new frames already: renumbered in place, not copied again
+        part.index = pd.RangeIndex(len(part))
     assignments = pd.DataFrame({
         "NIC": inside["NIC"].iloc[entry_rows].reset_index(drop=True),
         "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_rows].reset_index(drop=True)})
