@@ -80,6 +80,15 @@ def _nanoseconds(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
+def _plus(nanoseconds: np.ndarray, delta: int) -> np.ndarray:
+    """`nanoseconds + delta`, held at the int64 bounds rather than wrapping around (a RETURN_DATE
+    of 2262-04-11 plus the tolerance is past the last day datetime64[ns] holds)."""
+    bound = np.iinfo(np.int64)
+    if delta >= 0:
+        return np.minimum(nanoseconds, bound.max - delta) + delta
+    return np.maximum(nanoseconds, bound.min - delta) + delta
+
+
 def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) -> np.ndarray:
     """Positions in the order of person, RUNAWAY_DATE, RUNAWAY_EVENT_ID (then position). When the
     dates are whole days and person and day fit one 63-bit key: two stable sorts, not a lexsort."""
@@ -130,10 +139,10 @@ def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events
         days = runaway // day
         low_day, span = int(days.min()), int(days.max() - days.min()) + 2
         key = np.repeat(np.arange(len(people), dtype=np.int64), people_count) * span + (days - low_day)
-        last_day = np.clip((entry_missing + slack) // day - low_day, -1, span - 1)
+        last_day = np.clip(_plus(entry_missing, slack) // day - low_day, -1, span - 1)
         limit = np.searchsorted(key, found.astype(np.int64) * span + last_day, side="right")
         count = np.minimum(count, np.maximum(limit - first, 0))
-    lowest, highest = runaway - slack, episode_end + slack  # each event's MISSING_DATE range
+    lowest, highest = _plus(runaway, -slack), _plus(episode_end, slack)  # each event's MISSING_DATE range
     pairs = int(count.sum())
     index = np.int32 if max(pairs, len(order)) < 2**31 else np.int64
     entry_rows = np.repeat(np.arange(len(entry_person), dtype=index), count)

@@ -210,3 +210,9 @@ def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_spa
     event_id = rng.integers(1, 20, 500)  # repeats too: then the earlier position first
     expected = np.lexsort((event_id, runaway, person))
     assert (_event_order(person, runaway, event_id) == expected).all()
+
+
+def test_an_episode_ending_on_the_last_day_pandas_holds_still_matches():
+    # 2262-04-11 + 7 days is past datetime64[ns]'s range: the range end is held there, not wrapped around.
+    result = assigned([("M1", 1, "2025-01-10", "X")], [(10, 1, "2025-01-05", "2262-04-11")])
+    assert result == {"M1": 10}
