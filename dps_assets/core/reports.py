@@ -89,7 +89,8 @@ def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataF
     """sa_98 events that ran away in the window and that no DPS entry was assigned to."""
     in_window = events["RUNAWAY_DATE"].between(
         pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
-    missing = events[in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.reported_event_ids)].copy()
+    # isin on the assignments' column hashes it in bulk (a Python set is looked up row by row).
+    missing = events[in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.assignments["RUNAWAY_EVENT_ID"])].copy()
     missing["FISCAL_QUARTER"] = _quarter_labels(missing["RUNAWAY_DATE"])
     _place(missing, "CNTY_NAME", lookup)
     report = missing.loc[:, list(IMPACT_NOT_IN_DPS_COLUMNS)]
@@ -108,7 +109,9 @@ def dps_not_in_impact(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
 def dps_runaway_events(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
     """DPS runaway events: distinct (DFPS_PERSON_ID, MISSING_DATE) among in-window entries, each
     placed in the region of the agency county of its entry with the smallest NIC."""
-    entries = match.entries_in_window.sort_values("NIC", kind="stable")
+    entries = match.entries_in_window
+    if not entries["NIC"].is_monotonic_increasing:  # DPS's file comes in NIC order: no sort then
+        entries = entries.sort_values("NIC", kind="stable")
     events = entries.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"], keep="first").copy()
     events["REGION"] = county_regions(events["AGENCY_COUNTY"], lookup).regions
     events["FISCAL_QUARTER"] = _quarter_labels(events["MISSING_DATE"])
