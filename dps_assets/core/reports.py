@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dps_assets.core.matching import MatchResult
@@ -71,17 +72,40 @@ def _quarter_labels(dates: pd.Series) -> pd.Series:
     return per_distinct(dates, lambda d: None if d is None or pd.isna(d) else FiscalQuarter.containing(d.date()).label)
 
 
-def _sort(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return frame.sort_values(
-        columns, key=lambda s: region_order(s) if s.name == "REGION" else s, kind="stable"
-    ).reset_index(drop=True)
+def _sort_codes(column: pd.Series) -> np.ndarray:
+    """Integers that order as the column's values do, missing last."""
+    if column.name == "REGION":
+        return region_order(column).to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_integer_dtype(column):
+        values = column.to_numpy(dtype="int64", na_value=np.iinfo("int64").max) \
+            if not pd.api.types.is_datetime64_any_dtype(column) else column.to_numpy().view("int64").copy()
+        if pd.api.types.is_datetime64_any_dtype(column):
+            values[column.isna().to_numpy()] = np.iinfo("int64").max
+        return values
+    codes, _ = pd.factorize(column, sort=True)  # -1 for a missing value
+    return np.where(codes < 0, np.iinfo("int64").max, codes)
 
 
-def _place(frame: pd.DataFrame, county_column: str, lookup: pd.DataFrame) -> None:
-    """REGION from `county_column`, and that column in the lookup's spelling (spec §7)."""
-    placed = county_regions(frame[county_column], lookup)
-    frame["REGION"] = placed.regions
-    frame[county_column] = placed.counties
+def _first_per(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Where each distinct combination of `columns` first occurs (drop_duplicates keep="first"),
+    by one integer key per row built from each column's codes."""
+    key = np.zeros(len(frame), dtype="int64")
+    for column in columns:
+        codes, distinct = pd.factorize(frame[column], use_na_sentinel=False)
+        key = key * max(len(distinct), 1) + codes
+    return ~pd.Series(key).duplicated().to_numpy()
+
+
+def _counts(rows: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """How many rows have each (row value, column value) pair (pd.crosstab, by codes and one
+    bincount)."""
+    row_codes, row_values = pd.factorize(rows, use_na_sentinel=False)
+    column_codes, column_values = pd.factorize(columns, use_na_sentinel=False)
+    counts = np.bincount(row_codes * len(column_values) + column_codes,
+                         minlength=len(row_values) * len(column_values))
+    return pd.DataFrame(counts.reshape(len(row_values), len(column_values)),
+                        index=pd.Index(row_values, dtype="object", name=rows.name),
+                        columns=pd.Index(column_values, dtype="object", name=columns.name))
 
 
 def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataFrame,
@@ -90,20 +114,39 @@ def impact_not_in_dps(events: pd.DataFrame, match: MatchResult, lookup: pd.DataF
     in_window = events["RUNAWAY_DATE"].between(
         pd.Timestamp(quarter.window_start), pd.Timestamp(quarter.window_end))
     # isin on the assignments' column hashes it in bulk (a Python set is looked up row by row).
-    missing = events[in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.assignments["RUNAWAY_EVENT_ID"])].copy()
-    missing["FISCAL_QUARTER"] = _quarter_labels(missing["RUNAWAY_DATE"])
-    _place(missing, "CNTY_NAME", lookup)
-    report = missing.loc[:, list(IMPACT_NOT_IN_DPS_COLUMNS)]
-    return _sort(report, ["REGION", "RUNAWAY_DATE", "PERSON_ID", "RUNAWAY_EVENT_ID"])
+    missing = in_window & ~events["RUNAWAY_EVENT_ID"].isin(match.assignments["RUNAWAY_EVENT_ID"])
+    return _report(events, np.flatnonzero(missing.to_numpy()), "RUNAWAY_DATE", "CNTY_NAME", lookup,
+                   IMPACT_NOT_IN_DPS_COLUMNS, ["REGION", "RUNAWAY_DATE", "PERSON_ID", "RUNAWAY_EVENT_ID"])
 
 
 def dps_not_in_impact(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
     """In-window DPS entries that were assigned to no IMPACT event."""
-    unassigned = match.unassigned_entries.copy()
-    unassigned["FISCAL_QUARTER"] = _quarter_labels(unassigned["MISSING_DATE"])
-    _place(unassigned, "AGENCY_COUNTY", lookup)
-    report = unassigned.loc[:, list(DPS_NOT_IN_IMPACT_COLUMNS)]
-    return _sort(report, ["REGION", "MISSING_DATE", "NIC"])
+    entries = match.entries_in_window
+    assigned = match.assigned_in_window
+    if assigned is None:
+        assigned = entries["NIC"].isin(match.assignments["NIC"]).to_numpy()
+    return _report(entries, np.flatnonzero(~assigned), "MISSING_DATE", "AGENCY_COUNTY", lookup,
+                   DPS_NOT_IN_IMPACT_COLUMNS, ["REGION", "MISSING_DATE", "NIC"])
+
+
+def _report(source: pd.DataFrame, rows: np.ndarray, date_column: str, county_column: str,
+            lookup: pd.DataFrame, columns: tuple[str, ...], sort_by: list[str]) -> pd.DataFrame:
+    """The report of `source`'s rows at positions `rows`: FISCAL_QUARTER of `date_column`, REGION
+    and the lookup's spelling of `county_column`, the columns in order, sorted by `sort_by`.
+    Each column is gathered once, already in the report's order (at a million rows, copying
+    the frame at every step cost more than the work)."""
+    picked = {name: source[name].iloc[rows].reset_index(drop=True)
+              for name in (date_column, county_column)}
+    placed = county_regions(picked[county_column], lookup)
+    computed = {"FISCAL_QUARTER": _quarter_labels(picked[date_column]), "REGION": placed.regions,
+                county_column: placed.counties}
+    keys = {name: computed[name] if name in computed else source[name].iloc[rows].reset_index(drop=True)
+            for name in sort_by}
+    order = np.lexsort([_sort_codes(keys[name]) for name in reversed(sort_by)]) if len(rows) else rows
+    positions = rows[order]
+    return pd.DataFrame({
+        name: (computed[name].take(order) if name in computed else source[name].take(positions)).reset_index(drop=True)
+        for name in columns})
 
 
 def dps_runaway_events(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
@@ -112,10 +155,12 @@ def dps_runaway_events(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame
     entries = match.entries_in_window
     if not entries["NIC"].is_monotonic_increasing:  # DPS's file comes in NIC order: no sort then
         entries = entries.sort_values("NIC", kind="stable")
-    events = entries.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"], keep="first").copy()
-    events["REGION"] = county_regions(events["AGENCY_COUNTY"], lookup).regions
+    first = _first_per(entries, ["DFPS_PERSON_ID", "MISSING_DATE"])
+    events = pd.DataFrame({name: entries[name][first].reset_index(drop=True)
+                           for name in ("DFPS_PERSON_ID", "MISSING_DATE", "NIC")})
+    events["REGION"] = county_regions(entries["AGENCY_COUNTY"][first].reset_index(drop=True), lookup).regions
     events["FISCAL_QUARTER"] = _quarter_labels(events["MISSING_DATE"])
-    return events.loc[:, ["DFPS_PERSON_ID", "MISSING_DATE", "NIC", "REGION", "FISCAL_QUARTER"]]
+    return events
 
 
 def dps_total_runaway_events(match: MatchResult, lookup: pd.DataFrame,
@@ -127,7 +172,7 @@ def dps_total_runaway_events(match: MatchResult, lookup: pd.DataFrame,
     regions = sort_regions(lookup["REGION"])
     if (events["REGION"] == UNKNOWN_REGION).any():
         regions.append(UNKNOWN_REGION)
-    counts = pd.crosstab(events["REGION"], events["FISCAL_QUARTER"]) if len(events) else pd.DataFrame()
+    counts = _counts(events["REGION"], events["FISCAL_QUARTER"]) if len(events) else pd.DataFrame()
     table = counts.reindex(index=regions, columns=labels, fill_value=0).fillna(0).astype("int64")
     table.loc[STATEWIDE] = table.sum(axis=0)
     table[FYTD_TOTAL] = table[labels].sum(axis=1)

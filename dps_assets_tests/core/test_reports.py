@@ -149,3 +149,23 @@ def test_an_empty_quarter_gives_empty_reports_and_zero_totals():
     assert list(impact.columns) == list(IMPACT_NOT_IN_DPS_COLUMNS)
     assert totals["FYTD_TOTAL"].sum() == 0
     assert totals["REGION"].tolist()[-1] == "STATEWIDE"
+
+
+def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
+    import numpy as np
+    from dps_assets.core.reports import _sort_codes
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    frame = pd.DataFrame({
+        "REGION": rng.choice(np.array([1, 2, 10, 11, "UNKNOWN"], dtype=object), n),
+        "DAY": pd.to_datetime(rng.integers(0, 40, n), unit="D").where(rng.random(n) > 0.1),
+        "ID": pd.Series(rng.integers(0, 30, n), dtype="Int64").where(rng.random(n) > 0.1),
+        "NIC": pd.Series(rng.choice(["M3", "M10", "M2", None], n), dtype="object"),
+    })
+    columns = ["REGION", "DAY", "ID", "NIC"]
+    ours = frame.take(np.lexsort([_sort_codes(frame[c]) for c in reversed(columns)]))
+    rank = {1: 0, 2: 1, 10: 2, 11: 3, "UNKNOWN": 4}
+    pandas = frame.sort_values(columns, key=lambda s: s.map(rank) if s.name == "REGION" else s,
+                               kind="stable", na_position="last")
+    assert ours.index.tolist() == pandas.index.tolist()
