@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import bench_stack, machine, median, spread  # noqa: E402
+from common import REPO, bench_stack, machine, median, spread  # noqa: E402
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter  # noqa: E402
 
@@ -34,6 +34,12 @@ from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port  # n
 from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids  # noqa: E402
 from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402
 
+VARIANT_WORKSPACE = f"""load_from:
+  - python_file:
+      relative_path: {Path(__file__).resolve().parent / 'latency_variant_location.py'}
+      location_name: dps_assets
+      working_directory: {REPO}
+"""
 QUARTERS = [FiscalQuarter(2026, 4), FiscalQuarter(2026, 3), FiscalQuarter(2026, 2), FiscalQuarter(2026, 1),
             FiscalQuarter(2025, 4)]
 
@@ -131,15 +137,23 @@ def main() -> None:
     parser.add_argument("--quarters", type=int, default=3, help="quarters sent and answered, one after another")
     parser.add_argument("--poll-interval-s", type=int, default=5, help="the sensor's interval (sensor.poll_interval_s)")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--sensor-interval-less-one", action="store_true",
+                        help="try the variant location whose SFTP sensor's minimum interval is one second less "
+                        "(bench/latency_variant_location.py)")
     args = parser.parse_args()
-    print(f"machine: {machine()}; scale {args.scale:g}; sensor interval {args.poll_interval_s} s", flush=True)
+    print(f"machine: {machine()}; scale {args.scale:g}; sensor interval {args.poll_interval_s} s"
+          + ("; the sensor's minimum interval one second less" if args.sensor_interval_less_one else ""), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-answer-") as base, \
             bench_stack(Path(base) / "stack", args.scale, poll_interval_s=args.poll_interval_s) as stack:
         entries = load_tcic(stack.data / TCIC_FILE)
         env = {"DPS_CONFIG": str(stack.config_path), "DPS_SFTP_PASSWORD": stack.password}
         home = Path(base) / "dagster_home"
         latencies, stages = [], []
-        with DagsterDev(home, env, port=free_port()) as dagster, DagsterInstance.from_config(str(home)) as instance:
+        workspace = REPO / "workspace.yaml"
+        if args.sensor_interval_less_one:
+            workspace = Path(base) / "workspace.yaml"
+            workspace.write_text(VARIANT_WORKSPACE, encoding="utf-8")
+        with DagsterDev(home, env, port=free_port(), workspace=workspace) as dagster, DagsterInstance.from_config(str(home)) as instance:
             instance.add_dynamic_partitions(fiscal_quarter_partitions.name,
                                             [q.partition_key for q in QUARTERS[:args.quarters]
                                              if not instance.has_dynamic_partition(fiscal_quarter_partitions.name,

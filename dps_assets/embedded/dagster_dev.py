@@ -86,10 +86,12 @@ def free_port() -> int:
 
 
 class DagsterDev:
-    """`dagster dev -w workspace.yaml` on 127.0.0.1, with the given environment."""
+    """`dagster dev -w workspace.yaml` on 127.0.0.1, with the given environment (another
+    workspace file: a bench trying a variant of the code location)."""
 
-    def __init__(self, home: Path, env: Mapping[str, str], port: int = 3000):
-        self.home, self.port = prepare_dagster_home(home), port
+    def __init__(self, home: Path, env: Mapping[str, str], port: int = 3000,
+                 workspace: Path = REPO / "workspace.yaml"):
+        self.home, self.port, self.workspace = prepare_dagster_home(home), port, workspace
         self.env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
         self.process: ReadyProcess | None = None
 
@@ -100,7 +102,7 @@ class DagsterDev:
     def start(self) -> DagsterDev:
         dagster = Path(sys.executable).with_name("dagster")
         self.process = start_ready_process(
-            [dagster, "dev", "-w", REPO / "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
+            [dagster, "dev", "-w", self.workspace, "-h", "127.0.0.1", "-p", str(self.port)],
             name="dagster dev", ready_pattern=r"Serving dagster-webserver on", ready_stream="stdout",
             timeout_s=180, env=self.env, cwd=REPO, umask=PRIVATE_UMASK)
         self._wait_until_serving(timeout_s=60)
