@@ -140,7 +140,10 @@ def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events
         low_day, span = int(days.min()), int(days.max() - days.min()) + 2
         key = np.repeat(np.arange(len(people), dtype=np.int64), people_count) * span + (days - low_day)
         last_day = np.clip(_plus(entry_missing, slack) // day - low_day, -1, span - 1)
-        limit = np.searchsorted(key, found.astype(np.int64) * span + last_day, side="right")
+        queries = found.astype(np.int64) * span + last_day
+        by_query = np.argsort(queries)  # sorted queries: a binary search that stays in cache
+        limit = np.empty(len(queries), np.int64)
+        limit[by_query] = np.searchsorted(key, queries[by_query], side="right")
         count = np.minimum(count, np.maximum(limit - first, 0))
     lowest, highest = _plus(runaway, -slack), _plus(episode_end, slack)  # each event's MISSING_DATE range
     pairs = int(count.sum())

@@ -170,9 +170,9 @@ def dps_total_runaway_events(match: MatchResult, lookup: pd.DataFrame,
     events = dps_runaway_events(match, lookup)
     labels = [q.label for q in quarter.quarters_to_date()]
     regions = sort_regions(lookup["REGION"])
-    if (events["REGION"] == UNKNOWN_REGION).any():
-        regions.append(UNKNOWN_REGION)
     counts = _counts(events["REGION"], events["FISCAL_QUARTER"]) if len(events) else pd.DataFrame()
+    if UNKNOWN_REGION in counts.index:  # among the distinct regions, not compared row by row
+        regions.append(UNKNOWN_REGION)
     table = counts.reindex(index=regions, columns=labels, fill_value=0).fillna(0).astype("int64")
     table.loc[STATEWIDE] = table.sum(axis=0)
     table[FYTD_TOTAL] = table[labels].sum(axis=1)
