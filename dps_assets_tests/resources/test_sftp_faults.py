@@ -18,6 +18,7 @@ import pytest
 from dps_assets.resources.sftp import SftpError, SftpResource
 from dps_assets_tests.support.servers import OpenSshServer, known_hosts_entry, write_private_file
 from dps_assets_tests.support.tcp_relay import TcpRelay
+from dps_assets_tests.support.sftp_files import write_local
 
 NAME = "End_txt_file.txt"
 BIG = 6 * 1024 * 1024
@@ -55,8 +56,7 @@ def test_an_upload_cut_midway_leaves_no_partial_file_on_the_server(
     openssh_server.reset()
     final = openssh_server.from_folder / NAME
     final.write_bytes(OLD_VERSION)
-    local = tmp_path / NAME
-    local.write_bytes(os.urandom(BIG))
+    local = write_local(tmp_path / NAME, os.urandom(BIG))
     overrides = dict(upload_strategy=strategy, io_timeout_s=IO_TIMEOUT_S)
 
     with TcpRelay(openssh_server.port) as relay:
@@ -135,14 +135,12 @@ def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
     assert sorted(p.name for p in folder.iterdir()) == sorted([NAME, *(p.name for p in kept)])
 
 
-
 def test_what_a_cut_upload_cannot_remove_is_named_and_swept_by_the_next_upload(
     openssh_server: OpenSshServer, tmp_path: Path
 ) -> None:
     openssh_server.reset()
     folder = openssh_server.from_folder
-    local = tmp_path / NAME
-    local.write_bytes(os.urandom(BIG))
+    local = write_local(tmp_path / NAME, os.urandom(BIG))
     with TcpRelay(openssh_server.port) as relay:
         resource = _through_relay(openssh_server, relay, tmp_path, io_timeout_s=IO_TIMEOUT_S)
         with pytest.raises(SftpError) as caught:

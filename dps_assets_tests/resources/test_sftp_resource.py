@@ -24,12 +24,15 @@ from dps_assets_tests.support.servers import OpenSshServer
 NAME = "End_txt_file.txt"
 PARTIAL = re.compile(rf"^\.{re.escape(NAME)}\.[0-9a-f]{{12}}\.partial$")
 BIG = 6 * 1024 * 1024
+OLD = b"old version\r\n"
 
 
-
-
-
-
+@pytest.fixture
+def old_final(openssh_server: OpenSshServer) -> Path:
+    """An earlier upload under the final name, which a failed upload must leave as it is."""
+    final = openssh_server.from_folder / NAME
+    final.write_bytes(OLD)
+    return final
 
 
 class Observer:
@@ -123,11 +126,9 @@ def test_upload_into_a_missing_folder_fails_and_leaves_nothing(
 
 
 def test_upload_of_a_local_file_that_shrinks_midway_fails_and_keeps_the_old_final(
-    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, old_final: Path, tmp_path: Path
 ) -> None:
-    old = b"old version\r\n"
-    final = openssh_server.from_folder / NAME
-    final.write_bytes(old)
+    final, old = old_final, OLD
     local = write_local(tmp_path / NAME, os.urandom(BIG))
 
     def truncate_local_file(transferred: int, total: int) -> None:
@@ -144,11 +145,9 @@ def test_upload_of_a_local_file_that_shrinks_midway_fails_and_keeps_the_old_fina
 
 
 def test_upload_interrupted_by_an_exception_keeps_the_old_final(
-    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, old_final: Path, tmp_path: Path
 ) -> None:
-    old = b"old version\r\n"
-    final = openssh_server.from_folder / NAME
-    final.write_bytes(old)
+    final, old = old_final, OLD
     local = write_local(tmp_path / NAME, os.urandom(BIG))
 
     class Interrupted(Exception):
@@ -169,11 +168,9 @@ def test_upload_interrupted_by_an_exception_keeps_the_old_final(
 
 
 def test_upload_of_a_missing_local_file_touches_nothing(
-    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, old_final: Path, tmp_path: Path
 ) -> None:
-    old = b"old version\r\n"
-    final = openssh_server.from_folder / NAME
-    final.write_bytes(old)
+    final, old = old_final, OLD
     with sftp_resource.session() as session:
         # A local error, reported before anything is sent (today a FileNotFoundError).
         with pytest.raises((SftpError, FileNotFoundError)):

@@ -25,6 +25,7 @@ from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpError, SftpResource
 from dps_assets_tests.support.folder_watch import FolderWatch
 from dps_assets_tests.support.servers import OpenSshServer
+from dps_assets_tests.support.sftp_files import write_local
 
 NAME = "End_txt_file.txt"
 BIG = 6 * 1024 * 1024
@@ -153,8 +154,7 @@ def test_a_replace_cut_after_the_old_file_was_moved_aside_puts_it_back(
     denying_openssh.reset()
     final = denying_openssh.from_folder / NAME
     final.write_bytes(OLD_VERSION)
-    local = tmp_path / NAME
-    local.write_bytes(os.urandom(BIG))
+    local = write_local(tmp_path / NAME, os.urandom(BIG))
     resource = denying_openssh.resource(io_timeout_s=5)
     moved_aside: list[str] = []
 
@@ -217,8 +217,7 @@ def test_final_name_upload_that_fails_leaves_nothing_under_the_final_name(
 ) -> None:
     denying_openssh.reset()
     folder = denying_openssh.from_folder
-    local = tmp_path / NAME
-    local.write_bytes(os.urandom(BIG))
+    local = write_local(tmp_path / NAME, os.urandom(BIG))
 
     def shrink_local_file(transferred: int, total: int) -> None:
         if transferred < total // 2:
@@ -240,8 +239,7 @@ def test_temporary_name_shows_a_watcher_the_final_name_only_complete(
 ) -> None:
     denying_openssh.reset()
     folder = denying_openssh.from_folder
-    local = tmp_path / NAME
-    local.write_bytes(os.urandom(BIG))
+    local = write_local(tmp_path / NAME, os.urandom(BIG))
     resource = denying_openssh.resource()
     with FolderWatch(folder) as watch, resource.session() as session:
         session.upload_atomically(local, resource.from_folder, NAME)
