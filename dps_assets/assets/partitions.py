@@ -23,9 +23,14 @@ def agency_today() -> date:
     return datetime.now(ZoneInfo(AGENCY_TIMEZONE)).date()
 
 
+def quarters_not_yet_partitions(instance: DagsterInstance, today: date) -> list[FiscalQuarter]:
+    """The closed quarters the instance does not list yet, oldest first."""
+    return quarters_missing(instance.get_dynamic_partitions(fiscal_quarter_partitions.name), today)
+
+
 def add_closed_quarters(instance: DagsterInstance, today: date) -> list[FiscalQuarter]:
     """Adds every closed quarter that is not yet a partition; returns those it added."""
-    missing = quarters_missing(instance.get_dynamic_partitions(fiscal_quarter_partitions.name), today)
+    missing = quarters_not_yet_partitions(instance, today)
     if missing:
         instance.add_dynamic_partitions(fiscal_quarter_partitions.name, [q.partition_key for q in missing])
     return missing

@@ -3,8 +3,8 @@ closed, so the UI's picker, the CLI and URLs know `FY2026-Q4` from the day after
 
 from dagster import DefaultSensorStatus, SensorDefinition, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
-from dps_assets.assets.partitions import agency_today, fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter, quarters_missing
+from dps_assets.assets.partitions import agency_today, fiscal_quarter_partitions, quarters_not_yet_partitions
+from dps_assets.core.quarters import FiscalQuarter
 
 CALENDAR_INTERVAL_S = 15 * 60
 
@@ -21,7 +21,7 @@ def build_quarter_calendar_sensor() -> SensorDefinition:
     )
     def fiscal_quarter_calendar(context: SensorEvaluationContext) -> SensorResult | SkipReason:
         today = agency_today()
-        missing = quarters_missing(context.instance.get_dynamic_partitions(fiscal_quarter_partitions.name), today)
+        missing = quarters_not_yet_partitions(context.instance, today)
         if not missing:
             return SkipReason(f"every closed quarter through {FiscalQuarter.latest_closed(today).label} "
                               "is a partition")

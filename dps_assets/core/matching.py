@@ -76,6 +76,9 @@ def _one_per_nic(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Time
     return best[["NIC", "RUNAWAY_EVENT_ID"]].reset_index(drop=True)
 
 
+_DAY = 86_400 * 10**9  # nanoseconds
+
+
 def _nanoseconds(dates: pd.Series) -> np.ndarray:
     return dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
@@ -92,9 +95,8 @@ def _plus(nanoseconds: np.ndarray, delta: int) -> np.ndarray:
 def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) -> np.ndarray:
     """Positions in the order of person, RUNAWAY_DATE, RUNAWAY_EVENT_ID (then position). When the
     dates are whole days and person and day fit one 63-bit key: two stable sorts, not a lexsort."""
-    day = 86_400 * 10**9
-    if len(person) and person.dtype.kind in "iu" and event_id.dtype.kind in "iu" and not (runaway % day).any():
-        days = runaway // day
+    if len(person) and person.dtype.kind in "iu" and event_id.dtype.kind in "iu" and not (runaway % _DAY).any():
+        days = runaway // _DAY
         low_person, low_day = int(person.min()), int(days.min())
         day_span = int(days.max()) - low_day + 1
         if (int(person.max()) - low_person + 1) * day_span < 2**62:
@@ -132,7 +134,7 @@ def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events
     first = people_first[found]
     count = np.where(found >= 0, people_count[found], 0)
     slack = tolerance.value
-    day = 86_400 * 10**9
+    day = _DAY
     if not (runaway % day).any():
         # Only events that ran away by MISSING_DATE + T can hold it: a prefix of the person's run,
         # found by binary search on a (person, day) key.

@@ -74,16 +74,15 @@ def _quarter_labels(dates: pd.Series) -> pd.Series:
 
 def _sort_codes(column: pd.Series) -> np.ndarray:
     """Integers that order as the column's values do, missing last."""
+    last = np.iinfo("int64").max
     if column.name == "REGION":
         return region_order(column).to_numpy()
-    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_integer_dtype(column):
-        values = column.to_numpy(dtype="int64", na_value=np.iinfo("int64").max) \
-            if not pd.api.types.is_datetime64_any_dtype(column) else column.to_numpy().view("int64").copy()
-        if pd.api.types.is_datetime64_any_dtype(column):
-            values[column.isna().to_numpy()] = np.iinfo("int64").max
-        return values
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return np.where(column.isna().to_numpy(), last, column.to_numpy().view("int64"))
+    if pd.api.types.is_integer_dtype(column):
+        return column.to_numpy(dtype="int64", na_value=last)
     codes, _ = pd.factorize(column, sort=True)  # -1 for a missing value
-    return np.where(codes < 0, np.iinfo("int64").max, codes)
+    return np.where(codes < 0, last, codes)
 
 
 def _first_per(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
