@@ -2,7 +2,6 @@
 persistent DAGSTER_HOME, the SFTP sensor picking up the simulated DPS's answer, the SMTP server
 receiving the email. Then the UI, in headless Chromium."""
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,10 @@ from openpyxl import load_workbook
 from dps_assets.core.dps_files import parse_results, reconcile, parse_counts
 from dps_assets.embedded.demo import DemoOutcome, run_quarter
 from dps_assets.embedded.dagster_dev import DagsterDev, free_port
-from dps_assets.embedded.stack import EmbeddedStack, StackLayout, StackSettings, write_stack_config
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 
 pytestmark = pytest.mark.e2e
@@ -39,11 +39,9 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory, embedded_data: Path) -> Iterator[Running]:
-    layout = StackLayout(tmp_path_factory.mktemp("stack"))
-    shutil.copytree(embedded_data, layout.data)
-    settings = StackSettings(sftp_password=PASSWORD, dps_delay_s=1, dps_write_pause_s=0.1, today=TODAY)
+    layout, settings = stack_with_data(tmp_path_factory.mktemp("stack"), embedded_data, PASSWORD, TODAY)
     with EmbeddedStack(layout, settings) as stack:
-        config = write_stack_config(layout, stack.sftp_port, stack.smtp_port, layout.base / "dps_config.yml")
+        config = stack_config(layout, stack)
         env = {"DPS_CONFIG": str(config), "DPS_SFTP_PASSWORD": PASSWORD}
         with DagsterDev(layout.base / "dagster_home", env, port=free_port()) as dagster:
             yield Running(layout, dagster, run_quarter(layout, dagster, QUARTER, timeout_s=600))

@@ -31,9 +31,10 @@ from dagster import DagsterEventType, DagsterInstance
 from dps_assets.config.schema import ExchangeConfig, load_config
 from dps_assets.embedded.dagster_dev import DagsterDev, free_port
 from dps_assets.embedded.smtp_server import read_mailbox
-from dps_assets.embedded.stack import EmbeddedStack, StackLayout, StackSettings, write_stack_config
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.privacy import emails_as_text, files_holding, files_under, leaks, synthetic_identities
 
 pytestmark = pytest.mark.e2e
@@ -128,13 +129,11 @@ def wait_for_emails(mailbox: Path, count: int, timeout_s: float = 240) -> None:
 def sweep(tmp_path_factory, embedded_data: Path) -> Iterator[Sweep]:
     """Everything is provoked, alerted and shut down before the tests look (a running Dagster
     writes and removes journal files while they are searched)."""
-    layout = StackLayout(tmp_path_factory.mktemp("sweep"))
-    shutil.copytree(embedded_data, layout.data)
+    layout, settings = stack_with_data(tmp_path_factory.mktemp("sweep"), embedded_data, PASSWORD, TODAY)
     planted = plant_warehouse(layout.warehouse, layout.data / "planted.duckdb")
-    settings = StackSettings(sftp_password=PASSWORD, dps_delay_s=1, dps_write_pause_s=0.1, today=TODAY)
     silent = socket.create_server(("127.0.0.1", 0))  # accepts connections and never says a word
     with silent, EmbeddedStack(layout, settings) as stack:
-        config_path = write_stack_config(layout, stack.sftp_port, stack.smtp_port, layout.base / "dps_config.yml")
+        config_path = stack_config(layout, stack)
         env = {"DPS_CONFIG": str(config_path), "DPS_SFTP_PASSWORD": PASSWORD}
         with DagsterDev(layout.base / "dagster_home", env, port=free_port()) as dagster, owner_only_umask():
             dagster.wait_for_sensor_tick("run_failure_alert")

@@ -17,10 +17,11 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from dps_assets.embedded.demo import run_quarter
 from dps_assets.assets.dps_fetch import file_tag
-from dps_assets.embedded.stack import EmbeddedStack, StackLayout, StackSettings, write_stack_config
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.instance.ledger import recorded_submissions
 from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.dagster_service import DagsterService, listening_addresses
 from dps_assets_tests.support.postgres_server import PostgresServer
 
@@ -36,11 +37,9 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory, embedded_data: Path) -> Iterator[Deployment]:
-    layout = StackLayout(tmp_path_factory.mktemp("service"))
-    shutil.copytree(embedded_data, layout.data)
-    settings = StackSettings(sftp_password=PASSWORD, dps_delay_s=1, dps_write_pause_s=0.1, today=TODAY)
+    layout, settings = stack_with_data(tmp_path_factory.mktemp("service"), embedded_data, PASSWORD, TODAY)
     with PostgresServer() as postgres, EmbeddedStack(layout, settings) as stack, pytest.MonkeyPatch.context() as env:
-        config = write_stack_config(layout, stack.sftp_port, stack.smtp_port, layout.base / "dps_config.yml")
+        config = stack_config(layout, stack)
         variables = {**postgres.env, "DPS_CONFIG": str(config), "DPS_SFTP_PASSWORD": PASSWORD}
         for name, value in variables.items():
             env.setenv(name, value)  # this process reads the same instance
