@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from dps_assets.core.integer_sort import stable_argsort
+
+# Candidate pairs weighed at a time: a block's arrays take a few MB, so the memory one block frees
+# serves the next (glibc hands back to the system, and faults in afresh, every array above 32 MB:
+# at a million entries the system time of that was a third of the matching).
+PAIRS_PER_BLOCK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -31,16 +38,20 @@ class MatchResult:
 
 
 def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: date,
-                  window_end: date, tolerance_days: int) -> MatchResult:
+                  window_end: date, tolerance_days: int, *, pairs_per_block: int = PAIRS_PER_BLOCK) -> MatchResult:
     """Assign each in-window entry to at most one event of the same person: the event whose
     [RUNAWAY_DATE - T, end + T] holds the entry's MISSING_DATE (end = RETURN_DATE, or the window's
     end while the child is still missing), nearest RUNAWAY_DATE first, then the earlier
-    RUNAWAY_DATE, then the smaller RUNAWAY_EVENT_ID."""
+    RUNAWAY_DATE, then the smaller RUNAWAY_EVENT_ID.
+
+    The candidate pairs are weighed `pairs_per_block` at a time: the result is the same whatever
+    the block, only the memory differs."""
     start, end = pd.Timestamp(window_start), pd.Timestamp(window_end)
     in_window = entries["MISSING_DATE"].between(start, end).to_numpy()
     tolerance = pd.Timedelta(days=tolerance_days)
     entry_rows, event_rows = _best_candidates(entries["DFPS_PERSON_ID"].to_numpy()[in_window],
-                                              _nanoseconds(entries["MISSING_DATE"])[in_window], events, end, tolerance)
+                                              _nanoseconds(entries["MISSING_DATE"])[in_window], events, end, tolerance,
+                                              pairs_per_block)
     inside, outside = entries[in_window], entries[~in_window]
     for part in (inside, outside):  # new frames already: renumbered in place, not copied again
         part.index = pd.RangeIndex(len(part))
@@ -76,7 +87,7 @@ def _one_per_nic(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Time
     return best[["NIC", "RUNAWAY_EVENT_ID"]].reset_index(drop=True)
 
 
-_DAY = 86_400 * 10**9  # nanoseconds
+NANOSECONDS_PER_DAY = 86_400 * 10**9
 
 
 def _nanoseconds(dates: pd.Series) -> np.ndarray:
@@ -92,74 +103,125 @@ def _plus(nanoseconds: np.ndarray, delta: int) -> np.ndarray:
     return np.maximum(nanoseconds, bound.min - delta) + delta
 
 
-def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) -> np.ndarray:
-    """Positions in the order of person, RUNAWAY_DATE, RUNAWAY_EVENT_ID (then position). When the
-    dates are whole days and person and day fit one 63-bit key: two stable sorts, not a lexsort."""
-    if len(person) and person.dtype.kind in "iu" and event_id.dtype.kind in "iu" and not (runaway % _DAY).any():
-        days = runaway // _DAY
-        low_person, low_day = int(person.min()), int(days.min())
+@dataclass(frozen=True)
+class _PersonDay:
+    """Events' (person, day) packed in one integer, (person - low_person) × day_span + (day -
+    low_day), kept in the events' order (so sorted): each entry's run of events, and the prefix of
+    it that ran away by a given day, are two binary searches in it."""
+
+    keys: np.ndarray
+    low_person: int
+    high_person: int
+    low_day: int
+    day_span: int
+
+    @classmethod
+    def of(cls, person: np.ndarray, runaway: np.ndarray) -> _PersonDay | None:
+        """The keys of events in any order, when persons are integers, dates whole days and both
+        fit 62 bits; else None."""
+        if not len(person) or person.dtype.kind not in "iu" or (runaway % NANOSECONDS_PER_DAY).any():
+            return None
+        days = runaway // NANOSECONDS_PER_DAY
+        low_person, high_person, low_day = int(person.min()), int(person.max()), int(days.min())
         day_span = int(days.max()) - low_day + 1
-        if (int(person.max()) - low_person + 1) * day_span < 2**62:
-            key = (person.astype(np.int64) - low_person) * day_span + (days - low_day)
-            by_key = np.argsort(key, kind="stable")
-            ordered = key[by_key]
-            same = ordered[1:] == ordered[:-1]
-            if same.any():  # a person ran away twice on one day: those few by id, then position
-                tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
-                group = by_key[tied]
-                by_key[tied] = group[np.lexsort((group, event_id[group], ordered[tied]))]
-            return by_key
-    return np.lexsort((event_id, runaway, person))
+        if (high_person - low_person + 1) * day_span >= 2**62:
+            return None
+        keys = (person.astype(np.int64) - low_person) * day_span + (days - low_day)
+        return cls(keys, low_person, high_person, low_day, day_span)
+
+    def runs(self, person: np.ndarray, last_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each (person, day): where its person's events start, and how many of them ran away
+        on that day or before."""
+        known = (person >= self.low_person) & (person <= self.high_person)
+        start = np.where(known, person, self.low_person).astype(np.int64) - self.low_person
+        start *= self.day_span
+        last = start + np.clip(last_day - self.low_day, -1, self.day_span - 1)
+        by_query = stable_argsort(last + 1)  # searched in order: a binary search that stays in cache
+        first, limit = np.empty(len(person), np.int64), np.empty(len(person), np.int64)
+        first[by_query] = np.searchsorted(self.keys, start[by_query], side="left")
+        limit[by_query] = np.searchsorted(self.keys, last[by_query], side="right")
+        return first, np.where(known, np.maximum(limit - first, 0), 0)
+
+
+def _event_order(person: np.ndarray, runaway: np.ndarray, event_id: np.ndarray) -> tuple[np.ndarray, _PersonDay | None]:
+    """Positions in the order of person, RUNAWAY_DATE, RUNAWAY_EVENT_ID (then position), and the
+    events' _PersonDay in that order where there is one: then one radix sort of it, not a lexsort."""
+    person_day = _PersonDay.of(person, runaway) if event_id.dtype.kind in "iu" else None
+    if person_day is None:
+        return np.lexsort((event_id, runaway, person)), None
+    by_key = stable_argsort(person_day.keys)
+    ordered = person_day.keys[by_key]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():  # a person ran away twice on one day: those few by id, then position
+        tied = np.flatnonzero(np.r_[same, False] | np.r_[False, same])
+        group = by_key[tied]
+        by_key[tied] = group[np.lexsort((group, event_id[group], ordered[tied]))]
+    return by_key, replace(person_day, keys=ordered)
 
 
 def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events: pd.DataFrame,
-                     window_end: pd.Timestamp, tolerance: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
+                     window_end: pd.Timestamp, tolerance: pd.Timedelta,
+                     pairs_per_block: int) -> tuple[np.ndarray, np.ndarray]:
     """(entry row, event row) of each assignment, for in-window entries' persons and MISSING_DATEs
-    (nanoseconds). Events are ordered by person, RUNAWAY_DATE and
-    RUNAWAY_EVENT_ID; each entry's candidates are the run of its person's events (found by binary
-    search, no merge), so the first nearest candidate of an entry is the one the tie-breaks pick."""
-    runaway = _nanoseconds(events["RUNAWAY_DATE"])
+    (nanoseconds). Events are ordered by person, RUNAWAY_DATE and RUNAWAY_EVENT_ID; each entry's
+    candidates are a run of its person's events (found by binary search, no merge), so the first
+    nearest candidate of an entry is the one the tie-breaks pick."""
     usable = np.flatnonzero(~events["RUNAWAY_DATE"].isna().to_numpy())
-    order = usable[_event_order(events["PERSON_ID"].to_numpy()[usable], runaway[usable],
-                                events["RUNAWAY_EVENT_ID"].to_numpy()[usable])]
-    person, runaway = events["PERSON_ID"].to_numpy()[order], runaway[order]
-    returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
-    episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)
+    person, runaway = events["PERSON_ID"].to_numpy()[usable], _nanoseconds(events["RUNAWAY_DATE"])[usable]
+    by_event, person_day = _event_order(person, runaway, events["RUNAWAY_EVENT_ID"].to_numpy()[usable])
+    order = usable[by_event]
+    person, runaway = person[by_event], runaway[by_event]
     if not len(order) or not len(entry_person):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # Each person's run of events: searched among the distinct persons (fewer, so faster).
-    people_first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
-    people, people_count = person[people_first], np.diff(np.r_[people_first, len(person)])
-    found = pd.Index(people).get_indexer(entry_person)  # a hash look-up; -1: no event of the person
-    first = people_first[found]
-    count = np.where(found >= 0, people_count[found], 0)
+    returned = events["RETURN_DATE"].to_numpy(dtype="datetime64[ns]")[order]
+    episode_end = np.where(np.isnat(returned), window_end.to_datetime64(), returned).view(np.int64)
     slack = tolerance.value
-    day = _DAY
-    if not (runaway % day).any():
-        # Only events that ran away by MISSING_DATE + T can hold it: a prefix of the person's run,
-        # found by binary search on a (person, day) key.
-        days = runaway // day
-        low_day, span = int(days.min()), int(days.max() - days.min()) + 2
-        key = np.repeat(np.arange(len(people), dtype=np.int64), people_count) * span + (days - low_day)
-        last_day = np.clip(_plus(entry_missing, slack) // day - low_day, -1, span - 1)
-        queries = found.astype(np.int64) * span + last_day
-        by_query = np.argsort(queries)  # sorted queries: a binary search that stays in cache
-        limit = np.empty(len(queries), np.int64)
-        limit[by_query] = np.searchsorted(key, queries[by_query], side="right")
-        count = np.minimum(count, np.maximum(limit - first, 0))
+    if person_day is not None and entry_person.dtype.kind in "iu":
+        # Only events that ran away by MISSING_DATE + T can hold it: a prefix of the person's run.
+        first, count = person_day.runs(entry_person, _plus(entry_missing, slack) // NANOSECONDS_PER_DAY)
+    else:  # each person's whole run, looked up among the distinct persons
+        people_first = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        found = pd.Index(person[people_first]).get_indexer(entry_person)  # -1: no event of the person
+        first = people_first[found]
+        count = np.where(found >= 0, np.diff(np.r_[people_first, len(person)])[found], 0)
     lowest, highest = _plus(runaway, -slack), _plus(episode_end, slack)  # each event's MISSING_DATE range
+    index = np.int32 if max(len(entry_person), len(order)) < 2**31 else np.int64
+    blocks = [_nearest_in_block(slice(lo, hi), first, count, entry_missing, lowest, highest, runaway, index)
+              for lo, hi in _blocks(count, pairs_per_block)]
+    entry_rows = np.concatenate([rows for rows, _ in blocks]) if blocks else np.zeros(0, np.int64)
+    event_at = np.concatenate([at for _, at in blocks]) if blocks else np.zeros(0, np.int64)
+    return entry_rows, order[event_at]
+
+
+def _blocks(count: np.ndarray, pairs_per_block: int) -> list[tuple[int, int]]:
+    """Consecutive runs of entries, each with about `pairs_per_block` candidate pairs (an entry with
+    more pairs than that is a block of its own)."""
+    ends = np.searchsorted(np.cumsum(count), np.arange(1, int(count.sum()) // pairs_per_block + 1) * pairs_per_block,
+                           side="right")
+    bounds = np.unique(np.r_[0, ends, len(count)])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _nearest_in_block(block: slice, first: np.ndarray, count: np.ndarray, entry_missing: np.ndarray,
+                      lowest: np.ndarray, highest: np.ndarray, runaway: np.ndarray,
+                      index: type) -> tuple[np.ndarray, np.ndarray]:
+    """(entry row, ordered event position) of each assignment of the entries in `block`: every
+    pair of an entry and an event of its run, kept where the event's range holds MISSING_DATE, and
+    per entry the first pair at the least distance."""
+    count = count[block]
     pairs = int(count.sum())
-    index = np.int32 if max(pairs, len(order)) < 2**31 else np.int64
-    entry_rows = np.repeat(np.arange(len(entry_person), dtype=index), count)
+    if not pairs:
+        return np.zeros(0, index), np.zeros(0, index)
+    entry_rows = np.repeat(np.arange(block.start, block.stop, dtype=index), count)
     # Each pair's event: the entry's first event plus the pair's place within the entry's run.
     run_start = np.cumsum(count) - count
-    event_at = np.repeat((first - run_start).astype(index), count) + np.arange(pairs, dtype=index)
-    missing = np.repeat(entry_missing, count)
+    event_at = np.repeat((first[block] - run_start).astype(index), count) + np.arange(pairs, dtype=index)
+    missing = np.repeat(entry_missing[block], count)
     fits = lowest[event_at] <= missing
     fits &= missing <= highest[event_at]
     fitting = np.flatnonzero(fits)
     if not len(fitting):
-        return fitting, fitting
+        return np.zeros(0, index), np.zeros(0, index)
     entry_rows, event_at = entry_rows[fitting], event_at[fitting]
     distance = np.abs(missing[fitting] - runaway[event_at])
     # Per entry (pairs are grouped by entry, in event order): the first pair at the least distance.
@@ -170,4 +232,4 @@ def _best_candidates(entry_person: np.ndarray, entry_missing: np.ndarray, events
     least = np.minimum.reduceat(distance, group_start)
     at_nearest = np.flatnonzero(distance == least[np.cumsum(new_entry) - 1])
     best = at_nearest[np.searchsorted(at_nearest, group_start)]
-    return entry_rows[best], order[event_at[best]]
+    return entry_rows[best], event_at[best]

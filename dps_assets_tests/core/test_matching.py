@@ -177,6 +177,10 @@ def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
         result = match_entries(entry_frame, event_frame, *WINDOW, tolerance)
         expected = _one_per_nic(result.entries_in_window, event_frame, pd.Timestamp(WINDOW[1]), pd.Timedelta(days=tolerance))
         pd.testing.assert_frame_equal(result.assignments, expected)
+        for pairs_per_block in (1, 7):  # many small blocks, and entries with more pairs than a block
+            in_blocks = match_entries(entry_frame, event_frame, *WINDOW, tolerance, pairs_per_block=pairs_per_block)
+            pd.testing.assert_frame_equal(in_blocks.assignments, expected)
+            assert (in_blocks.assigned_in_window == result.assigned_in_window).all()
 
 
 def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
@@ -209,10 +213,28 @@ def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_spa
     runaway = rng.integers(-3, 4, 500) * runaway_ns + 1_700_000_000 * 10**9 // runaway_ns * runaway_ns
     event_id = rng.integers(1, 20, 500)  # repeats too: then the earlier position first
     expected = np.lexsort((event_id, runaway, person))
-    assert (_event_order(person, runaway, event_id) == expected).all()
+    assert (_event_order(person, runaway, event_id)[0] == expected).all()
 
 
 def test_an_episode_ending_on_the_last_day_pandas_holds_still_matches():
     # 2262-04-11 + 7 days is past datetime64[ns]'s range: the range end is held there, not wrapped around.
     result = assigned([("M1", 1, "2025-01-10", "X")], [(10, 1, "2025-01-05", "2262-04-11")])
     assert result == {"M1": 10}
+
+
+def test_each_entry_finds_its_persons_events_that_ran_away_by_its_day():
+    import numpy as np
+
+    from dps_assets.core.matching import _event_order
+
+    day = 86_400 * 10**9
+    person = np.array([7, 5, 5, 9, 5], dtype=np.int64)
+    runaway = (np.array([3, 1, 4, 2, 1], dtype=np.int64) + 20_000) * day  # days of 2024
+    by_event, person_day = _event_order(person, runaway, np.array([1, 2, 3, 4, 5]))
+    assert by_event.tolist() == [1, 4, 2, 0, 3]  # person 5 on days 1, 1, 4; 7 on day 3; 9 on day 2
+    first_day = 20_000
+    queries = [(5, first_day), (5, first_day + 3), (5, first_day + 9), (7, first_day + 2), (7, first_day + 3),
+               (4, first_day + 9), (6, first_day + 9), (10, first_day + 9), (9, first_day - 99)]
+    first, count = person_day.runs(np.array([p for p, _ in queries]), np.array([d for _, d in queries]))
+    assert count.tolist() == [0, 2, 3, 0, 1, 0, 0, 0, 0]
+    assert first[count > 0].tolist() == [0, 0, 3]
