@@ -169,3 +169,34 @@ def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
     pandas = frame.sort_values(columns, key=lambda s: s.map(rank) if s.name == "REGION" else s,
                                kind="stable", na_position="last")
     assert ours.index.tolist() == pandas.index.tolist()
+
+
+@pytest.mark.parametrize("spans", [(5, 40, 30), (5, 2**40, 2**40)])  # one packed key; too wide: the lexsort
+def test_the_reports_order_is_a_lexsort_of_their_sort_codes(spans):
+    import numpy as np
+    from dps_assets.core.reports import _stable_order
+
+    rng = np.random.default_rng(4)
+    keys = [rng.integers(-span, span, 3_000) for span in spans]
+    assert (_stable_order(keys) == np.lexsort(keys[::-1])).all()
+    assert _stable_order([np.zeros(0, dtype="int64")]).tolist() == []
+
+
+def test_the_totals_are_pandas_distinct_events_grouped_by_region_and_quarter_on_random_data():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    counties = np.array(["Travis", "TRAVIS COUNTY", "Harris", "Nowhere", None, "El Paso"], dtype=object)
+    days = pd.Timestamp("2024-08-20") + pd.to_timedelta(rng.integers(0, 290, 600), unit="D")
+    entries = results(*((f"M{i:09d}", int(rng.integers(1, 40)), day.date().isoformat(), counties[rng.integers(6)])
+                        for i, day in enumerate(days)))
+    entries = entries.sample(frac=1, random_state=1)  # not in NIC order
+    match = match_entries(entries, sa_98(), Q3.window_start, Q3.window_end, 7)
+    totals = dps_total_runaway_events(match, lookup(), Q3).set_index("REGION")
+
+    events = match.entries_in_window.sort_values("NIC").drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"])
+    expected = pd.crosstab(regions_of(events["AGENCY_COUNTY"], lookup()).to_numpy(),
+                           events["MISSING_DATE"].map(lambda d: FiscalQuarter.containing(d.date()).label).to_numpy())
+    for region, row in expected.iterrows():
+        assert totals.loc[region, list(row.index)].tolist() == row.tolist()
+    assert totals.loc["STATEWIDE", "FYTD_TOTAL"] == len(events) == expected.to_numpy().sum()
