@@ -29,6 +29,12 @@ class MatchResult:
     def reported_event_ids(self) -> frozenset[int]:
         return frozenset(self.assignments["RUNAWAY_EVENT_ID"].tolist())
 
+    @cached_property
+    def entries_in_nic_order(self) -> bool:
+        """Whether entries_in_window come in NIC order (DPS sorts its file by NIC): then a row's
+        position orders it by NIC, with no sort of the text."""
+        return bool(self.entries_in_window["NIC"].is_monotonic_increasing)
+
     @property
     def unassigned_entries(self) -> pd.DataFrame:
         assigned = self.assigned_in_window

@@ -138,23 +138,26 @@ def dps_not_in_impact(match: MatchResult, lookup: pd.DataFrame) -> pd.DataFrame:
     if assigned is None:
         assigned = entries["NIC"].isin(match.assignments["NIC"]).to_numpy()
     return _report(entries, np.flatnonzero(~assigned), "MISSING_DATE", "AGENCY_COUNTY", lookup,
-                   DPS_NOT_IN_IMPACT_COLUMNS, ["REGION", "MISSING_DATE", "NIC"])
+                   DPS_NOT_IN_IMPACT_COLUMNS, ["REGION", "MISSING_DATE", "NIC"],
+                   in_order_of="NIC" if match.entries_in_nic_order else None)
 
 
 def _report(source: pd.DataFrame, rows: np.ndarray, date_column: str, county_column: str,
-            lookup: pd.DataFrame, columns: tuple[str, ...], sort_by: list[str]) -> pd.DataFrame:
+            lookup: pd.DataFrame, columns: tuple[str, ...], sort_by: list[str],
+            in_order_of: str | None = None) -> pd.DataFrame:
     """The report of `source`'s rows at positions `rows`: FISCAL_QUARTER of `date_column`, REGION
     and the lookup's spelling of `county_column`, the columns in order, sorted by `sort_by`.
     Each column is gathered once, already in the report's order (at a million rows, copying
-    the frame at every step cost more than the work)."""
+    the frame at every step cost more than the work). `in_order_of`: a column `source` is sorted
+    by, so sorted by position (80,000 NICs: 0.1 s less than sorting their text)."""
     picked = {name: source[name].iloc[rows].reset_index(drop=True)
               for name in (date_column, county_column)}
     placed = county_regions(picked[county_column], lookup)
     computed = {"FISCAL_QUARTER": _quarter_labels(picked[date_column]), "REGION": placed.regions,
                 county_column: placed.counties}
     keys = {name: computed[name] if name in computed else source[name].iloc[rows].reset_index(drop=True)
-            for name in sort_by}
-    order = _stable_order([_sort_codes(keys[name]) for name in sort_by])
+            for name in sort_by if name != in_order_of}
+    order = _stable_order([rows if name == in_order_of else _sort_codes(keys[name]) for name in sort_by])
     positions = rows[order]
     # copy=False: each column its own block, not stacked by dtype into a copy (a third of the time).
     return pd.DataFrame({
@@ -169,7 +172,7 @@ def dps_runaway_events_by_region(match: MatchResult, lookup: pd.DataFrame) -> pd
     county of its entry with the smallest NIC. Counted by integer codes: regions are worked out
     once per distinct county, quarters once per distinct day."""
     entries = match.entries_in_window
-    if not entries["NIC"].is_monotonic_increasing:  # DPS's file comes in NIC order: no sort then
+    if not match.entries_in_nic_order:  # DPS's file comes in NIC order: no sort then
         entries = entries.sort_values("NIC", kind="stable")
     day_codes, days = pd.factorize(entries["MISSING_DATE"], use_na_sentinel=False)
     person_codes, persons = pd.factorize(entries["DFPS_PERSON_ID"], use_na_sentinel=False)

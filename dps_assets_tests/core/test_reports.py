@@ -200,3 +200,12 @@ def test_the_totals_are_pandas_distinct_events_grouped_by_region_and_quarter_on_
     for region, row in expected.iterrows():
         assert totals.loc[region, list(row.index)].tolist() == row.tolist()
     assert totals.loc["STATEWIDE", "FYTD_TOTAL"] == len(events) == expected.to_numpy().sum()
+
+
+def test_unassigned_entries_of_one_region_and_day_are_listed_by_nic_whatever_the_files_order():
+    rows = [("M000000001", 5, "2025-02-01", "Travis"), ("M000000002", 4, "2025-02-01", "Travis"),
+            ("M000000003", 3, "2025-01-01", "Travis"), ("M000000004", 2, "2025-02-01", "Harris"),
+            ("M000000005", 1, "2025-02-01", "Travis")]
+    in_nic_order, shuffled = build(sa_98(), results(*rows))[1], build(sa_98(), results(*rows[::-1]))[1]
+    assert in_nic_order["NIC"].tolist() == ["M000000004", "M000000003", "M000000001", "M000000002", "M000000005"]
+    pd.testing.assert_frame_equal(in_nic_order, shuffled)
