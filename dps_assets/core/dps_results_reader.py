@@ -7,14 +7,15 @@ outside printable ASCII, the wrong number of delimiters) are handed to `check_li
 order. The typed columns (ids, NICs, MKE codes, dates) are read straight from the bytes; a value
 whose bytes are not plainly good (say, not 8 ASCII digits for a date) is handed to its column's
 rule, column by column in the rules' order, so the error is the one the rules give for the first
-broken value. The text columns are read by pandas' C parser. So the rules decide every doubtful
-case and the bulk path only ever accepts values they accept."""
+broken value. The text columns are read from the bytes too, each distinct value decoded once;
+non-ASCII text is decoded field by field. So the rules decide every doubtful case and the bulk
+path only ever accepts values they accept."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,11 @@ from dps_assets.core.dps_layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY
                                               OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
                                               DpsFileError, blank, check_line, column_value, read_header,
                                               refuse_cr_only, without_bom)
+from dps_assets.core.parallel import in_parallel
 
 _NL, _CR, _SPACE, _PIPE = 10, 13, 32, ord(DELIMITER)
 _BLOCK = 1 << 22  # bytes scanned at a time (keeps the masks small)
-_STRING_COLUMNS = tuple(c for c in RESULTS_COLUMNS if c not in RESULTS_DATE_COLUMNS and c != "DFPS_PERSON_ID")
+_PARALLEL_FROM = 1 << 20  # bytes of lines from which the scan and the columns are shared between cores
 _MKE_KEYS = np.array([ord(a) | (ord(b) << 8) | (ord(c) << 16) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
 
 
@@ -41,6 +43,7 @@ class _Lines:
     ends: np.ndarray
     delimiters: np.ndarray  # (lines, fields - 1): where each line's delimiters are
     to_strip: np.ndarray    # bool per line: a field may have white space around it (or non-ASCII text)
+    non_ascii: np.ndarray   # where the bytes above 127 are, in order
 
     def text(self, row: int) -> str:
         return self.data[self.body_start + self.starts[row]:self.body_start + self.ends[row]].decode(
@@ -81,27 +84,15 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     named = [name if name in RESULTS_COLUMNS else None for name in header]
     if header_end < 0:
         return _frame({c: [] for c in RESULTS_COLUMNS}, np.zeros(0, np.int64))
-    # The line rules first (a refused file is not parsed further), then the typed columns from the
-    # bytes, then the text columns by pandas' C parser.
+    # The line rules first (a refused file is not parsed further), then every column from the
+    # bytes, the columns at once on the machine's cores.
     lines = _scan(data, header_end + 1, end, len(header), file_name, named)
-    values: dict[str, np.ndarray] = {}
-    doubtful: dict[str, np.ndarray] = {}
-    ids, doubtful["DFPS_PERSON_ID"] = _integers(lines, *_stripped(lines, header.index("DFPS_PERSON_ID")))
-    nic_numbers, nic_ok = _nic_numbers(lines, *_stripped(lines, header.index("NIC")))
-    mke_ok = _mke_ok(lines, *_stripped(lines, header.index("MKE")))
-    for column in RESULTS_DATE_COLUMNS:
-        values[column], doubtful[column] = _days(lines, *_stripped(lines, header.index(column)),
-                                                 column in OPTIONAL_COLUMNS)
-    text = _text_columns(data, header, len(lines.starts))
-    padded = np.flatnonzero(lines.to_strip)
-    for column in _STRING_COLUMNS:
-        column_values = text.pop(header.index(column)).to_numpy(dtype=object)
-        column_values[padded] = [value.strip() for value in column_values[padded]]
-        values[column] = column_values
-        doubtful[column] = column_values == ""
-    doubtful["NIC"] |= ~nic_ok
-    doubtful["MKE"] |= ~mke_ok
-    values["DFPS_PERSON_ID"] = ids
+    read = dict(zip(RESULTS_COLUMNS, in_parallel(*(partial(_column, lines, header.index(column), column)
+                                                    for column in RESULTS_COLUMNS),
+                                                  worth_it=len(lines.body) >= _PARALLEL_FROM)))
+    values = {column: got.values for column, got in read.items()}
+    doubtful = {column: got.doubtful for column, got in read.items()}
+    ids, nic_numbers = values["DFPS_PERSON_ID"], read["NIC"].numbers
     for column, rule in COLUMN_RULES:  # the doubtful values, by the rules, in the rules' order
         index = header.index(column)
         for row in np.flatnonzero(doubtful[column]):
@@ -116,10 +107,85 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     return _frame(values, np.arange(2, len(lines.starts) + 2, dtype=np.int64))
 
 
-def _text_columns(data: bytes, header: list[str], rows: int) -> pd.DataFrame:
-    return pd.read_csv(io.BytesIO(data), sep=DELIMITER, header=None, skiprows=1, nrows=rows,
-                       usecols=[header.index(c) for c in _STRING_COLUMNS], dtype=object, na_filter=False,
-                       quoting=csv.QUOTE_NONE, engine="c", encoding="utf-8", skip_blank_lines=False)
+class _Column(NamedTuple):
+    values: np.ndarray
+    doubtful: np.ndarray  # where the value is left to its column's rule
+    numbers: np.ndarray | None = None  # NICs: their numbers (M and nine digits)
+
+
+def _column(lines: _Lines, index: int, column: str) -> _Column:
+    """One column of every line, read from its bytes."""
+    start, end = _stripped(lines, index)
+    if column == "DFPS_PERSON_ID":
+        return _Column(*_integers(lines, start, end))
+    if column in RESULTS_DATE_COLUMNS:
+        return _Column(*_days(lines, start, end, column in OPTIONAL_COLUMNS))
+    # NICs are all distinct (a repeat is refused): not looked for among them
+    values, doubtful = _text(lines, start, end, repeats=column != "NIC")
+    if column == "NIC":
+        numbers, ok = _nic_numbers(lines, start, end)
+        return _Column(values, doubtful | ~ok, numbers)
+    if column == "MKE":
+        doubtful |= ~_mke_ok(lines, start, end)
+    return _Column(values, doubtful)
+
+
+def _text(lines: _Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each line's field from `start` to `end` as text, and which are empty. ASCII fields of up
+    to 64 bytes are read as 8-byte words and, where values `repeats`, each distinct value is
+    decoded once (a million rows of a column name a few hundred surnames); the others (non-ASCII
+    text, which may hold Unicode white space, and longer fields) are decoded and stripped one by
+    one."""
+    length = end - start
+    non_ascii = np.searchsorted(lines.non_ascii, end) > np.searchsorted(lines.non_ascii, start)
+    one_by_one = non_ascii | (length > 8 * _MOST_WORDS)
+    words = _words(lines, start, np.where(one_by_one, 0, length))
+    values = _distinct_decoded(words) if repeats else _decoded(words)
+    empty = length == 0
+    rows = np.flatnonzero(one_by_one)
+    if len(rows):
+        at = lines.body_start
+        texts = [lines.data[at + s:at + e].decode("utf-8", errors="surrogateescape").strip()
+                 for s, e in zip(start[rows].tolist(), end[rows].tolist())]
+        values[rows] = np.array(texts, dtype=object)
+        empty[rows] = np.array([text == "" for text in texts], dtype=bool)
+    return values, empty
+
+
+_MOST_WORDS = 8  # fields read from their bytes: up to 64 bytes
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: folds a field's words into one 64-bit key
+
+
+def _words(lines: _Lines, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """(fields, words): each field's bytes as little-endian uint64 words, zero past its length."""
+    count = max(1, -(-int(length.max(initial=0)) // 8))
+    words = np.empty((len(start), count), dtype="<u8")
+    for i in range(count):
+        left = np.clip(length - 8 * i, 0, 8).astype(np.uint64)
+        kept = np.where(left == 8, ~np.uint64(0), (np.uint64(1) << (np.uint64(8) * left)) - np.uint64(1))
+        words[:, i] = lines.word(start + 8 * i) & kept
+    return words
+
+
+def _distinct_decoded(words: np.ndarray) -> np.ndarray:
+    """The ASCII text each row of `words` holds, as an object array: decoded once per distinct
+    value. Rows are told apart by one key folded from their words, checked against the words
+    themselves (a fold that gives two values one key is decoded row by row)."""
+    key = words[:, 0].copy()
+    for i in range(1, words.shape[1]):
+        key = key * _MIX ^ words[:, i]
+    codes, keys = pd.factorize(key)
+    one = np.empty(len(keys), dtype=np.int64)
+    one[codes] = np.arange(len(codes))  # a row of each key (which one, numpy does not say)
+    if words.shape[1] > 1 and not (words[one][codes] == words).all():
+        return _decoded(words)
+    return _decoded(words[one])[codes]
+
+
+def _decoded(words: np.ndarray) -> np.ndarray:
+    """The ASCII text each row of `words` holds (zero bytes past its end), as an object array."""
+    width = 8 * words.shape[1]
+    return np.ascontiguousarray(words).view(f"S{width}").ravel().astype(f"U{width}").astype(object)
 
 
 def _frame(values: dict[str, object], source_lines: np.ndarray) -> pd.DataFrame:
@@ -158,25 +224,27 @@ def _scan(data: bytes, body_start: int, end: int, fields: int, file_name: str,
           named: list[str | None]) -> _Lines:
     """The line structure; every line that might break a line rule is checked by `check_line`."""
     body = np.frombuffer(data, dtype=np.uint8)[body_start:end]
-    newlines = _positions(body, lambda b: b == _NL)
+    newlines, odd, delimiters, spaces = in_parallel(
+        partial(_positions, body, lambda b: b == _NL),
+        partial(_positions, body, lambda b: ((b < _SPACE) & (b != _NL)) | (b > 126)),
+        partial(_positions, body, lambda b: b == _PIPE),
+        partial(_positions, body, lambda b: b == _SPACE), worth_it=len(body) >= _PARALLEL_FROM)
     starts = np.concatenate([[0], newlines + 1])
     ends = np.concatenate([newlines, [len(body)]])
     ends -= (ends > starts) & (body[np.maximum(ends - 1, 0)] == _CR) if len(body) else 0
-    odd = _positions(body, lambda b: ((b < _SPACE) & (b != _NL)) | (b > 126))
     odd_line = np.searchsorted(newlines, odd)
     line_end_cr = (body[odd] == _CR) & (odd == ends[odd_line])
     to_strip = np.zeros(len(starts), bool)
     to_strip[odd_line[body[odd] > 127]] = True
-    delimiters = _positions(body, lambda b: b == _PIPE)
     per_line = np.diff(np.append(np.searchsorted(delimiters, starts), len(delimiters)))
     # A space next to a delimiter or a line end: that line's fields are stripped one by one.
-    spaces = _positions(body, lambda b: b == _SPACE)
     before, after = body[np.maximum(spaces - 1, 0)], body[np.minimum(spaces + 1, len(body) - 1)]
     edge = ((spaces == 0) | (before == _PIPE) | (before == _NL) | (spaces == len(body) - 1)
             | (after == _PIPE) | (after == _CR) | (after == _NL))
     to_strip[np.searchsorted(newlines, spaces[edge])] = True
     suspects = np.union1d(odd_line[~line_end_cr], np.flatnonzero(per_line != fields - 1))
-    lines = _Lines(data, body_start, body, starts, ends, np.zeros((0, fields - 1), np.int64), to_strip)
+    lines = _Lines(data, body_start, body, starts, ends, np.zeros((0, fields - 1), np.int64), to_strip,
+                   odd[body[odd] > 127])
     for row in suspects:
         check_line(file_name, int(row) + 2, lines.text(row), named)
     lines.delimiters = delimiters.reshape(len(starts), fields - 1)

@@ -75,7 +75,8 @@ ODD_VALUES = ["", " ", "\u00a0", "x", "M12", "M00000000\u0661", "999999999999999
               "9223372036854775808", "-9223372036854775808", "+", "-", "+-1", "1e5", "0x1F", "20250231",
               "00010101", "16770921", "22620412", "2025-01-08", "2025010", "202501080", "EMX", "emj",
               "\u0661\u0660\u0661", "\x00", "\x0b", "\x85", "\u2028", "\ufffe", "\r", "\t", "Peña", "\u3000",
-              "\"quoted\"", "#hash", "a\\b", "12 34", "EMJ ", " EMJ"]
+              "\"quoted\"", "#hash", "a\\b", "12 34", "EMJ ", " EMJ",
+              "A" * 64, "B" * 65, "Ñ" * 40]  # read from 8-byte words up to 64 bytes, one by one beyond
 
 
 def mutate(rng: random.Random, header: list[str], rows: list[list[str]]) -> None:
@@ -116,9 +117,22 @@ def render(rng: random.Random, header: list[str], rows: list[list[str]]) -> byte
     return data
 
 
-def test_the_bulk_reader_says_what_the_rules_say_on_random_files():
+@pytest.fixture(params=["one core", "two cores"])
+def cores(request, monkeypatch):
+    """The reader on one core, and sharing every file, however small, between two threads."""
+    from dps_assets.core import dps_results_reader, parallel
+
+    if request.param == "two cores":
+        monkeypatch.setattr(parallel, "threads", lambda: 2)
+        monkeypatch.setattr(dps_results_reader, "_PARALLEL_FROM", 0)
+    else:
+        monkeypatch.setattr(parallel, "threads", lambda: 1)
+    return request.param
+
+
+def test_the_bulk_reader_says_what_the_rules_say_on_random_files(cores):
     rng = random.Random(11)
-    for _ in range(1500):
+    for _ in range(1500 if cores == "one core" else 300):
         header = HEADER.copy()
         rows = [row.copy() for row in GOOD for _ in range(rng.randint(1, 3))]
         for number, row in enumerate(rows):
@@ -153,7 +167,7 @@ def test_values_padded_with_other_white_space_are_read_as_the_rules_read_them():
     assert frame.loc[0, "DOB"] == pd.Timestamp("2009-03-07")
 
 
-def test_a_large_file_is_read_with_its_types_and_lines():
+def test_a_large_file_is_read_with_its_types_and_lines(cores):
     rows = [[str(1000 + i % 97), f"M{i:09d}", "DOE", "JAN", "20100101", "M", "W", "EMJ", "TX0000000", "Travis",
              "20250110", f"202501{1 + i % 28:02d}", "" if i % 3 else "20250301"] for i in range(20_000)]
     data = ("\ufeff" + "\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows]) + "\r\n").encode()
@@ -178,3 +192,22 @@ def test_ids_of_every_length_read_eight_digits_at_a_time(digits, sign):
     rows[1][0] = rows[1][0][:-1] + "x" if digits else rows[1][0]  # a non-digit in the lowest place
     assert_same(("\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows[2:], rows[0]])).encode())
     assert_same(("\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows])).encode())
+
+
+def test_text_whose_words_fold_to_one_key_is_still_read_value_by_value():
+    # Two 16-byte ASCII values (a0, a1) and (b0, b1) that _distinct_decoded folds to one key,
+    # a0 * MIX ^ a1 == b0 * MIX ^ b1: b1 worked out for many b0 until it is printable ASCII too.
+    from dps_assets.core.dps_results_reader import _MIX, _distinct_decoded
+
+    rng = np.random.default_rng(2)
+    a0, a1, b0 = (rng.integers(65, 91, (n, 8), dtype=np.uint8).view("<u8").ravel() for n in (1, 1, 200_000))
+    with np.errstate(over="ignore"):
+        b1 = (a0 * _MIX ^ a1) ^ (b0 * _MIX)
+    printable = ((b1.view(np.uint8).reshape(-1, 8) >= 33) & (b1.view(np.uint8).reshape(-1, 8) <= 126)).all(axis=1)
+    found = np.flatnonzero(printable)[0]
+    with np.errstate(over="ignore"):
+        assert a0[0] * _MIX ^ a1[0] == b0[found] * _MIX ^ b1[found]
+    words = np.array([[a0[0], a1[0]], [b0[found], b1[found]], [a0[0], a1[0]], [a0[0], 0]], dtype="<u8")
+    texts = [row.tobytes().rstrip(b"\0").decode() for row in words]
+    assert texts[0] != texts[1] and len(set(texts)) == 3
+    assert _distinct_decoded(words).tolist() == texts
