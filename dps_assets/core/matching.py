@@ -139,7 +139,8 @@ class _PersonDay:
         """For each (person, day): where its person's events start, and how many of them ran away
         on that day or before."""
         known = (person >= self.low_person) & (person <= self.high_person)
-        start = np.where(known, person, self.low_person).astype(np.int64) - self.low_person
+        start = np.where(known, person.astype(np.int64), self.low_person) - self.low_person  # int64 first:
+        # a narrower id type would hold low_person wrapped round
         start *= self.day_span
         last = start + np.clip(last_day - self.low_day, -1, self.day_span - 1)
         by_query = stable_argsort(last + 1)  # searched in order: a binary search that stays in cache

@@ -238,3 +238,15 @@ def test_each_entry_finds_its_persons_events_that_ran_away_by_its_day():
     first, count = person_day.runs(np.array([p for p, _ in queries]), np.array([d for _, d in queries]))
     assert count.tolist() == [0, 2, 3, 0, 1, 0, 0, 0, 0]
     assert first[count > 0].tolist() == [0, 0, 3]
+
+
+def test_entries_with_a_narrower_id_type_than_the_events_are_matched_all_the_same():
+    import numpy as np
+
+    # The events' least id, 2**40, would wrap round to 0 in the entries' int32.
+    event_frame = events((10, 2**40, "2025-01-09", "2025-01-12"), (11, 2**40 + 7, "2025-01-08", None))
+    entry_frame = entries(("M000000001", 7, "2025-01-10", "X"), ("M000000002", 0, "2025-01-10", "X"))
+    narrow = match_entries(entry_frame.astype({"DFPS_PERSON_ID": np.int32}), event_frame, *WINDOW, 7)
+    assert narrow.assignments.empty and len(narrow.unassigned_entries) == 2
+    wide = match_entries(entries(("M000000003", 2**40 + 7, "2025-01-10", "X")), event_frame, *WINDOW, 7)
+    assert wide.assignments["RUNAWAY_EVENT_ID"].tolist() == [11]
