@@ -185,7 +185,7 @@ def dps_runaway_events_by_region(match: MatchResult, lookup: pd.DataFrame) -> pd
     counts = np.bincount(cells, minlength=len(regions) * len(quarters))
     return pd.DataFrame(counts.reshape(len(regions), len(quarters)),
                         index=pd.Index(regions, dtype="object", name="REGION"),
-                        columns=pd.Index(quarters, dtype="object"))
+                        columns=pd.Index(quarters, dtype="object", name="FISCAL_QUARTER"))
 
 
 def dps_total_runaway_events(match: MatchResult, lookup: pd.DataFrame,
