@@ -211,3 +211,11 @@ def test_text_whose_words_fold_to_one_key_is_still_read_value_by_value():
     texts = [row.tobytes().rstrip(b"\0").decode() for row in words]
     assert texts[0] != texts[1] and len(set(texts)) == 3
     assert _distinct_decoded(words).tolist() == texts
+
+
+def test_text_is_decoded_a_block_of_rows_at_a_time_and_every_row_once():
+    from dps_assets.core.dps_results_reader import _DECODED_AT_ONCE, _decoded
+
+    texts = [f"M{i:09d}" + "X" * (i % 7) for i in range(_DECODED_AT_ONCE + 5)]
+    words = np.frombuffer(b"".join(t.encode().ljust(16, b"\0") for t in texts), dtype="<u8").reshape(-1, 2)
+    assert _decoded(words).tolist() == texts
