@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dps_assets.core.dps_files import DpsFileError, parse_results
+from dps_assets.core.dps_files import DpsFileError, _split_table, parse_results
 from dps_assets.core.dps_layout_rules import (COLUMN_RULES, DELIMITER, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                              blank, check_line, column_value, read_header)
+                                              column_value)
 
 FILE = "Dfps-missing-person-results.txt"
 HEADER = list(RESULTS_COLUMNS)
@@ -25,20 +25,8 @@ GOOD = [
 
 def rules_reading(data: bytes) -> pd.DataFrame:
     """The rules one line and one value at a time (as the reader was before it read in bulk)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    text = data.decode("utf-8", errors="surrogateescape")
-    if "\r" in text and "\n" not in text:
-        raise DpsFileError(FILE, 1, None, "the lines end in CR alone; the layout's line ends are CRLF or LF, "
-                           "so the file is not read")
-    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
-    while lines and blank(lines[-1]):
-        lines.pop()
-    if not lines:
-        raise DpsFileError(FILE, None, None, "the file is empty (no header line)")
-    header = read_header(lines[0], FILE, RESULTS_COLUMNS)
-    named = [name if name in RESULTS_COLUMNS else None for name in header]
-    rows = [check_line(FILE, number, line, named) for number, line in enumerate(lines[1:], start=2)]
+    table = _split_table(data, FILE, RESULTS_COLUMNS)
+    header, rows = table.header, [fields for _, fields in table.rows]
     columns = {}
     for column, rule in COLUMN_RULES:
         index = header.index(column)
