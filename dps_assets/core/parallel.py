@@ -25,8 +25,9 @@ def in_parallel(*calls: Callable[[], Any], worth_it: bool = True) -> list[Any]:
     """Each call's result, in the calls' order. The calls must not depend on one another; if any
     raises, the first of them in that order raises here once all have ended. `worth_it=False`
     (small work, where starting threads costs more than it saves): one call after another."""
-    if not worth_it or threads() == 1 or len(calls) < 2:
+    workers = threads()
+    if not worth_it or workers == 1 or len(calls) < 2:
         return [call() for call in calls]
-    with ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="dps-parallel") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dps-parallel") as pool:
         futures = [pool.submit(call) for call in calls]
         return [future.result() for future in futures]
