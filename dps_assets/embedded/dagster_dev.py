@@ -11,7 +11,6 @@ earlier version left more open is restricted when it starts."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sys
 import json
@@ -49,10 +48,15 @@ concurrency:
   pools:
     default_limit: 1
     granularity: op
-# A run whose process is killed keeps the pool slot its step held until the monitoring daemon
-# frees it; without this, every later upload or delivery would wait for that pool forever.
+# As in production (deploy/dagster.yaml): run monitoring fails a run whose worker died, which the
+# launcher tells from the process the run recorded, and then frees the pool slots it held;
+# without this, every later upload or delivery would wait for that pool forever.
+run_launcher:
+  module: dps_assets.instance.run_workers
+  class: WorkerCheckingRunLauncher
 run_monitoring:
   enabled: true
+  max_resume_run_attempts: 0
   poll_interval_seconds: 5
   free_slots_after_run_end_seconds: 5
 """
@@ -121,14 +125,12 @@ class DagsterDev:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        """SIGINT to the main process only: it shuts its webserver and daemon down itself."""
-        if self.process is None or self.process.process.poll() is not None:
-            return
-        self.process.process.send_signal(signal.SIGINT)
-        try:
-            self.process.process.wait(60)
-        finally:
-            self.process.stop()
+        """SIGTERM to `dagster dev`'s process group (it, its webserver, daemon and code server,
+        and their run workers), then SIGKILL to what is left after 30 s. Not SIGINT to the main
+        process: a shell's background job ignores SIGINT, and `dagster dev` alone took over 30 s
+        on SIGTERM and left its children running."""
+        if self.process is not None:
+            self.process.stop(timeout_s=30)
 
     def __enter__(self) -> DagsterDev:
         return self.start()

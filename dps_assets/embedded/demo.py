@@ -121,7 +121,24 @@ def describe(outcome: DemoOutcome) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> None:
+    # SIGTERM (a service manager, `kill`) and Ctrl-C both unwind the `with` blocks below, which
+    # stop everything the demo started; SIGINT is handled even when a shell started the demo in
+    # the background with SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _demo()
+    except KeyboardInterrupt as stopped:
+        print(f"Stopped ({stopped or 'SIGINT'}): the embedded stack and Dagster are down.", flush=True)
+        raise SystemExit(130) from None
+
+
+def _demo() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ui", action="store_true", help="keep the UI and the sensor running afterwards")
     parser.add_argument("--quarter", help="label such as FY2026-Q4 (default: the latest closed quarter)")
@@ -148,10 +165,7 @@ def main() -> None:
                 print(f"\nThe UI stays up at {dagster.url} with the sensor running. Launch any quarter "
                       "of the send_to_dps job there; the sensor finishes it. Ctrl-C stops everything.",
                       flush=True)
-                stop = threading.Event()
-                signal.signal(signal.SIGINT, lambda *_: stop.set())
-                signal.signal(signal.SIGTERM, lambda *_: stop.set())
-                stop.wait()
+                threading.Event().wait()  # until SIGINT or SIGTERM
 
 
 if __name__ == "__main__":

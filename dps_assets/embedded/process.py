@@ -52,14 +52,17 @@ class ReadyProcess:
         return "".join(self._stderr_tail)
 
     def stop(self, timeout_s: float = 10) -> int | None:
-        """SIGTERM, wait up to `timeout_s`, then SIGKILL. Returns the exit code. Idempotent."""
-        if self.process.poll() is None:
-            try:
-                self.process.send_signal(signal.SIGTERM)
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """SIGTERM to the child's process group (the child and whatever it started: a webserver,
+        a daemon, a code server, run workers), up to `timeout_s` for the child to end, then
+        SIGKILL to the group, so that nothing it started outlives it. Returns the child's exit
+        code. Idempotent."""
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+        self._signal_group(signal.SIGKILL)  # the child if it still runs, and anything left in its group
+        self.process.wait()
         for thread in self._threads:
             thread.join(timeout=2)
         if not any(thread.is_alive() for thread in self._threads):
@@ -73,6 +76,12 @@ class ReadyProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def _signal_group(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)  # the child leads its own group (start_ready_process)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is empty: everything in it has ended
 
     def _pump(self, stream: IO[str], to_queue: bool, to_tail: bool) -> None:
         try:
@@ -136,6 +145,9 @@ def start_ready_process(
         env=dict(env) if env is not None else None,
         cwd=Path(cwd) if cwd is not None else None,
         umask=umask,
+        # Its own process group, which `stop` signals: whatever the child starts stops with it.
+        # (It also receives no Ctrl-C from a terminal: the parent stops it.)
+        start_new_session=True,
     )
     child = ReadyProcess(name, process)
     assert process.stdout is not None and process.stderr is not None

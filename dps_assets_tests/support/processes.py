@@ -37,11 +37,29 @@ def pids_holding(target: str) -> list[int]:
 
 
 def descendants(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
-        return []
-    return [int(c) for c in children] + [d for c in children for d in descendants(int(c))]
+    """Every process `pid` started, and theirs: the children of each of its threads (a child is
+    listed under the thread that forked it, as a gRPC server's run workers are)."""
+    children = []
+    for children_file in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(c) for c in children_file.read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread or the process ended
+    return children + [d for c in children for d in descendants(c)]
+
+
+def group_members(pgid: int) -> list[int]:
+    """The processes of a process group (a unit's processes, as systemd's control group holds them)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:  # field 5, pgrp
+                members.append(int(entry.name))
+    return members
 
 
 def wait_until_gone(pids: list[int], timeout_s: float) -> None:
