@@ -6,8 +6,7 @@ package. Importing this module reads no file and changes nothing in the process.
 
 import os
 
-from dagster import (Definitions, definitions, in_process_executor, load_asset_checks_from_modules,
-                     load_assets_from_modules)
+from dagster import Definitions, definitions, load_asset_checks_from_modules, load_assets_from_modules
 
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
@@ -17,6 +16,7 @@ from dps_assets.automation.schedules import build_submission_schedule
 from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 from dps_assets.automation.sensors import build_dps_files_sensor
 from dps_assets.config.schema import ExchangeConfig, load_config
+from dps_assets.instance.run_workers import recorded_in_process_executor
 from dps_assets.resources import build_resources
 
 
@@ -40,8 +40,9 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
         ],
         resources=build_resources(config),
         # One process per run, also for runs launched from the CLI or the asset graph: the steps
-        # share it instead of each importing pandas and Dagster again.
-        executor=in_process_executor,
+        # share it instead of each importing pandas and Dagster again. It records the process, so
+        # that run monitoring fails a run whose worker died (instance.run_workers).
+        executor=recorded_in_process_executor,
     )
 
 

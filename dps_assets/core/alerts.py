@@ -20,6 +20,8 @@ WHAT_TO_DO = {
     "EmailError": "Check the SMTP relay; the reports are in the archive. Re-executing does not email twice.",
     "ArchiveError": "Free disk space on the archive's volume, then re-execute the run.",
     "ConfigError": "Fix the configuration key named, then reload the code location.",
+    "worker died": "The run's worker died: re-execute the run from its page once the host is healthy "
+                   "(the guards prevent a second upload or email; nothing else needs clearing).",
     "killed": "The run's process was killed: re-execute it from its page; the guards prevent a second upload or email.",
 }
 DEFAULT_WHAT_TO_DO = "Open the run, read its log, fix the cause and re-execute the run from its page."
@@ -28,6 +30,8 @@ DEFAULT_WHAT_TO_DO = "Open the run, read its log, fix the cause and re-execute t
 def what_to_do(failure_lines: list[str]) -> str:
     """The action for the first failure line whose error class (or `killed`) we know."""
     for line in failure_lines:
+        if "worker died" in line:
+            return WHAT_TO_DO["worker died"]
         if "was killed" in line:
             return WHAT_TO_DO["killed"]
         for name, action in WHAT_TO_DO.items():

@@ -31,3 +31,15 @@ def test_each_kind_of_failure_says_what_to_do():
     assert "force: true" in what_to_do(["Step dps_submission: OutstandingSubmissionError: FY2026-Q3 is still waiting"])
     assert "re-execute it" in what_to_do(["the run was killed while dps_submission ran: signal 9"])
     assert what_to_do(["Step sa_98: StepFailed: KeyError"]) == DEFAULT_WHAT_TO_DO
+
+
+def test_a_run_whose_worker_died_says_so_and_what_to_do():
+    from dps_assets.core.run_end import run_end_reason
+
+    monitoring = ("Detected run worker status FAILED: 'the run worker (pid 4242 on host vm) is gone: no such "
+                  "process'. Marking run 0b8f as failed.")
+    line = run_end_reason(monitoring, ["Started process for run (pid: 4242)."], ["dps_submission"])
+    assert line.startswith("the run's worker died while dps_submission ran: the run worker (pid 4242 on host vm) "
+                           "is gone: no such process.")
+    assert "pool slots are freed" in line
+    assert what_to_do([line]).startswith("The run's worker died: re-execute the run from its page")

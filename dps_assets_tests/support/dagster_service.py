@@ -8,8 +8,10 @@ the ports replaced, so what the tests see listening is what the units would open
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -18,6 +20,7 @@ from pathlib import Path
 from dps_assets.instance.critical_section import POOLS
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
+from dps_assets_tests.support.processes import descendants, group_members, wait_until_gone
 from dps_assets_tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,14 +81,36 @@ class DagsterService:
     def start(self) -> DagsterService:
         try:
             for name in ("code", "webserver", "readonly", "daemon"):
-                pattern, stream = READY[name]
-                self.processes[name] = start_ready_process(
-                    self.command(name), name=f"dagster {name}", ready_pattern=pattern, ready_stream=stream,
-                    timeout_s=180, env=self.env, cwd=REPO, umask=unit_umask(UNIT_OF[name]))
+                self.start_process(name)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_process(self, name: str) -> ReadyProcess:
+        """One of the four processes, as systemd starts (or restarts) its unit."""
+        pattern, stream = READY[name]
+        self.processes[name] = start_ready_process(
+            self.command(name), name=f"dagster {name}", ready_pattern=pattern, ready_stream=stream,
+            timeout_s=180, env=self.env, cwd=REPO, umask=unit_umask(UNIT_OF[name]))
+        return self.processes[name]
+
+    def kill(self, *names: str) -> list[int]:
+        """SIGKILL to the named processes and everything they started (their run workers), as
+        the kernel's out-of-memory killer or a lost host ends a unit's control group. Returns the
+        process ids killed, once they are gone."""
+        killed = [self.processes.pop(name) for name in names]
+        pids = sorted({pid for process in killed
+                       for pid in (process.pid, *descendants(process.pid), *group_members(process.pid))})
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        wait_until_gone(pids, timeout_s=30)
+        for process in killed:
+            process.stop()  # reaps it and closes its output
+        return pids
 
     def stop(self) -> None:
         for name in ("daemon", "readonly", "webserver", "code"):
