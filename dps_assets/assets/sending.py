@@ -23,7 +23,7 @@ from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
 from dps_assets.core.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
-from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, export_size_problem
+from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, judge_export_size
 from dps_assets.core.text_file import render_text_file
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
@@ -175,8 +175,8 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
         earlier = check_can_submit(quarter, submissions, answers_fetched(context.instance), config.force)
         if earlier is not None:
             return _already_submitted(context, log, quarter, earlier, dps_export_files, exchange_rules, sftp)
-        problem = export_size_problem(dps_export_files.rows, quarter, submissions,
-                                      exchange_rules.max_row_count_change)
+        problem = judge_export_size(dps_export_files.rows, quarter, submissions,
+                                    exchange_rules.max_row_count_change).problem
         if problem and not config.force:
             raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
                                   "with force: true to send it anyway.")

@@ -1,9 +1,9 @@
 """Asset check of the sending half: an export that is empty, or whose size moved more than the
-configured share from the last submitted quarter, is not uploaded unless the run forces it."""
+configured share from the same quarter's a year earlier, is not uploaded unless the run forces it."""
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue
 
-from dps_assets.core.submissions import export_size_problem
+from dps_assets.core.submissions import judge_export_size
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
@@ -23,22 +23,24 @@ def forced_upload(context: AssetCheckExecutionContext) -> bool:
     asset="dps_export_files",
     blocking=True,
     description="The export is worth sending: not empty, and its row count within "
-    "submission.max_row_count_change of the last submitted quarter. When it fails, nothing is "
-    "uploaded; dps_submission's force: true sends anyway.",
+    "submission.max_row_count_change of the latest submission of the same quarter a year earlier "
+    "(windows are fiscal year to date, so only that quarter's covers as many months). With no "
+    "such submission on record the size is not compared, and the check says so. When it fails, "
+    "nothing is uploaded; dps_submission's force: true sends anyway.",
 )
 def dps_export_size_plausible(context: AssetCheckExecutionContext, dps_export_files,
                               exchange_rules: ExchangeRulesResource,
                               local_files: LocalFilesResource) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
-    submissions = recorded_submissions(context.instance)
-    problem = export_size_problem(dps_export_files.rows, quarter, submissions,
-                                  exchange_rules.max_row_count_change)
-    previous = [s for s in submissions if s.quarter != quarter]
-    last = max(previous, key=lambda s: s.submitted_at) if previous else None
+    verdict = judge_export_size(dps_export_files.rows, quarter, recorded_submissions(context.instance),
+                                exchange_rules.max_row_count_change)
+    compared = verdict.compared_with
     metadata = {"rows": MetadataValue.int(int(dps_export_files.rows)),
-                "last_submitted_rows": MetadataValue.int(int(last.rows) if last else 0),
+                "compared_with": MetadataValue.text(compared.quarter.label if compared else "none"),
+                "compared_with_rows": MetadataValue.int(int(compared.rows) if compared else 0),
                 "max_row_count_change": MetadataValue.float(float(exchange_rules.max_row_count_change))}
     forced = forced_upload(context)
+    problem = verdict.problem
     if problem:
         RunLog(context, local_files, TO_DPS, quarter).warning(
             f"{problem}; {'sent anyway: the run forces it' if forced else 'not uploaded'}")
@@ -46,6 +48,6 @@ def dps_export_size_plausible(context: AssetCheckExecutionContext, dps_export_fi
         passed=problem is None or forced,
         severity=AssetCheckSeverity.ERROR,
         description=(problem + (" (forced)" if forced else "; not uploaded, force: true sends it"))
-        if problem else "row count within bounds",
+        if problem else verdict.description,
         metadata=metadata,
     )

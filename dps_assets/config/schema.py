@@ -167,8 +167,8 @@ class DpsFilesConfig(_Section):
 
 
 class SubmissionConfig(_Section):
-    # An export whose row count moved more than this share from the last submitted quarter
-    # (or that is empty) is not uploaded without force.
+    # An export whose row count moved more than this share from the same quarter's a year
+    # earlier (or that is empty) is not uploaded without force.
     max_row_count_change: float = Field(default=0.20, gt=0)
 
 

@@ -16,7 +16,8 @@ WHAT_TO_DO = {
     "DpsFileError": "DPS's file breaks the layout: send DPS the file, line and column named; nothing was emailed.",
     "OutstandingSubmissionError": "Wait for DPS's answer to the quarter named, or re-run with force: true "
                                   "knowing DPS's request for that quarter is then overwritten.",
-    "ExportSizeError": "Check the export's row count against the last quarter; re-run with force: true to send it.",
+    "ExportSizeError": "Check the export's row count against the same quarter a year earlier; "
+                       "re-run with force: true to send it.",
     "EmailError": "Check the SMTP relay; the reports are in the archive. Re-executing does not email twice.",
     "ArchiveError": "Free disk space on the archive's volume, then re-execute the run.",
     "ConfigError": "Fix the configuration key named, then reload the code location.",

@@ -133,6 +133,12 @@ class FiscalQuarter:
     def next(self) -> FiscalQuarter:
         return FiscalQuarter.containing(self.end + timedelta(days=1))
 
+    def a_year_earlier(self) -> FiscalQuarter:
+        """The same quarter of the previous fiscal year: the one quarter whose reporting window
+        covers as many months as this one's (windows are fiscal year to date, so Q1's is 3
+        months and Q4's 12)."""
+        return FiscalQuarter(self.fiscal_year - 1, self.quarter)
+
     def quarters_to_date(self) -> list[FiscalQuarter]:
         """Q1 through this quarter of the same fiscal year."""
         return [FiscalQuarter(self.fiscal_year, q) for q in range(1, self.quarter + 1)]

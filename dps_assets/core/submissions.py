@@ -74,28 +74,51 @@ def check_can_submit(
 
 
 class ExportSizeError(ExchangeError, RuntimeError):
-    """The export is empty, or its size moved further from the last submission than allowed."""
+    """The export is empty, or its size moved further than allowed from the same quarter's a
+    year earlier."""
 
 
-def export_size_problem(rows: int, quarter: FiscalQuarter, submissions: Iterable[Submission],
-                        max_change: float) -> str | None:
-    """Why an export of `rows` children should not be sent without a second look, or None.
+@dataclass(frozen=True)
+class ExportSize:
+    """The size guard's verdict on an export: the submission it was compared with (None when
+    there was none to compare with), why it should not be sent without a second look (None when
+    it may go), and a sentence saying either."""
 
-    An empty export is never sent; otherwise the row count is compared with the latest
-    submission of another quarter, and a relative change over `max_change` is flagged."""
+    compared_with: Submission | None
+    problem: str | None
+    description: str
+
+
+def judge_export_size(rows: int, quarter: FiscalQuarter, submissions: Iterable[Submission],
+                      max_change: float) -> ExportSize:
+    """The size guard of the upload, and of the check that shows it.
+
+    An empty export is never sent. Otherwise its row count is compared with the latest
+    submission of the same quarter a year earlier: windows are fiscal year to date (Q1's covers
+    3 months, Q4's 12), so only that quarter's export is comparable, and any other would flag
+    every Q1 against the Q4 before it. A relative change over `max_change` is flagged. With no
+    such submission on record, or one sent with no children, the size is not compared and the
+    verdict says so."""
+    year_earlier = quarter.a_year_earlier()
+    same = [s for s in submissions if s.quarter == year_earlier]
+    compared = max(same, key=lambda s: s.submitted_at) if same else None
     if rows == 0:
-        return f"the export of {quarter.label} has no children to send"
-    previous = [s for s in submissions if s.quarter != quarter]
-    if not previous:
-        return None
-    last = max(previous, key=lambda s: s.submitted_at)
-    if last.rows == 0:
-        return None
-    change = (rows - last.rows) / last.rows
+        problem = f"the export of {quarter.label} has no children to send"
+        return ExportSize(compared, problem, problem)
+    if compared is None or compared.rows == 0:
+        why = (f"{year_earlier.label}, the same quarter a year earlier, was sent with no children"
+               if compared is not None else f"nothing was sent for {year_earlier.label}, the same "
+               "quarter a year earlier and the only one whose window is as long")
+        return ExportSize(compared, None, f"{rows} children; the size was not compared: {why} "
+                          "(an empty export is still stopped)")
+    change = (rows - compared.rows) / compared.rows
+    against = (f"{change:+.0%} against {compared.rows} sent for {compared.quarter.label}, "
+               "the same quarter a year earlier")
     if abs(change) > max_change:
-        return (f"the export of {quarter.label} has {rows} children, {change:+.0%} against "
-                f"{last.rows} sent for {last.quarter.label} (more than the allowed {max_change:.0%})")
-    return None
+        problem = (f"the export of {quarter.label} has {rows} children, {against} "
+                   f"(more than the allowed {max_change:.0%})")
+        return ExportSize(compared, problem, problem)
+    return ExportSize(compared, None, f"{rows} children, {against} (within the allowed {max_change:.0%})")
 
 
 def overdue(submissions: Iterable[Submission], answered_at: Mapping[FiscalQuarter, float],

@@ -26,8 +26,8 @@ class ExchangeRulesResource(ConfigurableResource):
     results_file_name: str
     counts_file_name: str
     match_tolerance_days: int = Field(description="T of spec §6")
-    max_row_count_change: float = Field(description="share of the last submission's row count an "
-                                        "export may move without force")
+    max_row_count_change: float = Field(description="share of the row count sent for the same "
+                                        "quarter a year earlier an export may move without force")
 
     @property
     def code_maps(self) -> CodeMaps:

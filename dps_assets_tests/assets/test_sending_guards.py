@@ -1,11 +1,12 @@
 """The sending half's guards that are not races: an export that is empty or moved too far from
-the last submission is not uploaded without force; a backfill of several quarters is refused;
+the same quarter a year earlier is not uploaded without force, and the turn of the fiscal year
+(a Q1 after a Q4) is not taken for such a move; a backfill of several quarters is refused;
 a quarter already submitted is rebuilt without an upload while another quarter awaits DPS."""
 
 from __future__ import annotations
 
 import pytest
-from dagster import AssetCheckKey, AssetKey, materialize
+from dagster import AssetCheckKey, AssetKey, AssetMaterialization, materialize
 
 from dps_assets.assets import sending
 from dps_assets.assets.partitions import fiscal_quarter_partitions
@@ -17,6 +18,7 @@ from dps_assets.instance.ledger import recorded_submissions
 from dps_assets_tests.conftest import demo_config_for as configured_for
 
 Q3, Q4 = FiscalQuarter(2026, 3), FiscalQuarter(2026, 4)
+NEXT_Q1 = FiscalQuarter(2027, 1)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission, dps_export_size_plausible]
 HALF_THE_CHILDREN = "select * from ({export}) where person_id % 2 = 0"
 NO_CHILDREN = "select * from ({export}) where 1 = 0"
@@ -60,23 +62,60 @@ def test_an_empty_export_is_not_uploaded(tmp_path, embedded_data, sftp_resource,
     assert recorded_submissions(dagster_instance) == []
 
 
-def test_an_export_that_doubled_since_the_last_quarter_waits_for_force(tmp_path, embedded_data, sftp_resource,
-                                                                      dagster_instance, openssh_server):
+def answered(instance, quarter) -> None:
+    """DPS's answer to `quarter` fetched, as the receiving half records it: the next quarter may go."""
+    instance.report_runless_asset_event(AssetMaterialization("dps_results", partition=quarter.partition_key))
+
+
+def test_an_export_that_doubled_since_the_same_quarter_a_year_earlier_waits_for_force(
+        tmp_path, embedded_data, sftp_resource, dagster_instance, openssh_server):
+    year_earlier = Q4.a_year_earlier()
     half = resources_with_export(tmp_path / "half", embedded_data, sftp_resource, HALF_THE_CHILDREN)
-    assert uploaded(send(Q3, half, dagster_instance))
-    q3_file = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
+    assert uploaded(send(year_earlier, half, dagster_instance))
+    first_file = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
+    answered(dagster_instance, year_earlier)
 
     full = resources_with_export(tmp_path / "full", embedded_data, sftp_resource, None)
     refused = send(Q4, full, dagster_instance)
     evaluation = check_result(refused)
-    assert not evaluation.passed and "against" in evaluation.description and "FY2026-Q3" in evaluation.description
-    assert evaluation.metadata["rows"].value > 1.2 * evaluation.metadata["last_submitted_rows"].value
+    assert not evaluation.passed and "against" in evaluation.description and "FY2025-Q4" in evaluation.description
+    assert evaluation.metadata["compared_with"].value == "FY2025-Q4"
+    assert evaluation.metadata["compared_with_rows"].value == recorded_submissions(dagster_instance)[0].rows
+    assert evaluation.metadata["rows"].value > 1.2 * evaluation.metadata["compared_with_rows"].value
     assert not uploaded(refused)
-    assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == q3_file
+    assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == first_file
 
     forced = send(Q4, full, dagster_instance, force=True)
     assert check_result(forced).passed and uploaded(forced)
-    assert [s.quarter for s in recorded_submissions(dagster_instance)] == [Q3, Q4]
+    assert [s.quarter for s in recorded_submissions(dagster_instance)] == [year_earlier, Q4]
+
+
+def test_the_first_quarter_after_a_fourth_is_sent_without_force(tmp_path, embedded_data, sftp_resource,
+                                                                dagster_instance, openssh_server):
+    # Windows are fiscal year to date: FY2027-Q1's covers 3 months, FY2026-Q4's 12, so it has far
+    # fewer children than the quarter sent before it, and about as many as FY2026-Q1 had.
+    resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
+    year_earlier = NEXT_Q1.a_year_earlier()
+    for quarter in (year_earlier, Q4):
+        sent = send(quarter, resources, dagster_instance)
+        assert uploaded(sent)
+        evaluation = check_result(sent)
+        # Nothing sent for FY2025-Q1 or FY2025-Q4: the size was not compared, and the check says so.
+        assert evaluation.passed and evaluation.metadata["compared_with"].value == "none"
+        assert evaluation.metadata["compared_with_rows"].value == 0
+        assert "the size was not compared" in evaluation.description
+        answered(dagster_instance, quarter)
+
+    dagster_instance.add_dynamic_partitions(fiscal_quarter_partitions.name, [NEXT_Q1.partition_key])
+    after_the_turn = send(NEXT_Q1, resources, dagster_instance)
+    evaluation = check_result(after_the_turn)
+    rows = {s.quarter: s.rows for s in recorded_submissions(dagster_instance)}
+    assert evaluation.metadata["rows"].value < 0.8 * rows[Q4]  # more than 20 % below the quarter before
+    assert evaluation.passed and uploaded(after_the_turn)
+    assert evaluation.metadata["compared_with"].value == "FY2026-Q1"
+    assert evaluation.metadata["compared_with_rows"].value == rows[year_earlier]
+    assert "the same quarter a year earlier" in evaluation.description
+    assert list(rows) == [year_earlier, Q4, NEXT_Q1]
 
 
 def test_a_quarter_already_sent_is_rebuilt_without_upload_while_another_awaits_dps(

@@ -85,6 +85,21 @@ def test_neighbours_and_quarters_to_date():
         "FY2025-Q1", "FY2025-Q2", "FY2025-Q3"]
 
 
+
+@pytest.mark.parametrize("label, year_earlier", [
+    ("FY2027-Q1", "FY2026-Q1"),  # not FY2026-Q4, the quarter before it
+    ("FY2026-Q4", "FY2025-Q4"),
+    ("FY2025-Q2", "FY2024-Q2"),  # FY2024-Q2 ends on a leap day
+])
+def test_the_same_quarter_a_year_earlier_has_a_window_as_long(label, year_earlier):
+    quarter = FiscalQuarter.from_label(label)
+    earlier = quarter.a_year_earlier()
+    assert earlier.label == year_earlier
+    assert (earlier.window_start.month, earlier.window_end.month) == (quarter.window_start.month,
+                                                                      quarter.window_end.month)
+    assert quarter.window_start.year - earlier.window_start.year == 1
+
+
 @pytest.mark.parametrize(
     "today, label",
     [
