@@ -1,16 +1,30 @@
 """The `export_layout` section: the text file DPS reads and the workbook beside it, and how
-IMPACT's codes become NCIC codes."""
+IMPACT's codes become NCIC codes.
+
+`max_lengths` bounds the fields that carry IMPACT's data. Their defaults follow NCIC's
+missing-person record: a name (NAM) is at most 30 characters, so no part of one is longer; IMPACT's
+person ids are at most 16 digits. A row with a longer value is rejected with a REASON and the rest
+is sent (without a bound, a 1 MB last name went to DPS as a line of a million characters)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from dps_assets.config.section import Section
 from dps_assets.config.values import Delimiter, FileName
 
 TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
+
+
+class MaxLengthsConfig(Section):
+    """The most characters a field of the text file may hold (DFPS_PERSON_ID: digits)."""
+
+    DFPS_PERSON_ID: int = Field(default=16, ge=1, le=19)  # 19 digits: all a 64-bit id can have
+    LAST_NAME: int = Field(default=30, ge=1)
+    FIRST_NAME: int = Field(default=30, ge=1)
+    MIDDLE_NAME: int = Field(default=30, ge=1)
 
 
 class ExportLayoutConfig(Section):
@@ -23,6 +37,7 @@ class ExportLayoutConfig(Section):
     sex_map: dict[str, Literal["M", "F", "U"]] = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
     race_map: dict[str, str] = {"WT": "W", "AA": "B", "AN": "I", "AS": "A", "HP": "A"}
     unknown_code: str = "U"
+    max_lengths: MaxLengthsConfig = MaxLengthsConfig()
 
     @field_validator("fields")
     @classmethod

@@ -136,3 +136,17 @@ def test_the_shipped_configurations_still_load():
         config = load_config(REPO / name)
         assert config.sftp.remote_file_mode == "0600"
         assert config.export_layout.line_ending == "\r\n"
+
+
+def test_one_field_length_may_be_set_and_the_others_keep_their_defaults(tmp_path):
+    lengths = loads(tmp_path, "export_layout", "max_lengths", {"LAST_NAME": 40}).export_layout.max_lengths
+    assert lengths.model_dump() == {"DFPS_PERSON_ID": 16, "LAST_NAME": 40, "FIRST_NAME": 30, "MIDDLE_NAME": 30}
+
+
+@pytest.mark.parametrize("lengths, expected", [
+    ({"SHOE_SIZE": 3}, "export_layout.max_lengths.SHOE_SIZE: unknown key"),
+    ({"LAST_NAME": 0}, "export_layout.max_lengths.LAST_NAME: Input should be greater than or equal to 1"),
+    ({"DFPS_PERSON_ID": 20}, "export_layout.max_lengths.DFPS_PERSON_ID: Input should be less than or equal to 19"),
+])
+def test_a_field_length_is_a_known_field_and_a_usable_number(tmp_path, lengths, expected):
+    assert expected in refusal(tmp_path, "export_layout", "max_lengths", lengths)
