@@ -20,7 +20,8 @@ from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
-from dps_assets.config.values import EmailAddress, FileName, HostName, private_file_mode, same_remote_folder
+from dps_assets.config.values import (EmailAddress, FileName, HostName, PlainPath, private_file_mode,
+                                      same_remote_folder)
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ class DatabaseConfig(Section):
     dsn: str | None = None
     user: str | None = None
     password_env: EnvVarName | None = None
-    duckdb_path: str | None = None
+    duckdb_path: PlainPath | None = None
     fetch_batch_rows: int = Field(default=10_000, gt=0)
 
     @model_validator(mode="after")
@@ -51,12 +52,12 @@ class SftpConfig(Section):
     port: int = Field(default=22, gt=0, lt=65536)
     username: str
     password_env: EnvVarName | None = None
-    private_key_file: str | None = None
+    private_key_file: PlainPath | None = None
     private_key_passphrase_env: EnvVarName | None = None
-    known_hosts_file: str
-    from_folder: str
-    to_dfps_folder: str
-    processed_folder: str | None = Field(default=None, validate_default=True)  # None: <to_dfps_folder>/processed
+    known_hosts_file: PlainPath
+    from_folder: PlainPath
+    to_dfps_folder: PlainPath
+    processed_folder: PlainPath | None = Field(default=None, validate_default=True)  # None: <to_dfps_folder>/processed
     connect_timeout_s: float = Field(default=15, gt=0)
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
@@ -96,9 +97,9 @@ class SftpConfig(Section):
 
 
 class DirectoriesConfig(Section):
-    archive_root: str
-    log_root: str
-    work_root: str
+    archive_root: PlainPath
+    log_root: PlainPath
+    work_root: PlainPath
 
 
 class DpsFilesConfig(Section):
@@ -131,7 +132,7 @@ class EmailConfig(Section):
     host: HostName
     port: int = Field(default=25, gt=0, lt=65536)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
-    ca_file: str | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
+    ca_file: PlainPath | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
     username: str | None = None
     password_env: EnvVarName | None = None
     sender: EmailAddress
@@ -153,7 +154,7 @@ class EmailConfig(Section):
 class SharePointConfig(Section):
     enabled: bool = False
     site_id: str | None = None
-    library_path: str | None = None
+    library_path: PlainPath | None = None
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: EnvVarName | None = None
