@@ -8,6 +8,8 @@ is sent (without a bound, a 1 MB last name went to DPS as a line of a million ch
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -16,6 +18,7 @@ from dps_assets.config.section import Section
 from dps_assets.config.values import Delimiter, FileName
 
 TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
+_DIRECTIVE = re.compile(r"%(.?)", re.DOTALL)  # `%%` is one directive (a percent sign)
 
 
 class MaxLengthsConfig(Section):
@@ -50,6 +53,18 @@ class ExportLayoutConfig(Section):
             raise ValueError("a field is listed twice")
         return fields
 
+    @field_validator("date_format")
+    @classmethod
+    def _whole_dates(cls, date_format: str) -> str:
+        # A date of birth without its year (`%d/%m`), or with two digits of it (`%y`), cannot be
+        # matched; month names and times depend on the locale or say nothing of a birth date.
+        if sorted(d for d in _DIRECTIVE.findall(date_format) if d != "%") != sorted("Ymd"):
+            raise ValueError("must write the year (%Y, 4 digits), the month (%m) and the day (%d) once each, "
+                             "and no other directive (%% writes a percent sign)")
+        if not (date_format.isascii() and date_format.isprintable()):
+            raise ValueError("must be printable ASCII (the text file is ASCII)")
+        return date_format
+
     @field_validator("sex_map", "race_map")
     @classmethod
     def _upper_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
@@ -60,4 +75,6 @@ class ExportLayoutConfig(Section):
         if self.text_file_name.casefold() == self.workbook_file_name.casefold():
             raise ValueError("text_file_name and workbook_file_name must differ "
                              "(one would overwrite the other)")
+        if self.delimiter in date(2001, 2, 3).strftime(self.date_format):
+            raise ValueError("date_format writes the delimiter: every date would split its line")
         return self
