@@ -135,7 +135,7 @@ class Direct:
     def send(self) -> None:
         q, rules = QUARTER, self.rules
         rows = self.warehouse.conservatorship(q.window_start, q.window_end)
-        split = wrangle_export(rows, q.window_end, rules.code_maps)
+        split = wrangle_export(rows, q.window_end, rules.code_maps, rules.text_layout.length_limits())
         sent = validate(EXPORT_SCHEMA, split.sent, "dps_export")
         rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, "dps_export_rejected")
         Counter(r for cell in rejected["REASON"] for r in cell.split("; "))

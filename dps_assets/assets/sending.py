@@ -84,7 +84,8 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
     rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
     log.info(f"{quarter.label}: export query returned {len(rows)} row(s) "
              f"for {quarter.window_start} .. {quarter.window_end}")
-    split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps)
+    split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps,
+                           exchange_rules.text_layout.length_limits())
     sent = validate(EXPORT_SCHEMA, split.sent, f"dps_export {quarter.label}")
     rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, f"dps_export_rejected {quarter.label}")
     reasons = Counter(reason for cell in rejected["REASON"] for reason in cell.split("; "))
