@@ -42,6 +42,6 @@ def test_a_full_disk_names_the_file_and_leaves_no_temporary(small_disk):
     with pytest.raises(PrivateFileError) as raised:
         with private_file(target) as handle:
             handle.write(b"PLANTEDSURNAME|20100304\r\n" * 20_000)  # 500 KB onto 200 KiB
-    assert str(raised.value) == f"cannot write {target}: No space left on device (ENOSPC)"
+    assert str(raised.value) == f"cannot write end_export.xlsx into {small_disk}: disk full (ENOSPC)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     assert list(small_disk.iterdir()) == []
