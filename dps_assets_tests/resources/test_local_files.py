@@ -37,7 +37,7 @@ def test_a_full_disk_leaves_no_archive_folder_and_names_the_path_and_the_reason(
     message = str(raised.value)
     assert isinstance(raised.value, ExchangeError)
     target = small_disk / "archive" / TO_DPS / "FY2026_Q4" / STAMP
-    assert f"into {target}: No space left on device (ENOSPC) at " in message
+    assert f"into {target}: disk full (ENOSPC) at " in message
     assert "end_export.xlsx" in message  # the file that did not fit
     assert "PLANTED" not in message
     assert raised.value.__cause__ is None and raised.value.__context__ is None
