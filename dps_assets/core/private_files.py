@@ -18,9 +18,12 @@ from dps_assets.core.errors import ExchangeError, chained, os_error_in, os_reaso
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
-# What a full or failing disk, or a folder we may not write in, says while a file is written
-# (not a network error in the block).
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM}
+# What a full or failing disk says while a file is written, whoever meets it: the block's code
+# (a library writing the file) or ours. Not a network error, nor a remote server's refusal of a
+# download being written in the block (paramiko's EACCES), which is no local failure.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+# What a folder we may not write in says to our own calls (making, syncing, renaming the file).
+_REFUSED_ERRNOS = {errno.EACCES, errno.EPERM}
 
 
 class PrivateFileError(ExchangeError, OSError):
@@ -30,14 +33,15 @@ class PrivateFileError(ExchangeError, OSError):
     reason = ""
 
 
-def write_failure(path: Path, exc: BaseException) -> PrivateFileError | None:
+def _write_failure(path: Path, exc: BaseException, ours: bool) -> PrivateFileError | None:
     """The PrivateFileError that says why `path` could not be written, when `exc` was caused by a
-    full or failing disk or a refused write, whichever library raised it (`core.errors.os_error_in`);
-    None for any other error, and for our own errors, which say it already."""
+    full or failing disk, whichever library raised it (`core.errors.os_error_in`), or, raised by
+    our own calls (`ours`), by a refused write; None for any other error, and for our own errors,
+    which say it already."""
     if not isinstance(exc, Exception) or isinstance(exc, ExchangeError):
         return None
     cause = os_error_in(exc)
-    if cause is None or cause.errno not in _WRITE_ERRNOS:
+    if cause is None or cause.errno not in (_DISK_ERRNOS | _REFUSED_ERRNOS if ours else _DISK_ERRNOS):
         return None
     failure = PrivateFileError(f"cannot write {path.name} into {path.parent}: {os_reason(cause)}")
     failure.reason = os_reason(cause)
@@ -48,13 +52,16 @@ def write_failure(path: Path, exc: BaseException) -> PrivateFileError | None:
 def private_file(path: Path) -> Iterator[BinaryIO]:
     """A new file beside `path`, created 0600 under a unique name (never one an earlier run or
     anyone else left there, whatever its mode), synced and renamed onto `path` when the block
-    succeeds and removed when it fails. A full disk or a refused write, whoever met it, raises
-    PrivateFileError (`write_failure`): `cannot write end_export.xlsx into /work/…: disk full (ENOSPC)`."""
+    succeeds and removed when it fails. A full disk, whoever met it, and a refused write raise
+    PrivateFileError: `cannot write end_export.xlsx into /work/…: disk full (ENOSPC)`."""
     name: str | None = None
+    in_block = False
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
         with os.fdopen(fd, "wb") as handle:
+            in_block = True
             yield handle
+            in_block = False
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(name, path)
@@ -62,7 +69,7 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
         if name is not None:
             with suppress(FileNotFoundError):
                 os.unlink(name)
-        failure = write_failure(path, exc)
+        failure = _write_failure(path, exc, ours=not in_block)
         if failure is None:
             raise
     else:
@@ -77,12 +84,12 @@ def private_scratch(path: Path) -> Iterator[Path]:
     the block fails, the variables of the frames that failed are dropped and collected first, so
     that the files the library still had open are closed, and their space freed, now rather than
     whenever the error and the library's objects are forgotten (XlsxWriter's refer to each other,
-    so only the cycle collector frees them). A full disk or a refused write raises as
-    `private_file` does."""
+    so only the cycle collector frees them). A full disk or a refused write raises
+    PrivateFileError as `private_file` does."""
     try:
         folder = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     except OSError as exc:
-        failure = write_failure(path, exc)
+        failure = _write_failure(path, exc, ours=True)
         if failure is None:
             raise
         raise failure from None

@@ -1,5 +1,6 @@
 """Files holding children's records are created 0600 and appear whole or not at all."""
 
+import errno
 import os
 import stat
 
@@ -45,3 +46,14 @@ def test_a_full_disk_names_the_file_and_leaves_no_temporary(small_disk):
     assert str(raised.value) == f"cannot write end_export.xlsx into {small_disk}: disk full (ENOSPC)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     assert list(small_disk.iterdir()) == []
+
+
+def test_a_refusal_met_in_the_block_is_passed_on_as_it_is(tmp_path):
+    # paramiko says a server refused a download being written here with EACCES: no local failure.
+    target = tmp_path / "Dfps-missing-person-results.txt"
+    with pytest.raises(PermissionError) as raised:
+        with private_file(target) as handle:
+            handle.write(b"DFPS_PERSON_ID|NIC\r\n")
+            raise PermissionError(errno.EACCES, "Permission denied")
+    assert not isinstance(raised.value, PrivateFileError)
+    assert list(tmp_path.iterdir()) == []
