@@ -184,7 +184,6 @@ class Direct:
         summary = matching_summary(match)
         inputs = {"sa_98": sa_98, "county_region_lookup": lookup, "runaway_event_matches": match}
         written = []
-        report_folder = files.report_folder(q.tag, self.stamp)
         for kind in REPORTS:
             frame = kind.frame(quarter=q, **{name: inputs[name] for name in kind.inputs})
             sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, q) if kind.chart else None)
@@ -192,8 +191,8 @@ class Direct:
                            ("results SHA-256", results_sha), ("counts SHA-256", counts_sha),
                            *((f"Rows: {n}", c) for n, c in kind.about_lines(frame).items()),
                            ("Match tolerance (days)", rules.match_tolerance_days)))
-            path = report_folder / f"{kind.file_stem}_{q.tag}.xlsx"
-            write_workbook(path, [sheet], about)
+            path = files.archive_report(q.tag, self.stamp, f"{kind.file_stem}_{q.tag}.xlsx",
+                                        lambda writing: write_workbook(writing, [sheet], about))
             hashlib.sha256(path.read_bytes()).hexdigest()
             written.append(ReportWorkbook(path=path, rows=len(frame)))
         # The delivery.
