@@ -102,9 +102,11 @@ def _plant(folder: Path, name: str, age_s: float = STALE_S, directory: bool = Fa
     return path
 
 
+@pytest.mark.parametrize("sole_uploader", [False, True], ids=["lock-free", "lock-holder"])
 @pytest.mark.parametrize("strategy", ["temporary_name", "final_name"])
 def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
-    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, strategy: str
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, strategy: str,
+    sole_uploader: bool
 ) -> None:
     folder = openssh_server.from_folder
     ours_stale = [
@@ -112,7 +114,6 @@ def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
         _plant(folder, f".{NAME}.fedcba987654.previous"),  # an old version moved aside
     ]
     kept = [
-        _plant(folder, f".{NAME}.aaaaaaaaaaaa.partial", age_s=0),  # may be an upload still running
         _plant(folder, f".{NAME}.partial"),
         _plant(folder, f".{NAME}.0123456789AB.partial"),
         _plant(folder, f".{NAME}.0123456789ab.partial.keep"),
@@ -122,12 +123,17 @@ def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
         _plant(folder, "notes.txt"),
         _plant(folder, f".{NAME}.bbbbbbbbbbbb.partial", directory=True),
     ]
+    # Written a moment ago: an upload that may still be running, unless every upload holds the
+    # lock this one holds (sole_uploader), when its writer is gone whatever its age.
+    recent = _plant(folder, f".{NAME}.aaaaaaaaaaaa.partial", age_s=0)
+    (ours_stale if sole_uploader else kept).append(recent)
     local = tmp_path / NAME
     local.write_bytes(b"DFPS_PERSON_ID|LAST_NAME\r\n2|NEW\r\n")
     resource = sftp_resource.model_copy(update={"upload_strategy": strategy})
     with resource.session() as session:
-        session.upload_atomically(local, resource.from_folder, NAME)
+        upload = session.upload_atomically(local, resource.from_folder, NAME, sole_uploader=sole_uploader)
 
+    assert upload.left_on_server == ()
     assert [p.name for p in ours_stale if p.exists()] == []
     assert [p.name for p in kept if not p.exists()] == []
     assert all(p.read_bytes() == b"1|PLANTED\r\n" for p in kept if p.is_file())
