@@ -1,5 +1,6 @@
 """Uploads cut mid-transfer leave nothing of ours on DPS's server, and a later upload sweeps what
-an earlier one could not remove, against the real OpenSSH sshd.
+an earlier one could not remove, against the real OpenSSH sshd; what a server that refuses
+deletes keeps is named by the upload that leaves it.
 
 The cuts are real: the sshd process serving the upload is SIGKILLed, or the connection runs
 through a relay that resets it (RST) or black-holes it. Each cut is made from the upload's
@@ -166,3 +167,32 @@ def test_what_a_cut_upload_cannot_remove_is_named_and_swept_by_the_next_upload(
     with openssh_server.resource().session() as session:
         session.upload_atomically(local, str(folder), NAME)
     assert sorted(p.name for p in folder.iterdir()) == [NAME]
+
+
+def _ours(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{NAME}."))
+
+
+def test_an_older_file_the_server_will_not_remove_is_named_by_every_upload_that_leaves_it(
+    undeleting_openssh: OpenSshServer, tmp_path: Path
+) -> None:
+    undeleting_openssh.reset()
+    folder = undeleting_openssh.from_folder
+    (folder / NAME).write_bytes(OLD_VERSION)
+    resource = undeleting_openssh.resource()
+    first, second = os.urandom(BIG), os.urandom(BIG)
+    with resource.session() as session:
+        upload = session.upload_atomically(write_local(tmp_path / "first", first), resource.from_folder, NAME)
+    [aside] = _ours(folder)
+    assert aside.endswith(".previous") and (folder / aside).read_bytes() == OLD_VERSION
+    assert (folder / NAME).read_bytes() == first
+    assert upload.left_on_server == (str(folder / aside),)
+
+    # The next upload cannot sweep it either, and leaves the first upload's file moved aside too.
+    with resource.session() as session:
+        again = session.upload_atomically(write_local(tmp_path / "second", second), resource.from_folder,
+                                          NAME, sole_uploader=True)
+    assert (folder / NAME).read_bytes() == second
+    assert len(_ours(folder)) == 2 and aside in _ours(folder)
+    assert sorted(again.left_on_server) == [str(folder / name) for name in _ours(folder)]
+    assert sorted((folder / name).read_bytes() for name in _ours(folder)) == sorted([OLD_VERSION, first])

@@ -65,14 +65,6 @@ def denying_openssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSs
         yield server
 
 
-@pytest.fixture(scope="module")
-def undeleting_openssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSshServer]:
-    """sshd whose SFTP server denies posix-rename@openssh.com and every remove: an older file is
-    moved aside for a plain rename, and stays there."""
-    with OpenSshServer(tmp_path_factory.mktemp("sshd_no_remove"), sftp_options="-P posix-rename,remove") as server:
-        yield server
-
-
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if OURS.match(p.name))
 
@@ -185,31 +177,6 @@ def test_a_replace_cut_after_the_old_file_was_moved_aside_puts_it_back(
     assert moved_aside and OURS.match(Path(moved_aside[0]).name)
     assert final.read_bytes() == OLD_VERSION
     assert sorted(p.name for p in denying_openssh.from_folder.iterdir()) == [NAME]
-
-
-def test_an_older_file_the_server_will_not_remove_is_named_by_every_upload_that_leaves_it(
-    undeleting_openssh: OpenSshServer, tmp_path: Path
-) -> None:
-    undeleting_openssh.reset()
-    folder = undeleting_openssh.from_folder
-    (folder / NAME).write_bytes(OLD_VERSION)
-    resource = undeleting_openssh.resource()
-    first, second = os.urandom(BIG), os.urandom(BIG)
-    with resource.session() as session:
-        upload = session.upload_atomically(write_local(tmp_path / "first", first), resource.from_folder, NAME)
-    [aside] = _leftovers(folder)
-    assert aside.endswith(".previous") and (folder / aside).read_bytes() == OLD_VERSION
-    assert (folder / NAME).read_bytes() == first
-    assert upload.left_on_server == (str(folder / aside),)
-
-    # The next upload cannot sweep it either, and leaves the first upload's file moved aside too.
-    with resource.session() as session:
-        again = session.upload_atomically(write_local(tmp_path / "second", second), resource.from_folder,
-                                          NAME, sole_uploader=True)
-    assert (folder / NAME).read_bytes() == second
-    assert len(_leftovers(folder)) == 2 and aside in _leftovers(folder)
-    assert sorted(again.left_on_server) == [str(folder / name) for name in _leftovers(folder)]
-    assert sorted((folder / name).read_bytes() for name in _leftovers(folder)) == sorted([OLD_VERSION, first])
 
 
 # --------------------------------------------------------------------------------------------
