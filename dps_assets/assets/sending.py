@@ -142,7 +142,8 @@ class SubmissionConfig(Config):
     force: bool = Field(
         default=False,
         description="Upload even if this quarter was submitted before, or another quarter is "
-        "still waiting for DPS's answer (its request is then overwritten).",
+        "still waiting for DPS's answer (its request is then overwritten). The same file found in "
+        "from_folder, uploaded by a run that died before recording it, is recorded, not sent again.",
     )
 
 
