@@ -18,6 +18,9 @@ WHAT_TO_DO = {
                                   "knowing DPS's request for that quarter is then overwritten.",
     "ExportSizeError": "Check the export's row count against the last quarter; re-run with force: true to send it.",
     "EmailError": "Check the SMTP relay; the reports are in the archive. Re-executing does not email twice.",
+    "EmailNotConfirmedError": "Look in the recipients' mailbox for the Message-ID named: if the email arrived, "
+                              "re-run with email_arrived set to it; if not, re-run with force_email: true. "
+                              "Until then nothing is emailed and DPS's files stay in TO_DFPS.",
     "ArchiveError": "Free disk space on the archive's volume, then re-execute the run.",
     "ConfigError": "Fix the configuration key named, then reload the code location.",
     "killed": "The run's process was killed: re-execute it from its page; the guards prevent a second upload or email.",
