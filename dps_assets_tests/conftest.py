@@ -111,9 +111,9 @@ def smtp_mailbox(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         yield int(server.fields["port"]), mailbox
 
 
-def loopback_mailer(port: int) -> Mailer:
+def loopback_mailer(port: int, timeout_s: float = 30) -> Mailer:
     """The mailer the email section configures for a plain SMTP relay on loopback `port`."""
-    return build_mailer(EmailConfig(host="127.0.0.1", port=port, security="plain",
+    return build_mailer(EmailConfig(host="127.0.0.1", port=port, security="plain", timeout_s=timeout_s,
                                     sender="dps-exchange@test.invalid", recipients=["analysts@test.invalid"],
                                     operators=["operators@test.invalid"]))
 
