@@ -10,7 +10,7 @@ import hashlib
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from pydantic import Field
 
 from dps_assets.config.schema import SftpConfig
 from dps_assets.core.private_files import private_file
+from dps_assets.resources.sftp_disconnect import disconnect
 from dps_assets.resources.sftp_errors import TRANSFER_ERRORS, SftpError
 from dps_assets.resources.sftp_host_keys import load_pinned_keys, wrong_host_key
 from dps_assets.resources.sftp_leftovers import Reconnect
@@ -66,13 +67,21 @@ class SftpSession:
             key=lambda f: f.name,
         )
 
-    def stat(self, path: str) -> RemoteFile | None:
+    def files_named(self, folder: str, names: Sequence[str]) -> list[RemoteFile]:
+        """The regular files of `folder` among `names`: one stat each, so the cost does not grow
+        with what else the folder holds (listing 10,000 files took 100 requests, one by one)."""
+        found = [self.stat(posixpath.join(folder, name), regular_only=True) for name in names]
+        return [f for f in found if f is not None]
+
+    def stat(self, path: str, regular_only: bool = False) -> RemoteFile | None:
         try:
             attrs = self._sftp.stat(path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise SftpError(f"{self.where}: cannot stat {path}: {exc}") from exc
+        if regular_only and (attrs.st_mode is None or not stat.S_ISREG(attrs.st_mode)):
+            return None
         return RemoteFile(posixpath.basename(path), path, attrs.st_size or 0, attrs.st_mtime or 0)
 
     def upload_atomically(
@@ -227,7 +236,7 @@ class SftpResource(ConfigurableResource):
                 except TRANSFER_ERRORS:
                     pass  # a broken connection must not hide the error that broke it
         finally:
-            client.close()
+            disconnect(client, self.connect_timeout_s)
 
     def _connect(self, client: paramiko.SSHClient) -> None:
         if self.private_key_file and not os.path.isfile(self.private_key_file):
