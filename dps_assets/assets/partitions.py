@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, DagsterInstance, DynamicPartitionsDefinition
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.quarters import AGENCY_TIMEZONE, FiscalQuarter, quarters_missing
 
 # A partition per closed fiscal quarter, keyed by its label (`FY2026-Q4`): the name analysts

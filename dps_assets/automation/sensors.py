@@ -11,7 +11,7 @@ from dagster import (DefaultSensorStatus, JobDefinition, RunRequest, SensorDefin
 from dps_assets.assets.dps_fetch import handover_tags
 from dps_assets.core.alerts import SensorHealth, after_tick
 from dps_assets.core.answer_watch import FileState, WatchCursor, decide
-from dps_assets.core.errors import ExchangeError, failure_text
+from dps_assets.core.privacy.errors import ExchangeError, failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.mailer import Mailer

@@ -15,7 +15,7 @@ from dps_assets.core.dps_layout_rules import (INTEGER, MKE_CODES, RESULTS_COLUMN
                                               DpsFileError, blank, check_line, int64_or_none, read_header,
                                               refuse_cr_only, without_bom)
 from dps_assets.core.dps_results_reader import read_results
-from dps_assets.core.shapes import shape_of
+from dps_assets.core.privacy.shapes import shape_of
 
 __all__ = ["COUNTS_COLUMNS", "MKE_CODES", "REQUIRED_MEASURES", "RESULTS_COLUMNS", "RESULTS_DATE_COLUMNS",
            "DpsCounts", "DpsFileError", "Reconciliation", "count_data_lines", "parse_counts", "parse_results",

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from dps_assets.core.errors import ExchangeError
-from dps_assets.core.shapes import CONTROL_CHARACTERS, capped, shape_of
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.privacy.shapes import CONTROL_CHARACTERS, capped, shape_of
 
 RESULTS_COLUMNS = (
     "DFPS_PERSON_ID", "NIC", "LAST_NAME", "FIRST_NAME", "DOB", "SEX", "RACE", "MKE", "ORI",

@@ -16,7 +16,7 @@ from datetime import date
 
 import pandas as pd
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.names import normalize_person_name
 from dps_assets.core.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
                                               whole_number)

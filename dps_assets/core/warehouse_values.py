@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.shapes import CONTROL_CHARACTERS
+from dps_assets.core.privacy.shapes import CONTROL_CHARACTERS
 
 # The days the exchange's frames can hold: pandas' datetime64[ns] ends on 2262-04-11 (and starts
 # in 1677); Excel's calendar starts on 1900-01-01, so no date of birth before it is plausible.
@@ -125,7 +125,7 @@ def _decimal_whole_number(value: Decimal | str) -> int:
 
 
 def control_characters(text: str) -> int:
-    """How many characters of `text` are control characters (`core.shapes.CONTROL_CHARACTERS`:
+    """How many characters of `text` are control characters (`core.privacy.shapes.CONTROL_CHARACTERS`:
     C0 with tab and line breaks, DEL, C1, separators, U+FFFE/U+FFFF)."""
     return len(CONTROL_CHARACTERS.findall(text))
 

@@ -20,7 +20,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dps_assets.core.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
-from dps_assets.core.private_files import private_file, private_scratch
+from dps_assets.core.privacy.private_files import private_file, private_scratch
 from dps_assets.core.workbook_chart import BarChartSpec, add_chart
 from dps_assets.core.workbook_layout import Formats, holds_personal_information, set_properties, set_up_pages
 from dps_assets.core.workbook_rows import write_rows
@@ -61,7 +61,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
                    max_data_rows: int = EXCEL_MAX_DATA_ROWS, title: str | None = None) -> None:
     """Write atomically (temporary file, then rename) with owner-only permissions; XlsxWriter's
     own temporary files go in a hidden folder beside it that is removed however the writing ends
-    (`core.private_files`), and a full disk, whoever meets it, is a PrivateFileError naming the
+    (`core.privacy.private_files`), and a full disk, whoever meets it, is a PrivateFileError naming the
     file and its folder. Values are written by `core.excel_values`' rules; a sheet with more than
     `max_data_rows` rows continues on `Name (2)`, `Name (3)`, … (each with the header); the About
     sheet says where a rule was applied and where a sheet continues. `title` (document property)

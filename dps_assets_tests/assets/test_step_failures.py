@@ -14,7 +14,7 @@ import xlsxwriter
 from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check,
                      materialize)
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource

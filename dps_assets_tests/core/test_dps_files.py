@@ -283,6 +283,6 @@ def test_bytes_that_are_not_utf8_are_reported_with_line_and_column():
      ("\udcff\u2028€", "3 characters: control characters, undecodable bytes and other characters")],
 )
 def test_shapes_name_length_and_kinds_of_characters(text, shape):
-    from dps_assets.core.shapes import shape_of
+    from dps_assets.core.privacy.shapes import shape_of
 
     assert shape_of(text) == shape

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from dps_assets.core.errors import ExchangeError, chained, os_error_in, os_reason
+from dps_assets.core.privacy.errors import ExchangeError, chained, os_error_in, os_reason
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -35,7 +35,7 @@ class PrivateFileError(ExchangeError, OSError):
 
 def _write_failure(path: Path, exc: BaseException, ours: bool) -> PrivateFileError | None:
     """The PrivateFileError that says why `path` could not be written, when `exc` was caused by a
-    full or failing disk, whichever library raised it (`core.errors.os_error_in`), or, raised by
+    full or failing disk, whichever library raised it (`core.privacy.errors.os_error_in`), or, raised by
     our own calls (`ours`), by a refused write; None for any other error, and for our own errors,
     which say it already."""
     if not isinstance(exc, Exception) or isinstance(exc, ExchangeError):

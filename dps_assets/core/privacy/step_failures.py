@@ -13,7 +13,7 @@ import traceback
 from types import TracebackType
 from typing import TypeVar
 
-from dps_assets.core.errors import ExchangeError, os_error_in, os_reason
+from dps_assets.core.privacy.errors import ExchangeError, os_error_in, os_reason
 
 Raised = TypeVar("Raised", bound=BaseException)
 
