@@ -28,7 +28,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 
 QUARTER = FiscalQuarter(2026, 4)
 TOLERANCE_DAYS = 7

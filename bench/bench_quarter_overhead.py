@@ -43,7 +43,7 @@ from dps_assets.core.export import wrangle_export  # noqa: E402
 from dps_assets.core.export_workbook import build_export_workbook  # noqa: E402
 from dps_assets.core.matching import match_entries  # noqa: E402
 from dps_assets.core.privacy.private_files import write_private  # noqa: E402
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 from dps_assets.core.regions import build_region_lookup, unmapped_counties  # noqa: E402
 from dps_assets.core.reports import ReportWorkbook, matching_summary  # noqa: E402
 from dps_assets.core.sa_98_rows import split_sa_98_rows  # noqa: E402

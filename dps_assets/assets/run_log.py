@@ -22,7 +22,7 @@ from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterE
 from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
 from dps_assets.core.run_end import run_end_reason
 from dps_assets.core.privacy.step_failures import detached, recordable_failure
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.privacy.private_files import FILE_MODE
 from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 

@@ -23,7 +23,7 @@ from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
 from dps_assets.core.privacy.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
-from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, judge_export_size
+from dps_assets.core.exchange.submissions import ExportSizeError, Submission, check_can_submit, judge_export_size
 from dps_assets.core.text_file import render_text_file
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions

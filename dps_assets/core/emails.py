@@ -8,7 +8,7 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.reports import ReportWorkbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -13,7 +13,7 @@ from dps_assets.core.integer_sort import stable_argsort
 from dps_assets.core.matching import NANOSECONDS_PER_DAY, MatchResult
 from dps_assets.core.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
                                      sort_regions)
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (
     "FISCAL_QUARTER", "REGION", "CNTY_NAME", "PERSON_ID", "RUNAWAY_EVENT_ID", "LAST_NAME",

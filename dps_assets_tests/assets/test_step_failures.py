@@ -16,7 +16,7 @@ from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, 
 
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.assets.run_log import failures_logged
 from dps_assets.config.schema import load_config

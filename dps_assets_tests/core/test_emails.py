@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import pandas as pd
 
 from dps_assets.core.emails import day_in_words, report_email, window_in_words
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.reports import ReportWorkbook, report_summary
 
 Q3 = FiscalQuarter(2026, 3)

@@ -12,7 +12,7 @@ from dps_assets.core.reports import (
     dps_total_runaway_events,
     impact_not_in_dps,
 )
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 Q3 = FiscalQuarter(2025, 3)  # window 2024-09-01 .. 2025-05-31
 

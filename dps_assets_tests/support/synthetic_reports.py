@@ -12,7 +12,7 @@ import pandas as pd
 
 from dps_assets.core.export import CodeMaps, wrangle_export
 from dps_assets.core.matching import MatchResult, match_entries
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.regions import build_region_lookup
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 
