@@ -20,7 +20,7 @@ from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterE
                      DagsterRun, Failure, RetryRequested)
 
 from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
-from dps_assets.core.run_end import run_end_reason
+from dps_assets.core.operations.run_end import run_end_reason
 from dps_assets.core.privacy.step_failures import detached, recordable_failure
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.privacy.private_files import FILE_MODE
@@ -97,7 +97,7 @@ def _append_line(path: Path, step: str, level: str, message: str) -> None:
 
 def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFilesResource,
                    failure_message: str | None, half: str | None) -> str:
-    """Why `run` failed though none of its steps did (`core.run_end`), appended to the run's log
+    """Why `run` failed though none of its steps did (`core.operations.run_end`), appended to the run's log
     file once (an alert tick that is retried does not repeat it) under `half`'s log folder when
     the run has one. Returns the line."""
     engine_messages, started, finished = [], [], set()

@@ -13,7 +13,7 @@ from dagster import (DagsterEvent, DagsterRun, RunFailureSensorContext, SensorDe
 from dps_assets.assets.run_log import record_run_end
 from dps_assets.automation.jobs import HALF_OF_JOB, SENDING_ASSETS
 from dps_assets.automation.sensors import sensor_status
-from dps_assets.core.alerts import Alert, what_to_do
+from dps_assets.core.operations.alerts import Alert, what_to_do
 from dps_assets.core.privacy.errors import chain_failure_text
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import overdue, submission_id

@@ -1,6 +1,6 @@
 """When the SFTP sensor's trouble becomes an alert, and what each alert tells the operator to do."""
 
-from dps_assets.core.alerts import DEFAULT_WHAT_TO_DO, SensorHealth, after_tick, what_to_do
+from dps_assets.core.operations.alerts import DEFAULT_WHAT_TO_DO, SensorHealth, after_tick, what_to_do
 
 
 def test_the_operators_are_alerted_once_after_the_configured_failures_and_once_on_recovery():
@@ -34,7 +34,7 @@ def test_each_kind_of_failure_says_what_to_do():
 
 
 def test_a_run_whose_worker_died_says_so_and_what_to_do():
-    from dps_assets.core.run_end import run_end_reason
+    from dps_assets.core.operations.run_end import run_end_reason
 
     monitoring = ("Detected run worker status FAILED: 'the run worker (pid 4242 on host vm) is gone: no such "
                   "process'. Marking run 0b8f as failed.")
