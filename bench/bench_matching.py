@@ -50,7 +50,7 @@ order by e.NIC
 def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """sa_98 events and DPS entries of one fiscal year (most entries near an event of their child,
     some nowhere near one, some before the window), and the county lookup."""
-    from dps_assets.core.regions import build_region_lookup
+    from dps_assets.core.impact.regions import build_region_lookup
     from dps_assets.embedded.synthetic.counties import county_lookup_frame
 
     rng = np.random.default_rng(seed)

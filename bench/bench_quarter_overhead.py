@@ -44,9 +44,9 @@ from dps_assets.core.export_workbook import build_export_workbook  # noqa: E402
 from dps_assets.core.matching import match_entries  # noqa: E402
 from dps_assets.core.privacy.private_files import write_private  # noqa: E402
 from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.core.regions import build_region_lookup, unmapped_counties  # noqa: E402
+from dps_assets.core.impact.regions import build_region_lookup, unmapped_counties  # noqa: E402
 from dps_assets.core.reports import ReportWorkbook, matching_summary  # noqa: E402
-from dps_assets.core.sa_98_rows import split_sa_98_rows  # noqa: E402
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows  # noqa: E402
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, EXPORT_REJECTED_SCHEMA,  # noqa: E402
                                      EXPORT_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA, calendar_days, validate)
 from dps_assets.core.text_file import render_text_file, submitted_person_ids  # noqa: E402

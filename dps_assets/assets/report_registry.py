@@ -18,7 +18,7 @@ from dagster import MetadataValue
 
 from dps_assets.assets.common import markdown_table
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.regions import region_order
+from dps_assets.core.impact.regions import region_order
 from dps_assets.core.reports import is_region_totals
 from dps_assets.core.workbooks import BarChartSpec
 

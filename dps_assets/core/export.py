@@ -1,6 +1,6 @@
 """Turning the conservatorship query's rows into the list of children sent to DPS (spec §3).
 
-Values are read one by one (`core.warehouse_values`), so one odd value rejects its own row with
+Values are read one by one (`core.impact.warehouse_values`), so one odd value rejects its own row with
 a reason that says what is wrong, and never sinks the quarter: a PERSON_ID that is not a positive
 whole number (0, 1.7) is rejected, never rounded; a DOB before 1900-01-01 or that is not a date
 is rejected as such (a DOB past pandas' last day, 2262-04-11, is after the window end). A
@@ -17,9 +17,9 @@ from datetime import date
 import pandas as pd
 
 from dps_assets.core.privacy.errors import ExchangeError
-from dps_assets.core.names import normalize_person_name
-from dps_assets.core.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
-                                              whole_number)
+from dps_assets.core.impact.names import normalize_person_name
+from dps_assets.core.impact.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
+                                                     whole_number)
 
 SOURCE_COLUMNS = (
     "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB",

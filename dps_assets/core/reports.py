@@ -11,8 +11,8 @@ import pandas as pd
 
 from dps_assets.core.integer_sort import stable_argsort
 from dps_assets.core.matching import NANOSECONDS_PER_DAY, MatchResult
-from dps_assets.core.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
-                                     sort_regions)
+from dps_assets.core.impact.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
+                                            sort_regions)
 from dps_assets.core.exchange.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (

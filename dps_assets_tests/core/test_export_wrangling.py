@@ -17,7 +17,7 @@ from dps_assets.core.export import (
     wrangle_export,
 )
 from dps_assets.core.export_workbook import build_export_workbook
-from dps_assets.core.names import county_key, normalize_person_name
+from dps_assets.core.impact.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
 
 WINDOW_END = date(2025, 5, 31)
@@ -257,7 +257,7 @@ def test_mixed_python_dates_and_timestamps_in_one_column():
 def test_values_are_read_whatever_type_the_driver_gives():
     import numpy as np
 
-    from dps_assets.core.warehouse_values import Unreadable, calendar_day, whole_number
+    from dps_assets.core.impact.warehouse_values import Unreadable, calendar_day, whole_number
 
     assert [whole_number(v) for v in (7, 7.0, np.int64(7), np.float64(7.0), Decimal("7.00"), " 7 ", None,
                                       float("nan"), Decimal("NaN"))] == [7] * 6 + [None] * 3

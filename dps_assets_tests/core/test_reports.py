@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dps_assets.core.matching import match_entries
-from dps_assets.core.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
+from dps_assets.core.impact.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
 from dps_assets.core.reports import (
     DPS_NOT_IN_IMPACT_COLUMNS,
     IMPACT_NOT_IN_DPS_COLUMNS,

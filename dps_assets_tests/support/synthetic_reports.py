@@ -13,7 +13,7 @@ import pandas as pd
 from dps_assets.core.export import CodeMaps, wrangle_export
 from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.regions import build_region_lookup
+from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 
 QUARTER = FiscalQuarter(2026, 3)

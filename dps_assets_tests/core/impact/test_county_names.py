@@ -3,7 +3,7 @@ dropped after a space or a hyphen, only A-Z kept."""
 
 import pytest
 
-from dps_assets.core.names import county_key
+from dps_assets.core.impact.names import county_key
 
 
 @pytest.mark.parametrize("spelling, key", [

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from dps_assets.core.sa_98_rows import split_sa_98_rows
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import SA_98_SCHEMA, validate
 
 SECRET = "ZELIGOWSKA"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.names import county_key
+from dps_assets.core.impact.names import county_key
 
 UNKNOWN_REGION = "UNKNOWN"
 STATEWIDE = "STATEWIDE"
