@@ -50,7 +50,7 @@ from dps_assets.core.impact.sa_98_rows import split_sa_98_rows  # noqa: E402
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, EXPORT_REJECTED_SCHEMA,  # noqa: E402
                                      EXPORT_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA, calendar_days, validate)
 from dps_assets.core.text_file import render_text_file, submitted_person_ids  # noqa: E402
-from dps_assets.core.workbooks import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
 from dps_assets.embedded.dagster_dev import prepare_dagster_home  # noqa: E402
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids  # noqa: E402
 from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402

@@ -21,7 +21,7 @@ from dps_assets.core.dps_files import parse_results  # noqa: E402
 from dps_assets.core.matching import match_entries  # noqa: E402
 from dps_assets.core.impact.regions import build_region_lookup  # noqa: E402
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps  # noqa: E402
-from dps_assets.core.workbooks import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
 from dps_assets.embedded.synthetic.counties import county_lookup_frame  # noqa: E402
 from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 

@@ -20,7 +20,7 @@ from dps_assets.assets.common import markdown_table
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import region_order
 from dps_assets.core.reports import is_region_totals
-from dps_assets.core.workbooks import BarChartSpec
+from dps_assets.core.workbooks.writer import BarChartSpec
 
 # The module-level name a report module gives its ReportKind.
 REPORT_ATTRIBUTE = "REPORT"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dps_assets.core.excel_values import EXCEL_MAX_DATA_ROWS
-from dps_assets.core.workbooks import About, Sheet, write_workbook
+from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
 
 def build_export_workbook(path: Path, sent: pd.DataFrame, rejected: pd.DataFrame,

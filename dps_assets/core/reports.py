@@ -1,5 +1,5 @@
 """The quarterly reports (spec §7), as frames, and what a written report hands on. Writing them
-to Excel is workbooks.py's job; which reports there are is the registry's (assets/report_kinds)."""
+to Excel is core.workbooks' job; which reports there are is the registry's (assets/report_kinds)."""
 
 from __future__ import annotations
 

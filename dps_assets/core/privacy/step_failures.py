@@ -51,7 +51,7 @@ def detached(exc: Raised) -> Raised:
 
 def _where(tb: TracebackType | None, skip_modules: tuple[str, ...]) -> str:
     """`raised in openpyxl.cell.cell:218 (check_string), called from
-    dps_assets.core.workbooks:88 (_write_rows)`: module names and line numbers only."""
+    dps_assets.core.workbooks.rows:53 (write_rows)`: module names and line numbers only."""
     frames = [(f.f_globals.get("__name__", "?"), line, f.f_code.co_name)
               for f, line in traceback.walk_tb(tb) if f.f_globals.get("__name__") not in skip_modules]
     if not frames:

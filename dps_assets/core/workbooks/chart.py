@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.workbook_layout import FONT_NAME
+from dps_assets.core.workbooks.layout import FONT_NAME
 
 CHART_WIDTH_PX = 760
 CHART_HEIGHT_PX = 380

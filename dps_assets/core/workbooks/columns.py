@@ -1,4 +1,4 @@
-"""A block of a frame's column as the cells the workbook writer writes, by `core.excel_values`'
+"""A block of a frame's column as the cells the workbook writer writes, by `excel_values`'
 rules, decided once per column from its dtype (vectorised) rather than once per cell.
 
 A column comes out as one of four kinds: TEXT (str or None: written as text, so never a formula
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.excel_values import (DATE_FORMAT, EXCEL_MAX_CELL_CHARS, RuleTally, StyledValue,
-                                          XML_FORBIDDEN, cell_text, cell_value, excel_serials)
+from dps_assets.core.workbooks.excel_values import (DATE_FORMAT, EXCEL_MAX_CELL_CHARS, RuleTally, StyledValue,
+                                                    XML_FORBIDDEN, cell_text, cell_value, excel_serials)
 
 TEXT, NUMBER, BOOLEAN, DATE, MIXED = "text", "number", "boolean", "date", "mixed"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dps_assets.core.workbook_layout import CONFIDENTIAL
-from dps_assets_tests.core.test_workbooks_layout import PERSONAL_SHEETS, write_reports
+from dps_assets.core.workbooks.layout import CONFIDENTIAL
+from dps_assets_tests.core.workbooks.test_workbooks_layout import PERSONAL_SHEETS, write_reports
 
 EVENTS, ENTRIES = 1_500, 600  # IMPACT not in DPS gets some 1,300 rows: many pages
 SHEETS = ("IMPACT not in DPS", "DPS not in IMPACT", "Totals", "Export", "Rejected", "About")

@@ -4,8 +4,8 @@ dates, pages that print one page wide with the header row on each, and an About 
 where the workbook came from.
 
 Written with XlsxWriter in constant-memory mode, row by row and a block of rows at a time, so
-memory does not grow with the rows; values by `core.excel_values`' rules, a column at a time
-(`core.workbook_columns`)."""
+memory does not grow with the rows; values by `excel_values`' rules, a column at a time
+(`columns`)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ import pandas as pd
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
+from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
 from dps_assets.core.privacy.private_files import private_file, private_scratch
-from dps_assets.core.workbook_chart import BarChartSpec, add_chart
-from dps_assets.core.workbook_layout import Formats, holds_personal_information, set_properties, set_up_pages
-from dps_assets.core.workbook_rows import write_rows
+from dps_assets.core.workbooks.chart import BarChartSpec, add_chart
+from dps_assets.core.workbooks.layout import Formats, holds_personal_information, set_properties, set_up_pages
+from dps_assets.core.workbooks.rows import write_rows
 
 __all__ = ["About", "BarChartSpec", "Sheet", "write_workbook"]
 
@@ -61,10 +61,10 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
                    max_data_rows: int = EXCEL_MAX_DATA_ROWS, title: str | None = None) -> None:
     """Write atomically (temporary file, then rename) with owner-only permissions; XlsxWriter's
     own temporary files go in a hidden folder beside it that is removed however the writing ends
-    (`core.privacy.private_files`), and a full disk, whoever meets it, is a PrivateFileError naming the
-    file and its folder. Values are written by `core.excel_values`' rules; a sheet with more than
-    `max_data_rows` rows continues on `Name (2)`, `Name (3)`, … (each with the header); the About
-    sheet says where a rule was applied and where a sheet continues. `title` (document property)
+    (`core.privacy.private_files`), and a full disk, whoever meets it, is a PrivateFileError
+    naming the file and its folder. Values are written by `excel_values`' rules; a sheet with more
+    than `max_data_rows` rows continues on `Name (2)`, `Name (3)`, … (each with the header); the
+    About sheet says where a rule was applied and where a sheet continues. `title` (document property)
     defaults to the file's stem."""
     if max_data_rows < 1:
         raise ValueError("max_data_rows must be at least 1")

@@ -1,6 +1,6 @@
-"""The writer converts a column at a time from its dtype (`core.workbook_columns`); what it writes
-is what `core.excel_values`' rules say for each value, whatever the dtype, across blocks of rows,
-and its memory does not grow with the rows (constant-memory writing, a block at a time)."""
+"""The writer converts a column at a time from its dtype (`core.workbooks.columns`); what it
+writes is what `core.workbooks.excel_values`' rules say for each value, whatever the dtype, across
+blocks of rows, and its memory does not grow with the rows (constant-memory writing, a block at a time)."""
 
 import tracemalloc
 from datetime import datetime, time, timedelta
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core import workbook_rows
-from dps_assets.core.workbooks import About, Sheet, write_workbook
+from dps_assets.core.workbooks import rows as workbook_rows
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
 
 def written(tmp_path, frame, name="book.xlsx"):

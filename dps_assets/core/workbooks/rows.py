@@ -1,5 +1,5 @@
 """Writing a frame's rows to a constant-memory worksheet: a block of rows at a time, each block's
-columns converted once (`core.workbook_columns`), the cells written in row order with the
+columns converted once (`columns`), the cells written in row order with the
 writer method their column's kind calls for."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pandas as pd
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.excel_values import RuleTally, StyledValue
-from dps_assets.core.workbook_columns import BOOLEAN, DATE, NUMBER, TEXT, ColumnCells, column_cells
-from dps_assets.core.workbook_layout import Formats
+from dps_assets.core.workbooks.excel_values import RuleTally, StyledValue
+from dps_assets.core.workbooks.columns import BOOLEAN, DATE, NUMBER, TEXT, ColumnCells, column_cells
+from dps_assets.core.workbooks.layout import Formats
 
 BLOCK_ROWS = 8_192
 
