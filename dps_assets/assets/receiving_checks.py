@@ -12,7 +12,7 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
 from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import unmapped_counties
-from dps_assets.core.text_file import submitted_person_ids
+from dps_assets.core.export.text_file import submitted_person_ids
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource

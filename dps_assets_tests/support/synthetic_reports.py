@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.export import CodeMaps, wrangle_export
+from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
 from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import build_region_lookup

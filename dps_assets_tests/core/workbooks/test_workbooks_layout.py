@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dps_assets.assets.report_kinds import REPORTS
-from dps_assets.core.export_workbook import build_export_workbook
+from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.workbooks.layout import AUTHOR, CONFIDENTIAL, FONT_NAME, FONT_SIZE
 from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, report_frames

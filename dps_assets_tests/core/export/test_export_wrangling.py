@@ -6,17 +6,17 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core.export import (
-    REASON_DOB_AFTER_WINDOW,
-    REASON_NO_DOB,
-    REASON_NO_FIRST_NAME,
-    REASON_NO_LAST_NAME,
-    CodeMaps,
-    ExportSourceError,
-    map_code,
-    wrangle_export,
-)
-from dps_assets.core.export_workbook import build_export_workbook
+from dps_assets.core.export.wrangling import (
+              REASON_DOB_AFTER_WINDOW,
+              REASON_NO_DOB,
+              REASON_NO_FIRST_NAME,
+              REASON_NO_LAST_NAME,
+              CodeMaps,
+              ExportSourceError,
+              map_code,
+              wrangle_export,
+          )
+from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.impact.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
 
@@ -190,7 +190,7 @@ def test_county_names_compare_as_one(raw):
 from datetime import datetime  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from dps_assets.core import export as export_rules  # noqa: E402
+from dps_assets.core.export import wrangling as export_rules  # noqa: E402
 
 
 @pytest.mark.parametrize(
