@@ -37,7 +37,7 @@ from dps_assets.assets import receiving, report_delivery, reports, sending  # no
 from dps_assets.assets import receiving_checks  # noqa: E402
 from dps_assets.assets.report_kinds import REPORTS  # noqa: E402
 from dps_assets.config.schema import DirectoriesConfig, load_config  # noqa: E402
-from dps_assets.core.dps_files import parse_counts, parse_results, reconcile  # noqa: E402
+from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile  # noqa: E402
 from dps_assets.core.emails import report_email  # noqa: E402
 from dps_assets.core.export.wrangling import wrangle_export  # noqa: E402
 from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402

@@ -17,7 +17,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import measured  # noqa: E402
 
-from dps_assets.core.dps_files import parse_results  # noqa: E402
+from dps_assets.core.dps_files.reading import parse_results  # noqa: E402
 from dps_assets.core.matching import match_entries  # noqa: E402
 from dps_assets.core.impact.regions import build_region_lookup  # noqa: E402
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps  # noqa: E402

@@ -9,7 +9,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
-from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
+from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import unmapped_counties
 from dps_assets.core.export.text_file import submitted_person_ids

@@ -10,7 +10,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from openpyxl import load_workbook
 
-from dps_assets.core.dps_files import parse_results, reconcile, parse_counts
+from dps_assets.core.dps_files.reading import parse_results, reconcile, parse_counts
 from dps_assets.embedded.demo import DemoOutcome, run_quarter
 from dps_assets.embedded.dagster_dev import DagsterDev, free_port
 from dps_assets.embedded.stack import EmbeddedStack, StackLayout

@@ -8,7 +8,7 @@ import pytest
 from xlsxwriter.exceptions import FileCreateError
 
 import dps_assets.config.schema  # noqa: F401 - defines ConfigError
-import dps_assets.core.dps_files  # noqa: F401 - defines DpsFileError
+import dps_assets.core.dps_files.reading  # noqa: F401 - defines DpsFileError
 import dps_assets.resources.sftp  # noqa: F401 - defines SftpError
 from dps_assets.core.privacy.errors import (chain_failure_text, exchange_error_names, failure_text, os_error_in,
                                             os_reason, redact_literals)
@@ -103,8 +103,8 @@ def test_every_message_of_ours_is_capped_when_made(error_class):
 def test_a_megabyte_field_in_a_dps_file_is_not_quoted_whole():
     # A 1 MB value in a DPS file once became a 1,000,353-character log line.
     data = b"MEASURE|COUNT\r\nRECORDS_RECEIVED|" + b"x" * 1_000_000 + b"\r\n"
-    with pytest.raises(dps_assets.core.dps_files.DpsFileError) as raised:
-        dps_assets.core.dps_files.parse_counts(data, "Dfps-missing-person-counts.txt")
+    with pytest.raises(dps_assets.core.dps_files.reading.DpsFileError) as raised:
+        dps_assets.core.dps_files.reading.parse_counts(data, "Dfps-missing-person-counts.txt")
     text = str(raised.value)
     assert len(text) < 450 and text.startswith("Dfps-missing-person-counts.txt, line 2, column COUNT")
     assert len(failure_text("DpsFileError", text)) < 450

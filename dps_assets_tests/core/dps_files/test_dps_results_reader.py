@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dps_assets.core.dps_files import DpsFileError, _split_table, parse_results
-from dps_assets.core.dps_layout_rules import (COLUMN_RULES, DELIMITER, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                              column_value)
+from dps_assets.core.dps_files.reading import DpsFileError, _split_table, parse_results
+from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
+                                                    column_value)
 
 FILE = "Dfps-missing-person-results.txt"
 HEADER = list(RESULTS_COLUMNS)
@@ -109,11 +109,11 @@ def render(rng: random.Random, header: list[str], rows: list[list[str]]) -> byte
 @pytest.fixture(params=["one core", "two cores"])
 def cores(request, monkeypatch):
     """The reader on one core, and sharing every file, however small, between two threads."""
-    from dps_assets.core import dps_results_reader, parallel
+    from dps_assets.core.dps_files import parallel, results_reader
 
     if request.param == "two cores":
         monkeypatch.setattr(parallel, "threads", lambda: 2)
-        monkeypatch.setattr(dps_results_reader, "_PARALLEL_FROM", 0)
+        monkeypatch.setattr(results_reader, "_PARALLEL_FROM", 0)
     else:
         monkeypatch.setattr(parallel, "threads", lambda: 1)
     return request.param
@@ -186,7 +186,7 @@ def test_ids_of_every_length_read_eight_digits_at_a_time(digits, sign):
 def test_text_whose_words_fold_to_one_key_is_still_read_value_by_value():
     # Two 16-byte ASCII values (a0, a1) and (b0, b1) that _distinct_decoded folds to one key,
     # a0 * MIX ^ a1 == b0 * MIX ^ b1: b1 worked out for many b0 until it is printable ASCII too.
-    from dps_assets.core.dps_results_reader import _MIX, _distinct_decoded
+    from dps_assets.core.dps_files.results_reader import _MIX, _distinct_decoded
 
     rng = np.random.default_rng(2)
     a0, a1, b0 = (rng.integers(65, 91, (n, 8), dtype=np.uint8).view("<u8").ravel() for n in (1, 1, 200_000))
@@ -203,7 +203,7 @@ def test_text_whose_words_fold_to_one_key_is_still_read_value_by_value():
 
 
 def test_text_is_decoded_a_block_of_rows_at_a_time_and_every_row_once():
-    from dps_assets.core.dps_results_reader import _DECODED_AT_ONCE, _decoded
+    from dps_assets.core.dps_files.results_reader import _DECODED_AT_ONCE, _decoded
 
     texts = [f"M{i:09d}" + "X" * (i % 7) for i in range(_DECODED_AT_ONCE + 5)]
     words = np.frombuffer(b"".join(t.encode().ljust(16, b"\0") for t in texts), dtype="<u8").reshape(-1, 2)

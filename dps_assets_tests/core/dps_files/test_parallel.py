@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from dps_assets.core import parallel
-from dps_assets.core.parallel import in_parallel
+from dps_assets.core.dps_files import parallel
+from dps_assets.core.dps_files.parallel import in_parallel
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The spec §4 layout rules of DPS's files, one line or one value at a time, and the error that
 names the file, the line and the column when a file breaks them. These are the rules as written;
-the fast reader of the results file (dps_results_reader) finds the few lines and values that
+the fast reader of the results file (results_reader) finds the few lines and values that
 might break them in bulk and hands exactly those to these functions, so both say the same thing.
 
 Messages describe a value's shape (length, kinds of characters), never the value: a row with a

@@ -1,5 +1,5 @@
 """Reading `Dfps-missing-person-results.txt` (spec §4) in bulk: a million rows in about the
-time DuckDB's `read_csv` takes, with every check of dps_layout_rules.
+time DuckDB's `read_csv` takes, with every check of layout_rules.
 
 The bytes are scanned with numpy: line ends, delimiters, and any byte outside printable ASCII
 (control characters, stray CRs, non-ASCII text). Lines that might break a line rule (a byte
@@ -20,11 +20,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.dps_layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY, LAST_DAY, MKE_CODES,
-                                              OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                              DpsFileError, blank, check_line, column_value, read_header,
-                                              refuse_cr_only, without_bom)
-from dps_assets.core.parallel import in_parallel
+from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY, LAST_DAY, MKE_CODES,
+                                                    OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
+                                                    DpsFileError, blank, check_line, column_value, read_header,
+                                                    refuse_cr_only, without_bom)
+from dps_assets.core.dps_files.parallel import in_parallel
 
 _NL, _CR, _SPACE, _PIPE = 10, 13, 32, ord(DELIMITER)
 _BLOCK = 1 << 22  # bytes scanned at a time (keeps the masks small)

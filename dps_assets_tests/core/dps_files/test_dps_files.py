@@ -2,14 +2,14 @@
 
 import pytest
 
-from dps_assets.core.dps_files import (
-    DpsCounts,
-    DpsFileError,
-    count_data_lines,
-    parse_counts,
-    parse_results,
-    reconcile,
-)
+from dps_assets.core.dps_files.reading import (
+            DpsCounts,
+            DpsFileError,
+            count_data_lines,
+            parse_counts,
+            parse_results,
+            reconcile,
+        )
 
 RESULTS = "Dfps-missing-person-results.txt"
 COUNTS = "Dfps-missing-person-counts.txt"
