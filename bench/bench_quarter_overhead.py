@@ -38,14 +38,14 @@ from dps_assets.assets import receiving_checks  # noqa: E402
 from dps_assets.assets.report_kinds import REPORTS  # noqa: E402
 from dps_assets.config.schema import DirectoriesConfig, load_config  # noqa: E402
 from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile  # noqa: E402
-from dps_assets.core.emails import report_email  # noqa: E402
+from dps_assets.core.reconciliation.emails import report_email  # noqa: E402
 from dps_assets.core.export.wrangling import wrangle_export  # noqa: E402
 from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402
-from dps_assets.core.matching import match_entries  # noqa: E402
+from dps_assets.core.reconciliation.matching import match_entries  # noqa: E402
 from dps_assets.core.privacy.private_files import write_private  # noqa: E402
 from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 from dps_assets.core.impact.regions import build_region_lookup, unmapped_counties  # noqa: E402
-from dps_assets.core.reports import ReportWorkbook, matching_summary  # noqa: E402
+from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary  # noqa: E402
 from dps_assets.core.impact.sa_98_rows import split_sa_98_rows  # noqa: E402
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, EXPORT_REJECTED_SCHEMA,  # noqa: E402
                                      EXPORT_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA, calendar_days, validate)

@@ -5,7 +5,7 @@ import pandas as pd
 from dps_assets.assets.report_registry import ReportKind
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import UNKNOWN_REGION
-from dps_assets.core.reports import FYTD_TOTAL, dps_total_runaway_events
+from dps_assets.core.reconciliation.reports import FYTD_TOTAL, dps_total_runaway_events
 from dps_assets.core.workbooks.writer import BarChartSpec
 
 

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook
+from dps_assets.core.reconciliation.reports import ReportWorkbook
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-# The matching's numbers (core.reports.matching_summary) the report email states, in its words.
+# The matching's numbers (core.reconciliation.reports.matching_summary) the report email states, in its words.
 MATCHING_LINES = (
     ("entries_in_window", "DPS entries in the window"),
     ("entries_outside_window", "DPS entries outside the window (not used)"),

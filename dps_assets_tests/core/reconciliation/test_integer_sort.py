@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dps_assets.core.integer_sort import stable_argsort
+from dps_assets.core.reconciliation.integer_sort import stable_argsort
 
 
 @pytest.mark.parametrize("bits", [1, 16, 17, 40, 62])  # one pass, one full pass, two, three, four

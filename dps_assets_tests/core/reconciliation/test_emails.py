@@ -6,9 +6,9 @@ from email.utils import parsedate_to_datetime
 
 import pandas as pd
 
-from dps_assets.core.emails import day_in_words, report_email, window_in_words
+from dps_assets.core.reconciliation.emails import day_in_words, report_email, window_in_words
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook, report_summary
+from dps_assets.core.reconciliation.reports import ReportWorkbook, report_summary
 
 Q3 = FiscalQuarter(2026, 3)
 MATCHING = {"entries_in_window": 1234, "entries_outside_window": 2, "events_reported_to_dps": 7}

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.integer_sort import stable_argsort
+from dps_assets.core.reconciliation.integer_sort import stable_argsort
 
 # Candidate pairs weighed at a time: a block's arrays take a few MB, so the memory one block frees
 # serves the next (glibc hands back to the system, and faults in afresh, every array above 32 MB:

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dps_assets.core.matching import match_entries
+from dps_assets.core.reconciliation.matching import match_entries
 from dps_assets.core.schemas import SA_98_DATE_COLUMNS, calendar_days
 
 WINDOW = (date(2024, 9, 1), date(2025, 5, 31))  # FY2025-Q3
@@ -155,7 +155,7 @@ def test_assignments_come_in_nic_order_whatever_the_entries_order():
 def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
     import numpy as np
 
-    from dps_assets.core.matching import _one_per_nic
+    from dps_assets.core.reconciliation.matching import _one_per_nic
 
     rng = np.random.default_rng(6)
     start = pd.Timestamp(WINDOW[0])
@@ -185,7 +185,7 @@ def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
 
 def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
     # A MatchResult stored before the mask existed (or built by hand) works them out from the NICs.
-    from dps_assets.core.matching import MatchResult
+    from dps_assets.core.reconciliation.matching import MatchResult
 
     result = match_entries(
         entries(("M1", 1, "2025-01-07", "A"), ("M2", 2, "2025-01-07", "B"), ("M3", 1, "2025-03-07", "C")),
@@ -205,7 +205,7 @@ def test_unassigned_entries_and_reported_events_without_the_assigned_mask():
 def test_events_are_ordered_by_person_runaway_date_and_id(runaway_ns, person_span):
     import numpy as np
 
-    from dps_assets.core.matching import _event_order
+    from dps_assets.core.reconciliation.matching import _event_order
 
     rng = np.random.default_rng(3)
     person = (rng.choice(np.array([0, person_span - 1, 5, 7], dtype=np.int64), 500) if person_span
@@ -225,7 +225,7 @@ def test_an_episode_ending_on_the_last_day_pandas_holds_still_matches():
 def test_each_entry_finds_its_persons_events_that_ran_away_by_its_day():
     import numpy as np
 
-    from dps_assets.core.matching import _event_order
+    from dps_assets.core.reconciliation.matching import _event_order
 
     day = 86_400 * 10**9
     person = np.array([7, 5, 5, 9, 5], dtype=np.int64)

@@ -5,11 +5,11 @@ the lookup lacks it); and the per-county and per-date work is done once per dist
 import pandas as pd
 
 from dps_assets.core.impact import regions
-from dps_assets.core.matching import match_entries
+from dps_assets.core.reconciliation.matching import match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import build_region_lookup, county_regions, region_value, sort_regions, tidy_county
-from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
-from dps_assets_tests.core.test_reports import Q3, results, sa_98
+from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
+from dps_assets_tests.core.reconciliation.test_reports import Q3, results, sa_98
 
 # Eleven numbered regions (Excel sorted the old text 1, 10, 11, 2) and one that is not a number.
 COUNTIES = {"Lubbock": "1", "Tarrant": "3", "Smith": "4", "Jefferson": "5", "Harris": "6",
