@@ -1,19 +1,17 @@
 """Reading `Dfps-missing-person-results.txt` (spec §4) in bulk: a million rows in about the
 time DuckDB's `read_csv` takes, with every check of layout_rules.
 
-The bytes are scanned with numpy: line ends, delimiters, and any byte outside printable ASCII
-(control characters, stray CRs, non-ASCII text). Lines that might break a line rule (a byte
-outside printable ASCII, the wrong number of delimiters) are handed to `check_line`, in line
-order. The typed columns (ids, NICs, MKE codes, dates) are read straight from the bytes; a value
-whose bytes are not plainly good (say, not 8 ASCII digits for a date) is handed to its column's
-rule, column by column in the rules' order, so the error is the one the rules give for the first
-broken value. The text columns are read from the bytes too, each distinct value decoded once;
-non-ASCII text is decoded field by field. So the rules decide every doubtful case and the bulk
-path only ever accepts values they accept."""
+The file's lines are found by scanning its bytes (results_scan), which hands the lines that might
+break a line rule to `check_line`; then its columns are read here. The typed columns (ids, NICs,
+MKE codes, dates) are read straight from the bytes; a value whose bytes are not plainly good (say,
+not 8 ASCII digits for a date) is handed to its column's rule, column by column in the rules'
+order, so the error is the one the rules give for the first broken value. The text columns are
+read from the bytes too, each distinct value decoded once; non-ASCII text is decoded field by
+field. So the rules decide every doubtful case and the bulk path only ever accepts values they
+accept."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import NamedTuple
 
@@ -22,59 +20,19 @@ import pandas as pd
 
 from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY, LAST_DAY, MKE_CODES,
                                                     OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    DpsFileError, blank, check_line, column_value, read_header,
-                                                    refuse_cr_only, without_bom)
+                                                    DpsFileError, column_value, read_header, refuse_cr_only,
+                                                    without_bom)
 from dps_assets.core.dps_files.parallel import in_parallel
+from dps_assets.core.dps_files.results_scan import Lines, end_of_last_line, scan, stripped
 
-_NL, _CR, _SPACE, _PIPE = 10, 13, 32, ord(DELIMITER)
-_BLOCK = 1 << 22  # bytes scanned at a time (keeps the masks small)
 _PARALLEL_FROM = 1 << 20  # bytes of lines from which the scan and the columns are shared between cores
 _MKE_KEYS = np.array([ord(a) | (ord(b) << 8) | (ord(c) << 16) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
-
-
-@dataclass
-class _Lines:
-    """The data lines of the file, as offsets into `body` (line ends and a final CR excluded)."""
-
-    data: bytes
-    body_start: int
-    body: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-    delimiters: np.ndarray  # (lines, fields - 1): where each line's delimiters are
-    to_strip: np.ndarray    # bool per line: a field may have white space around it (or non-ASCII text)
-    non_ascii: np.ndarray   # where the bytes above 127 are, in order
-
-    def text(self, row: int) -> str:
-        return self.data[self.body_start + self.starts[row]:self.body_start + self.ends[row]].decode(
-            "utf-8", errors="surrogateescape")
-
-    def bounds(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Where field `index` of every line starts and ends."""
-        last = self.delimiters.shape[1]
-        start = self.starts if index == 0 else self.delimiters[:, index - 1] + 1
-        end = self.ends if index == last else self.delimiters[:, index]
-        return start, end
-
-    def byte(self, at: np.ndarray) -> np.ndarray:
-        return self.body[np.minimum(at, len(self.body) - 1)]
-
-    def word(self, at: np.ndarray) -> np.ndarray:
-        """The 8 bytes from `at` on as one little-endian uint64 each (the first byte lowest)."""
-        words = np.ndarray((len(self.data) - 7,), dtype="<u8", buffer=self.data, strides=(1,))
-        position = np.maximum(self.body_start + at, 0)
-        word = words[np.minimum(position, len(words) - 1)]
-        over = np.flatnonzero(position >= len(words))
-        if len(over):  # words that would run off the end: from the last bytes, padded
-            tail = np.ndarray((17,), dtype="<u8", buffer=self.data[-16:] + bytes(8), strides=(1,))
-            word[over] = tail[np.minimum(position[over] - (len(self.data) - 16), 16)]
-        return word
 
 
 def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     offset = without_bom(data)
     refuse_cr_only(data, file_name)
-    end = _end_of_last_line(data, offset)
+    end = end_of_last_line(data, offset)
     if end == offset:
         raise DpsFileError(file_name, None, None, "the file is empty (no header line)")
     header_end = data.find(b"\n", offset, end)
@@ -86,10 +44,10 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
         return _frame({c: [] for c in RESULTS_COLUMNS}, np.zeros(0, np.int64))
     # The line rules first (a refused file is not parsed further), then every column from the
     # bytes, the columns at once on the machine's cores.
-    lines = _scan(data, header_end + 1, end, len(header), file_name, named)
+    shared = end - (header_end + 1) >= _PARALLEL_FROM
+    lines = scan(data, header_end + 1, end, len(header), file_name, named, worth_it=shared)
     read = dict(zip(RESULTS_COLUMNS, in_parallel(*(partial(_column, lines, header.index(column), column)
-                                                    for column in RESULTS_COLUMNS),
-                                                  worth_it=len(lines.body) >= _PARALLEL_FROM)))
+                                                    for column in RESULTS_COLUMNS), worth_it=shared)))
     values = {column: got.values for column, got in read.items()}
     doubtful = {column: got.doubtful for column, got in read.items()}
     ids, nic_numbers = values["DFPS_PERSON_ID"], read["NIC"].numbers
@@ -113,9 +71,9 @@ class _Column(NamedTuple):
     numbers: np.ndarray | None = None  # NICs: their numbers (M and nine digits)
 
 
-def _column(lines: _Lines, index: int, column: str) -> _Column:
+def _column(lines: Lines, index: int, column: str) -> _Column:
     """One column of every line, read from its bytes."""
-    start, end = _stripped(lines, index)
+    start, end = stripped(lines, index)
     if column == "DFPS_PERSON_ID":
         return _Column(*_integers(lines, start, end))
     if column in RESULTS_DATE_COLUMNS:
@@ -130,7 +88,7 @@ def _column(lines: _Lines, index: int, column: str) -> _Column:
     return _Column(values, doubtful)
 
 
-def _text(lines: _Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tuple[np.ndarray, np.ndarray]:
+def _text(lines: Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tuple[np.ndarray, np.ndarray]:
     """Each line's field from `start` to `end` as text, and which are empty. ASCII fields of up
     to 64 bytes are read as 8-byte words and, where values `repeats`, each distinct value is
     decoded once (a million rows of a column name a few hundred surnames); the others (non-ASCII
@@ -157,7 +115,7 @@ _DECODED_AT_ONCE = 1 << 16
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: folds a field's words into one 64-bit key
 
 
-def _words(lines: _Lines, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+def _words(lines: Lines, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """(fields, words): each field's bytes as little-endian uint64 words, zero past its length."""
     count = max(1, -(-int(length.max(initial=0)) // 8))
     words = np.empty((len(start), count), dtype="<u8")
@@ -209,67 +167,6 @@ def _frame(values: dict[str, object], source_lines: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def _end_of_last_line(data: bytes, offset: int) -> int:
-    """Where the text ends once trailing blank lines are dropped (`offset` if it is all blank)."""
-    end = len(data)
-    while end > offset:
-        newline = data.rfind(b"\n", offset, end)
-        line = data[newline + 1 if newline >= 0 else offset:end]
-        if not blank(line[:-1] if line.endswith(b"\r") else line):
-            return end
-        end = newline if newline >= 0 else offset
-    return end
-
-
-def _positions(body: np.ndarray, wanted) -> np.ndarray:
-    """Offsets in `body` where `wanted(bytes)` holds, scanned a block at a time."""
-    found = [np.flatnonzero(wanted(body[at:at + _BLOCK])) + at for at in range(0, len(body), _BLOCK)]
-    return np.concatenate(found) if found else np.zeros(0, np.int64)
-
-
-def _scan(data: bytes, body_start: int, end: int, fields: int, file_name: str,
-          named: list[str | None]) -> _Lines:
-    """The line structure; every line that might break a line rule is checked by `check_line`."""
-    body = np.frombuffer(data, dtype=np.uint8)[body_start:end]
-    newlines, odd, delimiters, spaces = in_parallel(
-        partial(_positions, body, lambda b: b == _NL),
-        partial(_positions, body, lambda b: ((b < _SPACE) & (b != _NL)) | (b > 126)),
-        partial(_positions, body, lambda b: b == _PIPE),
-        partial(_positions, body, lambda b: b == _SPACE), worth_it=len(body) >= _PARALLEL_FROM)
-    starts = np.concatenate([[0], newlines + 1])
-    ends = np.concatenate([newlines, [len(body)]])
-    ends -= (ends > starts) & (body[np.maximum(ends - 1, 0)] == _CR) if len(body) else 0
-    odd_line = np.searchsorted(newlines, odd)
-    line_end_cr = (body[odd] == _CR) & (odd == ends[odd_line])
-    to_strip = np.zeros(len(starts), bool)
-    to_strip[odd_line[body[odd] > 127]] = True
-    per_line = np.diff(np.append(np.searchsorted(delimiters, starts), len(delimiters)))
-    # A space next to a delimiter or a line end: that line's fields are stripped one by one.
-    before, after = body[np.maximum(spaces - 1, 0)], body[np.minimum(spaces + 1, len(body) - 1)]
-    edge = ((spaces == 0) | (before == _PIPE) | (before == _NL) | (spaces == len(body) - 1)
-            | (after == _PIPE) | (after == _CR) | (after == _NL))
-    to_strip[np.searchsorted(newlines, spaces[edge])] = True
-    suspects = np.union1d(odd_line[~line_end_cr], np.flatnonzero(per_line != fields - 1))
-    lines = _Lines(data, body_start, body, starts, ends, np.zeros((0, fields - 1), np.int64), to_strip,
-                   odd[body[odd] > 127])
-    for row in suspects:
-        check_line(file_name, int(row) + 2, lines.text(row), named)
-    lines.delimiters = delimiters.reshape(len(starts), fields - 1)
-    return lines
-
-
-def _stripped(lines: _Lines, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Field bounds without surrounding ASCII spaces (other white space makes a value doubtful)."""
-    start, end = lines.bounds(index)
-    if not lines.to_strip.any():
-        return start, end
-    while (lead := (start < end) & (lines.byte(start) == _SPACE)).any():
-        start = start + lead
-    while (trail := (end > start) & (lines.byte(end - 1) == _SPACE)).any():
-        end = end - trail
-    return start, end
-
-
 _ZEROS, _HIGH_NIBBLES, _SIXES = np.uint64(0x3030303030303030), np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0606060606060606)
 
 
@@ -284,7 +181,7 @@ def _eight_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d.astype(np.int64), ok
 
 
-def _last_digits(lines: _Lines, end: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _last_digits(lines: Lines, end: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The number the `count` (0..8) bytes before `end` write, and whether they are digits."""
     word = lines.word(end - 8)
     kept = np.where(count > 0, ~np.uint64(0) << (np.uint64(8) * (8 - np.clip(count, 1, 8)).astype(np.uint64)),
@@ -292,7 +189,7 @@ def _last_digits(lines: _Lines, end: np.ndarray, count: np.ndarray) -> tuple[np.
     return _eight_digits((word & kept) | (_ZEROS & ~kept))  # the bytes before the digits as zeros
 
 
-def _integers(lines: _Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _integers(lines: Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = lines.byte(start)
     signed = (end > start) & ((first == ord("+")) | (first == ord("-")))
     length = end - (start + signed)
@@ -303,19 +200,19 @@ def _integers(lines: _Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.nda
     return np.where(signed & (first == ord("-")), -number, number), ~ok
 
 
-def _nic_numbers(lines: _Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nic_numbers(lines: Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     number, digits = _eight_digits(lines.word(start + 1))
     last = lines.byte(start + 9).astype(np.int64) - ord("0")
     ok = (end - start == 10) & (lines.byte(start) == ord("M")) & digits & (last >= 0) & (last <= 9)
     return number * 10 + last, ok
 
 
-def _mke_ok(lines: _Lines, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+def _mke_ok(lines: Lines, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     key = (lines.word(start) & np.uint64(0xFFFFFF)).astype(np.int64)
     return (end - start == 3) & np.isin(key, _MKE_KEYS)
 
 
-def _days(lines: _Lines, start: np.ndarray, end: np.ndarray, optional: bool) -> tuple[np.ndarray, np.ndarray]:
+def _days(lines: Lines, start: np.ndarray, end: np.ndarray, optional: bool) -> tuple[np.ndarray, np.ndarray]:
     """Dates YYYYMMDD as datetime64[D] (NaT where empty and allowed), and which are doubtful."""
     number, digits = _eight_digits(lines.word(start))
     year, month, day = number // 10000, number // 100 % 100, number % 100
