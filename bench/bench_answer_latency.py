@@ -28,8 +28,8 @@ from common import REPO, bench_stack, machine, median, spread  # noqa: E402
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter  # noqa: E402
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions  # noqa: E402
-from dps_assets.core.private_files import write_private  # noqa: E402
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.privacy.private_files import write_private  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port  # noqa: E402
 from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids  # noqa: E402
 from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402

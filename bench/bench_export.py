@@ -16,12 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import measured  # noqa: E402
 
 from dps_assets.config.schema import load_config  # noqa: E402
-from dps_assets.core.export import CodeMaps, wrangle_export  # noqa: E402
-from dps_assets.core.export_workbook import build_export_workbook  # noqa: E402
+from dps_assets.core.export.wrangling import CodeMaps, wrangle_export  # noqa: E402
+from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402
 from dps_assets.core.schemas import EXPORT_SCHEMA, validate  # noqa: E402
-from dps_assets.core.text_file import TextLayout, render_text_file  # noqa: E402
+from dps_assets.core.export.text_file import TextLayout, render_text_file  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 from dps_assets.resources.database import WarehouseResource  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

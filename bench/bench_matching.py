@@ -28,7 +28,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 
 QUARTER = FiscalQuarter(2026, 4)
 TOLERANCE_DAYS = 7
@@ -50,7 +50,7 @@ order by e.NIC
 def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """sa_98 events and DPS entries of one fiscal year (most entries near an event of their child,
     some nowhere near one, some before the window), and the county lookup."""
-    from dps_assets.core.regions import build_region_lookup
+    from dps_assets.core.impact.regions import build_region_lookup
     from dps_assets.embedded.synthetic.counties import county_lookup_frame
 
     rng = np.random.default_rng(seed)
@@ -84,8 +84,8 @@ def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFra
 
 def ours(events: pd.DataFrame, entries: pd.DataFrame, lookup: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     """The assignments, and the seconds the matching alone took (the rest is the report frames)."""
-    from dps_assets.core.matching import match_entries
-    from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
+    from dps_assets.core.reconciliation.matching import match_entries
+    from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 
     began = time.perf_counter()
     match = match_entries(entries, events, QUARTER.window_start, QUARTER.window_end, TOLERANCE_DAYS)
@@ -164,12 +164,13 @@ def main() -> None:
     measured = measure(inputs, args.repeat)
     anchor_s, anchor_mib, expected = (measured["duckdb"][k] for k in ("seconds", "peak_mib", "assignments"))
     ours_s, ours_mib, got = (measured["ours"][k] for k in ("seconds", "peak_mib", "assignments"))
-    print(f"{'DuckDB SQL §6 matching (anchor)':<45} {anchor_s:8.2f} s   peak RSS {anchor_mib:7.0f} MiB")
-    print(f"{'core.matching + the three report frames':<45} {ours_s:8.2f} s   peak RSS {ours_mib:7.0f} MiB")
-    print(f"{'  of which core.matching.match_entries':<45} {measured['ours']['matching_s']:8.2f} s")
+    print(f"{'DuckDB SQL §6 matching (anchor)':<56} {anchor_s:8.2f} s   peak RSS {anchor_mib:7.0f} MiB")
+    print(f"{'core.reconciliation.matching + the three report frames':<56} {ours_s:8.2f} s   "
+          f"peak RSS {ours_mib:7.0f} MiB")
+    print(f"{'  of which core.reconciliation.matching.match_entries':<56} {measured['ours']['matching_s']:8.2f} s")
     same = got.reset_index(drop=True).equals(expected[["NIC", "RUNAWAY_EVENT_ID"]].astype(got.dtypes.to_dict()))
-    print(f"{'assignments identical to the anchor':<45} {same} ({len(got):,} ours, {len(expected):,} DuckDB)")
-    print(f"{'ratio ours / DuckDB':<45} {ours_s / anchor_s:8.2f} x  (goal <= 2.0; peak RSS goal <= 2048 MiB)")
+    print(f"{'assignments identical to the anchor':<56} {same} ({len(got):,} ours, {len(expected):,} DuckDB)")
+    print(f"{'ratio ours / DuckDB':<56} {ours_s / anchor_s:8.2f} x  (goal <= 2.0; peak RSS goal <= 2048 MiB)")
     one_thread = measured["duckdb-1-thread"]["seconds"]
     print(f"{'  DuckDB on one thread, as ours runs':<45} {one_thread:8.2f} s   ratio {ours_s / one_thread:5.2f} x")
     if not same:

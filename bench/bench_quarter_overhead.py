@@ -37,20 +37,20 @@ from dps_assets.assets import receiving, report_delivery, reports, sending  # no
 from dps_assets.assets import receiving_checks  # noqa: E402
 from dps_assets.assets.report_kinds import REPORTS  # noqa: E402
 from dps_assets.config.schema import DirectoriesConfig, load_config  # noqa: E402
-from dps_assets.core.dps_files import parse_counts, parse_results, reconcile  # noqa: E402
-from dps_assets.core.emails import report_email  # noqa: E402
-from dps_assets.core.export import wrangle_export  # noqa: E402
-from dps_assets.core.export_workbook import build_export_workbook  # noqa: E402
-from dps_assets.core.matching import match_entries  # noqa: E402
-from dps_assets.core.private_files import write_private  # noqa: E402
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.core.regions import build_region_lookup, unmapped_counties  # noqa: E402
-from dps_assets.core.reports import ReportWorkbook, matching_summary  # noqa: E402
-from dps_assets.core.sa_98_rows import split_sa_98_rows  # noqa: E402
+from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile  # noqa: E402
+from dps_assets.core.reconciliation.emails import report_email  # noqa: E402
+from dps_assets.core.export.wrangling import wrangle_export  # noqa: E402
+from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402
+from dps_assets.core.reconciliation.matching import match_entries  # noqa: E402
+from dps_assets.core.privacy.private_files import write_private  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.impact.regions import build_region_lookup, unmapped_counties  # noqa: E402
+from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary  # noqa: E402
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows  # noqa: E402
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, EXPORT_REJECTED_SCHEMA,  # noqa: E402
                                      EXPORT_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA, calendar_days, validate)
-from dps_assets.core.text_file import render_text_file, submitted_person_ids  # noqa: E402
-from dps_assets.core.workbooks import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.export.text_file import render_text_file, submitted_person_ids  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
 from dps_assets.embedded.dagster_dev import prepare_dagster_home  # noqa: E402
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids  # noqa: E402
 from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dps_assets.core.workbooks import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
 
 GOAL = 1.2
 LAST = ["GARCIA", "SMITH", "NGUYEN", "WASHINGTON", "DE LA CRUZ", "O'BRIEN", "JOHNSON-LEE", "TRAN"]
@@ -138,7 +138,7 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in times.items()}
     ratio = medians["ours"] / medians["anchor"]
     print(f"anchor (xlsxwriter constant_memory) median {medians['anchor']:7.2f} s")
-    print(f"ours   (core.workbooks.write_workbook)  median {medians['ours']:7.2f} s")
+    print(f"ours   (core.workbooks.writer.write_workbook)  median {medians['ours']:7.2f} s")
     print(f"ratio ours/anchor {ratio:.2f}x (goal <= {GOAL}x): {'met' if ratio <= GOAL else 'NOT met'}")
     small = max(args.rows // 10, 1)
     for name in WRITERS:

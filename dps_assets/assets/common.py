@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableSchema
 
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 OWNERS = ["team:dfps-data-analytics"]
 

@@ -12,7 +12,7 @@ from dagster import AssetExecutionContext, asset, asset_check, multi_asset
 from dps_assets.assets.common import OWNERS
 from dps_assets.assets.partitions import closed_quarter, fiscal_quarter_partitions, quarter_of
 from dps_assets.assets.run_log import RunLog, StepContext, failures_logged
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.local_files import LocalFilesResource
 
 Decorator = Callable[[Callable[..., Any]], Any]

@@ -8,9 +8,9 @@ from dagster_pandera import pandera_schema_to_dagster_type
 
 from dps_assets.assets.common import frame_metadata, markdown_table, path_metadata, quarter_metadata
 from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
-from dps_assets.core.dps_files import DpsCounts, DpsFileError, parse_counts, parse_results
-from dps_assets.core.regions import build_region_lookup, region_value, sort_regions
-from dps_assets.core.sa_98_rows import split_sa_98_rows
+from dps_assets.core.dps_files.reading import DpsCounts, DpsFileError, parse_counts, parse_results
+from dps_assets.core.impact.regions import build_region_lookup, region_value, sort_regions
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
 from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file

@@ -9,10 +9,10 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
-from dps_assets.core.dps_files import DpsCounts, count_data_lines, reconcile
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.regions import unmapped_counties
-from dps_assets.core.text_file import submitted_person_ids
+from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import unmapped_counties
+from dps_assets.core.export.text_file import submitted_person_ids
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
@@ -159,7 +159,7 @@ _IDS_LISTED = 500
 
 
 def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
-    """`set_aside` as `core.sa_98_rows` gives it: QUERY_ROW, RUNAWAY_EVENT_ID, PROBLEM."""
+    """`set_aside` as `core.impact.sa_98_rows` gives it: QUERY_ROW, RUNAWAY_EVENT_ID, PROBLEM."""
     known = set_aside[set_aside["RUNAWAY_EVENT_ID"].notna()]
     ids = sorted({int(i) for i in known["RUNAWAY_EVENT_ID"]})
     rows_without_id = [int(r) for r in set_aside.loc[set_aside["RUNAWAY_EVENT_ID"].isna(), "QUERY_ROW"]]

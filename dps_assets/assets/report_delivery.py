@@ -17,11 +17,11 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind, check_distinct
 from dps_assets.assets.run_log import RunLog, this_run_stamp
-from dps_assets.core.email_record import EmailAction, email_action
-from dps_assets.core.emails import report_email
-from dps_assets.core.matching import MatchResult
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook, matching_summary
+from dps_assets.core.exchange.email_record import EmailAction, email_action
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.emails import report_email
+from dps_assets.core.reconciliation.matching import MatchResult
+from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary
 from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
 from dps_assets.instance.ledger import latest_email_record, latest_metadata, other_runs_in_flight
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -30,7 +30,7 @@ from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
 from dps_assets.resources.mailer import Mailer
 
-# The matching is an input for the numbers the email states (core.emails.MATCHING_LINES).
+# The matching is an input for the numbers the email states (core.reconciliation.emails.MATCHING_LINES).
 MATCHING = "runaway_event_matches"
 
 

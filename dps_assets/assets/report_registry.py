@@ -17,10 +17,10 @@ import pandas as pd
 from dagster import MetadataValue
 
 from dps_assets.assets.common import markdown_table
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.regions import region_order
-from dps_assets.core.reports import is_region_totals
-from dps_assets.core.workbooks import BarChartSpec
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import region_order
+from dps_assets.core.reconciliation.reports import is_region_totals
+from dps_assets.core.workbooks.writer import BarChartSpec
 
 # The module-level name a report module gives its ReportKind.
 REPORT_ATTRIBUTE = "REPORT"
@@ -75,8 +75,8 @@ def rows_by_region(frame: pd.DataFrame) -> dict[str, object]:
 
 
 def region_totals(frame: pd.DataFrame) -> dict[str, object]:
-    """Metadata for a table of counts by region (`core.reports.is_region_totals`): the table
-    itself, in Markdown."""
+    """Metadata for a table of counts by region (`core.reconciliation.reports.is_region_totals`):
+    the table itself, in Markdown."""
     return {"region_totals": MetadataValue.md(markdown_table(frame))} if is_region_totals(frame) else {}
 
 

@@ -14,10 +14,10 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
-from dps_assets.core.matching import MatchResult, match_entries
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
-from dps_assets.core.workbooks import About, Sheet, write_workbook
+from dps_assets.core.reconciliation.matching import MatchResult, match_entries
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource

@@ -1,8 +1,8 @@
 """One log file per run under logs/to_dps/ or logs/from_dps/, next to Dagster's own event log.
 
 Lines carry counts, paths and checksums only: never a child's name or date of birth. A step that
-fails writes why (see `core.errors.failure_text`), so a run's file tells how it ended; and what
-Dagster records of the failure is the same safe error (`core.step_failures`). A run that fails
+fails writes why (see `core.privacy.errors.failure_text`), so a run's file tells how it ended; and what
+Dagster records of the failure is the same safe error (`core.privacy.step_failures`). A run that fails
 with no failed step (its process was killed) gets its line from the failure alert
 (`record_run_end`)."""
 
@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterEventType, DagsterInstance,
                      DagsterRun, Failure, RetryRequested)
 
-from dps_assets.core.errors import ExchangeError, failure_text, os_error_in, os_reason
-from dps_assets.core.run_end import run_end_reason
-from dps_assets.core.step_failures import detached, recordable_failure
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.private_files import FILE_MODE
+from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
+from dps_assets.core.operations.run_end import run_end_reason
+from dps_assets.core.privacy.step_failures import detached, recordable_failure
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.private_files import FILE_MODE
 from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
@@ -97,7 +97,7 @@ def _append_line(path: Path, step: str, level: str, message: str) -> None:
 
 def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFilesResource,
                    failure_message: str | None, half: str | None) -> str:
-    """Why `run` failed though none of its steps did (`core.run_end`), appended to the run's log
+    """Why `run` failed though none of its steps did (`core.operations.run_end`), appended to the run's log
     file once (an alert tick that is retried does not repeat it) under `half`'s log folder when
     the run has one. Returns the line."""
     engine_messages, started, finished = [], [], set()
@@ -125,7 +125,7 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
 
 def failures_logged(half: str) -> Callable[[Step], Step]:
     """For an asset's or an asset check's compute function, under its decorator. When the step
-    raises, the exception is made safe to record (`core.step_failures.recordable_failure`: our
+    raises, the exception is made safe to record (`core.privacy.step_failures.recordable_failure`: our
     own errors cut from their causes, anyone else's replaced by a StepFailed naming the step and
     the exception's class), the run's log file says why, and then Dagster records it. The log
     line needs the step's context and `local_files` resource; a step without them is only made

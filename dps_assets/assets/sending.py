@@ -20,13 +20,13 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset, quarte
 from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.assets.submission_records import (SubmissionReceipt, already_submitted, receipt_metadata,
                                                   report_left_on_server, unrecorded_upload)
-from dps_assets.core.errors import ExchangeError
-from dps_assets.core.export import wrangle_export
-from dps_assets.core.export_workbook import build_export_workbook
-from dps_assets.core.private_files import write_private
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.export.wrangling import wrangle_export
+from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.privacy.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
-from dps_assets.core.submissions import ExportSizeError, check_can_submit, judge_export_size
-from dps_assets.core.text_file import render_text_file
+from dps_assets.core.exchange.submissions import ExportSizeError, check_can_submit, judge_export_size
+from dps_assets.core.export.text_file import render_text_file
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource

@@ -19,7 +19,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from dps_assets.assets.partitions import add_closed_quarters, agency_today, fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 SELECTIONS = {
     "sending": "group:to_dps",

@@ -4,7 +4,7 @@ closed, so the UI's picker, the CLI and URLs know `FY2026-Q4` from the day after
 from dagster import DefaultSensorStatus, SensorDefinition, SensorEvaluationContext, SensorResult, SkipReason, sensor
 
 from dps_assets.assets.partitions import agency_today, fiscal_quarter_partitions, quarters_not_yet_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 CALENDAR_INTERVAL_S = 15 * 60
 

@@ -11,7 +11,7 @@ from dagster import (Config, DefaultScheduleStatus, MetadataValue, OpExecutionCo
                      job, op)
 from pydantic import Field
 
-from dps_assets.core.retention import expired
+from dps_assets.core.operations.retention import expired
 from dps_assets.resources.local_files import LocalFilesResource
 
 

@@ -10,7 +10,7 @@ from dagster import (
 )
 
 from dps_assets.assets.partitions import add_closed_quarters
-from dps_assets.core.quarters import AGENCY_TIMEZONE, FiscalQuarter
+from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE, FiscalQuarter
 
 
 def submission_cron(days_after_quarter_end: int, hour: int) -> str:

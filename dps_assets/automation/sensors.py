@@ -1,6 +1,6 @@
 """The SFTP sensor: DPS's answer arriving in TO_DFPS starts the receiving half for the right
 quarter. Thin: it gathers a listing, the ledger and its cursor, and pure functions decide
-(`core.answer_watch` what to hand over, `core.alerts` when its own trouble is an alert).
+(`core.exchange.answer_watch` what to hand over, `core.operations.alerts` when its own trouble is an alert).
 The operators' other alerts are in `alert_sensors`."""
 
 import json
@@ -9,9 +9,9 @@ from dagster import (DefaultSensorStatus, JobDefinition, RunRequest, SensorDefin
                      SensorResult, SkipReason, sensor)
 
 from dps_assets.assets.dps_fetch import handover_tags
-from dps_assets.core.alerts import SensorHealth, after_tick
-from dps_assets.core.answer_watch import FileState, WatchCursor, decide
-from dps_assets.core.errors import ExchangeError, failure_text
+from dps_assets.core.operations.alerts import SensorHealth, after_tick
+from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, decide
+from dps_assets.core.privacy.errors import ExchangeError, failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.mailer import Mailer

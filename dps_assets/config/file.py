@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 
 _MAX_KEY_CHARS = 60
 # A quoted piece PyYAML may keep in a message: a token's name (`'<block end>'`) or one

@@ -9,7 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 
 # Cleaned names: A-Z, hyphen and apostrophe, single spaces between words, nothing at the ends.
 NAME_PATTERN = r"^[A-Z'\-]+( [A-Z'\-]+)*$"

@@ -23,7 +23,7 @@ from pathlib import Path
 from dagster_graphql import DagsterGraphQLClient
 
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
-from dps_assets.core.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
+from dps_assets.core.privacy.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_YAML = """\

@@ -28,7 +28,7 @@ from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import DEMO_CONFIG, EmbeddedStack, StackLayout, StackSettings
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 # What a demo run leaves behind; --keep-history keeps it, otherwise each run starts clean.
 STATE_FOLDERS = ("dagster_home", "sftp", "dps", "mail", "archive", "logs", "work")

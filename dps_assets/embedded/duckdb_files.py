@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dps_assets.core.private_files import private_folder
+from dps_assets.core.privacy.private_files import private_folder
 
 
 def write_atomically(

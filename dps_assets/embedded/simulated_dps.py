@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 REQUEST_NAME = "End_txt_file.txt"
 RESULTS_NAME = "Dfps-missing-person-results.txt"

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from dps_assets.core.errors import ExchangeError
-from dps_assets.core.private_files import private_folder
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.privacy.private_files import private_folder
 
 # The two things only one run at a time may touch: DPS's folder (an upload is checked against the
 # one-awaiting-DPS rule and recorded) and the delivery of a quarter's reports (email once).

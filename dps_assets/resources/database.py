@@ -16,7 +16,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.config.sql import BIND, bind_names
-from dps_assets.core.errors import ExchangeError, redact_literals
+from dps_assets.core.privacy.errors import ExchangeError, redact_literals
 
 
 class DatabaseError(ExchangeError, RuntimeError):

@@ -13,8 +13,8 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError, os_reason
-from dps_assets.core.private_files import FILE_MODE, PrivateFileError, private_folder
+from dps_assets.core.privacy.errors import ExchangeError, os_reason
+from dps_assets.core.privacy.private_files import FILE_MODE, PrivateFileError, private_folder
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -158,5 +158,5 @@ def _sync(folder: Path) -> None:
 
 def _os_reason(exc: OSError, writing: Path) -> str:
     """`disk full (ENOSPC) at /archive/…/end_export.xlsx`: the operating system's reason
-    (`core.errors.os_reason`) and the path, never the data being written."""
+    (`core.privacy.errors.os_reason`) and the path, never the data being written."""
     return f"{os_reason(exc)} at {exc.filename or writing}"

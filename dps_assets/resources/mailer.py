@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 
 
 class EmailError(ExchangeError, RuntimeError):

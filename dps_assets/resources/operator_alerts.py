@@ -19,10 +19,10 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.alerts import Alert
-from dps_assets.core.emails import alert_email
-from dps_assets.core.errors import ExchangeError
-from dps_assets.core.private_files import FILE_MODE, private_folder
+from dps_assets.core.operations.alerts import Alert
+from dps_assets.core.reconciliation.emails import alert_email
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.privacy.private_files import FILE_MODE, private_folder
 from dps_assets.resources.mailer import Mailer
 
 

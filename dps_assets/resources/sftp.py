@@ -20,7 +20,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.config.schema import SftpConfig
-from dps_assets.core.private_files import private_file
+from dps_assets.core.privacy.private_files import private_file
 from dps_assets.resources.sftp_disconnect import disconnect
 from dps_assets.resources.sftp_errors import TRANSFER_ERRORS, SftpError
 from dps_assets.resources.sftp_host_keys import load_pinned_keys, wrong_host_key

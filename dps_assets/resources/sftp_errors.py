@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import paramiko
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 
 TRANSFER_ERRORS = (OSError, EOFError, paramiko.SSHException)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 
 
 class SharePointError(ExchangeError, RuntimeError):

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from dps_assets.core.emails import date_header
+from dps_assets.core.reconciliation.emails import date_header
 from dps_assets.resources.mailer import EmailError, Mailer
 
 __all__ = ["EmailError", "SmtpMailer"]

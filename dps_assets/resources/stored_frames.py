@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 from pydantic import Field
 
-from dps_assets.core.private_files import private_folder, write_private
+from dps_assets.core.privacy.private_files import private_folder, write_private
 
 
 class StoredFramesIOManager(ConfigurableIOManager):

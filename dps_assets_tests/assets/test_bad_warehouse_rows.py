@@ -18,8 +18,8 @@ import pytest
 from dagster import DagsterInstance
 from openpyxl import load_workbook
 
-from dps_assets.core.export import (REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME,
-                                    REASON_TOO_LONG)
+from dps_assets.core.export.wrangling import (REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME,
+                                              REASON_TOO_LONG)
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources.database import WarehouseResource
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities

@@ -15,7 +15,7 @@ import pytest
 from dagster import DagsterRunStatus, RunsFilter, build_sensor_context
 
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.definitions import build_definitions
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.smtp_server import read_mailbox

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster import AssetSelection, materialize
 
 from dps_assets.assets import receiving
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets_tests.support.servers import free_port
 
 Q4 = FiscalQuarter(2026, 4)

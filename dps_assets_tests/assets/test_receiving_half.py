@@ -20,7 +20,7 @@ from dps_assets.assets.receiving_checks import (
 from dps_assets.assets.dps_fetch import file_tag
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.core.schemas import SA_98_DATE_COLUMNS
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 from dps_assets_tests.conftest import exchange_instance
 

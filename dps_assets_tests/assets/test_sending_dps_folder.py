@@ -18,7 +18,7 @@ from pathlib import Path
 from dagster import AssetKey, DagsterRunStatus
 
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.instance.ledger import recorded_submissions
 from dps_assets.resources import build_resources

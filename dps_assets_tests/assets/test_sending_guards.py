@@ -11,7 +11,7 @@ from dagster import AssetCheckKey, AssetKey, AssetMaterialization, materialize
 from dps_assets.assets import sending
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources import build_resources
 from dps_assets.assets.sending_checks import dps_export_size_plausible
 from dps_assets.instance.ledger import recorded_submissions

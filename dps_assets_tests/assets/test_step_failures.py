@@ -14,9 +14,9 @@ import xlsxwriter
 from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check,
                      materialize)
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.assets.run_log import failures_logged
 from dps_assets.config.schema import load_config
@@ -128,7 +128,7 @@ def xlsxwriter_meets_a_full_disk() -> None:
     workbook.close()  # FileCreateError, holding the OSError
 
 
-# XlsxWriter used bare, as no step does (`core.workbooks` cuts its zip writer off): its zip file
+# XlsxWriter used bare, as no step does (`core.workbooks.writer` cuts its zip writer off): its zip file
 # fails again when collected, which Python reports as an unraisable exception.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_library_that_met_a_full_disk_is_said_to_have_met_one(instance, tmp_path):

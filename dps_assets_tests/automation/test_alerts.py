@@ -8,7 +8,7 @@ from dagster import Definitions, build_run_status_sensor_context, build_sensor_c
 from dps_assets.assets import sending
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.automation.jobs import send_to_dps_job
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 
 Q4 = FiscalQuarter(2026, 4)

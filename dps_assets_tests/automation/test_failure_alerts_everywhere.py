@@ -10,7 +10,7 @@ import json
 from dagster import build_sensor_context
 
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.definitions import build_definitions
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources import build_resources

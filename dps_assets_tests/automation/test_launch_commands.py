@@ -14,7 +14,7 @@ import pytest
 from dagster import DagsterInstance
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import prepare_dagster_home
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import EmbeddedStack

@@ -4,7 +4,7 @@ from dagster import AddDynamicPartitionsRequest, build_sensor_context, instance_
 
 from dps_assets.assets.partitions import add_closed_quarters, agency_today, fiscal_quarter_partitions
 from dps_assets.automation.quarter_calendar import build_quarter_calendar_sensor
-from dps_assets.core.quarters import FiscalQuarter, closed_quarters
+from dps_assets.core.exchange.quarters import FiscalQuarter, closed_quarters
 from dps_assets_tests.conftest import TODAY
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from dps_assets.automation.retention import expire_old_records_job
-from dps_assets.core.retention import expired, stamped_at
+from dps_assets.core.operations.retention import expired, stamped_at
 from dps_assets.resources.local_files import LocalFilesResource
 
 NOW = datetime.now(timezone.utc)

@@ -15,7 +15,7 @@ from dps_assets.assets import sending
 from dps_assets.config.schema import load_config
 from dps_assets.automation.jobs import send_to_dps_job
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.quarters import AGENCY_TIMEZONE
+from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE
 from dps_assets.resources import build_resources
 from dps_assets.automation.schedules import build_submission_schedule
 

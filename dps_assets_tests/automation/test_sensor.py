@@ -13,7 +13,7 @@ from dagster import (
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
 from dps_assets.automation.jobs import receive_from_dps_job
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.automation.sensors import build_dps_files_sensor
 
 Q4 = FiscalQuarter(2026, 4)

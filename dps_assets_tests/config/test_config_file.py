@@ -9,7 +9,7 @@ import yaml
 
 from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.config.file import read_mapping
-from dps_assets.core.errors import failure_text
+from dps_assets.core.privacy.errors import failure_text
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "hunter2-Pa55w0rd"

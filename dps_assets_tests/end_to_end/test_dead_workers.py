@@ -25,7 +25,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, EventRe
 
 from dps_assets.assets.report_delivery import PERSONAL_FRAMES
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.demo import run_quarter
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import EmbeddedStack, StackLayout

@@ -18,7 +18,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dps_assets.embedded.demo import run_quarter
 from dps_assets.assets.dps_fetch import file_tag
 from dps_assets.embedded.stack import EmbeddedStack, StackLayout
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.instance.ledger import recorded_submissions
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data

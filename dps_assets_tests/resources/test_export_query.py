@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.database import WarehouseResource
 
 REPO = Path(__file__).resolve().parents[2]

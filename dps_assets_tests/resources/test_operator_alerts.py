@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from dps_assets.core.alerts import Alert
+from dps_assets.core.operations.alerts import Alert
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.smtp_mailer import SmtpMailer

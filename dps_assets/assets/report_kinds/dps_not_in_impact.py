@@ -1,7 +1,7 @@
 """DPS_not_in_IMPACT: DPS's entries that match no runaway event IMPACT knows of."""
 
 from dps_assets.assets.report_registry import ReportKind, rows_by_region
-from dps_assets.core.reports import dps_not_in_impact
+from dps_assets.core.reconciliation.reports import dps_not_in_impact
 
 REPORT = ReportKind(
     name="dps_not_in_impact_report",

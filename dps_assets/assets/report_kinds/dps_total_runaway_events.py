@@ -3,10 +3,10 @@
 import pandas as pd
 
 from dps_assets.assets.report_registry import ReportKind
-from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.regions import UNKNOWN_REGION
-from dps_assets.core.reports import FYTD_TOTAL, dps_total_runaway_events
-from dps_assets.core.workbooks import BarChartSpec
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import UNKNOWN_REGION
+from dps_assets.core.reconciliation.reports import FYTD_TOTAL, dps_total_runaway_events
+from dps_assets.core.workbooks.writer import BarChartSpec
 
 
 def _chart(totals: pd.DataFrame, quarter: FiscalQuarter) -> BarChartSpec:

@@ -1,7 +1,7 @@
 """IMPACT_not_in_DPS: the runaway events DPS has no entry for."""
 
 from dps_assets.assets.report_registry import ReportKind, rows_by_region
-from dps_assets.core.reports import impact_not_in_dps
+from dps_assets.core.reconciliation.reports import impact_not_in_dps
 
 REPORT = ReportKind(
     name="impact_not_in_dps_report",

@@ -1,0 +1,110 @@
+"""A block of a frame's column as the cells the workbook writer writes, by `excel_values`'
+rules, decided once per column from its dtype (vectorised) rather than once per cell.
+
+A column comes out as one of four kinds: TEXT (str or None: written as text, so never a formula
+or an error value), NUMBER (int/float or None), BOOLEAN, DATE (Excel serial numbers or None, all
+in one number format), or MIXED (any value `excel_values.cell_value` returns, decided per cell:
+an object column of odd values, or a date column with times, infinities, or days before 1900)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dps_assets.core.workbooks.excel_values import (DATE_FORMAT, EXCEL_MAX_CELL_CHARS, RuleTally, StyledValue,
+                                                    XML_FORBIDDEN, cell_text, cell_value, excel_serials)
+
+TEXT, NUMBER, BOOLEAN, DATE, MIXED = "text", "number", "boolean", "date", "mixed"
+
+_NONE = type(None)
+_TEXT_TYPES = frozenset({str, _NONE, float})  # float: the NaN pandas puts in a text column
+
+
+@dataclass(frozen=True)
+class ColumnCells:
+    kind: str
+    values: list  # one per row; None is an empty cell
+    number_format: str | None = None  # DATE: the format of every cell
+
+
+def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:
+    """The cells of `series` (a block of rows of one column), counting applied rules on `tally`."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return column_cells(series.astype(object), sheet, tally)
+    if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
+        return ColumnCells(BOOLEAN, series.to_numpy(dtype=bool).tolist())
+    if pd.api.types.is_integer_dtype(dtype):
+        return ColumnCells(NUMBER, series.to_numpy(dtype=object, na_value=None).tolist())
+    if pd.api.types.is_float_dtype(dtype):
+        return _floats(series.to_numpy(dtype=float, na_value=np.nan))
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return _moments(series, sheet, tally)
+    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+        values = series.to_numpy(dtype=object, na_value=None).tolist() if dtype != object else series.tolist()
+        if set(map(type, values)) <= _TEXT_TYPES:
+            texts = _texts(values)
+            if texts is not None:
+                return ColumnCells(TEXT, _clean(texts, sheet, tally))
+        return _mixed(values, sheet, tally)
+    return _mixed(series.tolist(), sheet, tally)
+
+
+def _texts(values: list) -> list | None:
+    """`values` with NaN as None, or None if a float other than NaN is among them."""
+    if not any(type(v) is float for v in values):
+        return values
+    if any(type(v) is float and v == v for v in values):
+        return None
+    return [None if type(v) is float else v for v in values]
+
+
+def _clean(texts: list, sheet: str, tally: RuleTally) -> list:
+    """Text by the rules, looking at each cell only when the block as a whole needs it."""
+    present = [t for t in texts if t is not None]
+    if not present:
+        return texts
+    longest = max(map(len, present))
+    if longest <= EXCEL_MAX_CELL_CHARS // 2 and not XML_FORBIDDEN.search("".join(present)):
+        return texts
+    return [None if t is None else cell_text(t, sheet, tally) for t in texts]
+
+
+def _floats(numbers: np.ndarray) -> ColumnCells:
+    finite = np.isfinite(numbers)
+    if finite.all():
+        return ColumnCells(NUMBER, numbers.tolist())
+    values = numbers.astype(object)
+    values[np.isnan(numbers)] = None
+    infinite = np.isinf(numbers)
+    values[infinite] = [str(v) for v in numbers[infinite]]
+    return ColumnCells(MIXED if infinite.any() else NUMBER, values.tolist())
+
+
+def _moments(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:
+    """Excel serials, vectorised; a time of day or a day before 1900 makes the column MIXED."""
+    if getattr(series.dt, "tz", None) is not None:
+        series = series.dt.tz_localize(None)  # the wall-clock time, as written before
+    moments = series.to_numpy()
+    missing = np.isnat(moments)
+    serials, midnight, in_calendar = excel_serials(moments)
+    values = serials.astype(object)
+    values[missing] = None
+    if (midnight | missing).all() and (in_calendar | missing).all():
+        return ColumnCells(DATE, values.tolist(), DATE_FORMAT)
+    out = values.tolist()
+    for index in np.flatnonzero(~missing & (~midnight | ~in_calendar)):
+        if in_calendar[index]:
+            out[index] = StyledValue(out[index], number_format=cell_value(
+                series.iloc[index], sheet, tally).number_format)
+        else:
+            out[index] = cell_value(series.iloc[index], sheet, tally)  # ISO text, counted
+    for index in np.flatnonzero(~missing & midnight & in_calendar):
+        out[index] = StyledValue(out[index], number_format=DATE_FORMAT)
+    return ColumnCells(MIXED, out)
+
+
+def _mixed(values: list, sheet: str, tally: RuleTally) -> ColumnCells:
+    return ColumnCells(MIXED, [cell_value(v, sheet, tally) for v in values])

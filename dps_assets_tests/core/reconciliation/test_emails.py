@@ -1,0 +1,55 @@
+"""The report email in words: the reporting window, what each workbook's numbers are, the
+matching's numbers, a Date header with the local offset; counts only."""
+
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import pandas as pd
+
+from dps_assets.core.reconciliation.emails import day_in_words, report_email, window_in_words
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.reports import ReportWorkbook, report_summary
+
+Q3 = FiscalQuarter(2026, 3)
+MATCHING = {"entries_in_window": 1234, "entries_outside_window": 2, "events_reported_to_dps": 7}
+
+
+def totals(regions: int, statewide: int) -> pd.DataFrame:
+    rows = [(r, 0, 0) for r in range(1, regions + 1)] + [("STATEWIDE", statewide, statewide)]
+    return pd.DataFrame(rows, columns=["REGION", "FY2026-Q1", "FYTD_TOTAL"])
+
+
+def test_the_window_is_said_in_words():
+    assert day_in_words(date(2025, 9, 1)) == "1 September 2025"
+    assert window_in_words(Q3) == "1 September 2025 – 31 May 2026, fiscal year to date"
+
+
+def test_each_report_says_what_its_numbers_are():
+    listed = pd.DataFrame({"REGION": [1, 2, "UNKNOWN"]})
+    assert report_summary(listed, "IMPACT runaway events no DPS entry was matched to, by region.") == (
+        "IMPACT runaway events no DPS entry was matched to, by region: 3")
+    assert report_summary(totals(13, 1057), "ignored") == (
+        "DPS runaway events by region and quarter: 13 regions, 1,057 events fiscal year to date")
+    assert report_summary(totals(1, 1), "ignored") == (
+        "DPS runaway events by region and quarter: 1 region, 1 event fiscal year to date")
+
+
+def test_the_report_email_states_the_window_and_the_numbers_in_words(tmp_path):
+    reports = []
+    for name, summary in (("IMPACT_not_in_DPS_FY2026_Q3.xlsx", "IMPACT runaway events …: 42"),
+                          ("DPS_total_runaway_events_FY2026_Q3.xlsx",
+                           report_summary(totals(13, 57), ""))):
+        (tmp_path / name).write_bytes(b"PK")
+        reports.append(ReportWorkbook(path=tmp_path / name, rows=14, summary=summary))
+    message = report_email(Q3, "dps@example.invalid", ["a@example.invalid"], reports, MATCHING)
+    body = message.get_body(("plain",)).get_content().splitlines()
+    assert body[:2] == ["The DFPS/DPS missing-person reconciliation for FY2026-Q3 is attached.",
+                        "Reporting window: 1 September 2025 – 31 May 2026, fiscal year to date."]
+    assert ["  DPS_total_runaway_events_FY2026_Q3.xlsx",
+            "    DPS runaway events by region and quarter: 13 regions, 57 events fiscal year to date"] == \
+        body[body.index("  DPS_total_runaway_events_FY2026_Q3.xlsx"):][:2]
+    assert "  DPS entries in the window: 1,234" in body
+    assert not any("row(s)" in line for line in body)
+    sent_at = parsedate_to_datetime(message["Date"])
+    assert sent_at.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert abs(sent_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
