@@ -5,7 +5,7 @@ OpenSSH expects: DPS's sshd logs a disconnect, not "Connection reset by peer".""
 from __future__ import annotations
 
 from dps_assets_tests.automation.test_sensor import Ticker
-from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
+from dps_assets_tests.support.servers import OpenSshServer, known_hosts_entry, write_private_file
 from dps_assets_tests.support.throttled_link import ThrottledLink
 
 UNRELATED = 5_000
@@ -34,12 +34,13 @@ def test_a_tick_does_not_grow_with_the_folder(openssh_server, receiving_resource
     assert abs(crowded - empty) < 1_000, (empty, crowded)
 
 
-def test_a_tick_says_goodbye_to_the_server(openssh_server, receiving_resources, dagster_instance):
-    openssh_server.reset()
-    before = openssh_server.log().count("Received disconnect")
-    for _ in range(5):
-        Ticker(dagster_instance, receiving_resources).tick()
-    openssh_server.wait_for_sessions_to_end()
-    log = openssh_server.log()
-    assert log.count("Received disconnect") - before == 5
+def test_a_tick_says_goodbye_to_the_server(receiving_resources, dagster_instance, tmp_path):
+    # A server of its own: its log (the last lines sshd wrote) holds only these ticks.
+    with OpenSshServer(tmp_path / "sshd") as server:
+        resources = {**receiving_resources, "sftp": server.resource()}
+        for _ in range(5):
+            Ticker(dagster_instance, resources).tick()
+        server.wait_for_sessions_to_end()
+        log = server.log()
+    assert log.count("Received disconnect") == 5
     assert "reset by peer" not in log
