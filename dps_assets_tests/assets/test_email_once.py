@@ -119,7 +119,9 @@ def test_a_run_finding_an_email_unconfirmed_sends_nothing_moves_nothing_and_says
     assert all((scenario.server.to_dfps_folder / name).exists() for name in DPS_FILES)
     assert not (tmp_path / "archive" / "from_dps").exists()
     assert kept and all(p.exists() for p in kept)
-    log = next((tmp_path / "logs" / "from_dps").iterdir()).read_text()
+    # The refused run's own log file (the run that emailed wrote one too).
+    [log_file] = [p for p in (tmp_path / "logs" / "from_dps").iterdir() if refused.run_id[:8] in p.name]
+    log = log_file.read_text()
     assert f"dps_report_delivery: failed: EmailNotConfirmedError: {Q4.label} may have been emailed" in log
 
     # The operator found it in the mailbox: recorded as emailed, delivered, not sent again.
