@@ -45,11 +45,13 @@ def main() -> None:
             rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
         layout = config.export_layout
         with measured(f"wrangle {len(rows)} rows"):
-            split = wrangle_export(rows, quarter.window_end, CodeMaps(layout.sex_map, layout.race_map))
+            text_layout = TextLayout(fields=layout.fields, max_lengths=layout.max_lengths.model_dump())
+            split = wrangle_export(rows, quarter.window_end, CodeMaps(layout.sex_map, layout.race_map),
+                                   text_layout.length_limits())
         with measured(f"pandera validation of {len(split.sent)} rows"):
             sent = validate(EXPORT_SCHEMA, split.sent, "export")
         with measured("render End_txt_file.txt"):
-            text = render_text_file(sent, TextLayout(fields=layout.fields))
+            text = render_text_file(sent, text_layout)
         print(f"{'':45} {len(text) / 1e6:8.2f} MB text file")
         with measured("write end_export.xlsx"):
             build_export_workbook(folder / "end_export.xlsx", sent, split.rejected, about=[("Rows", len(sent))])

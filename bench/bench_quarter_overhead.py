@@ -135,7 +135,7 @@ class Direct:
     def send(self) -> None:
         q, rules = QUARTER, self.rules
         rows = self.warehouse.conservatorship(q.window_start, q.window_end)
-        split = wrangle_export(rows, q.window_end, rules.code_maps)
+        split = wrangle_export(rows, q.window_end, rules.code_maps, rules.text_layout.length_limits())
         sent = validate(EXPORT_SCHEMA, split.sent, "dps_export")
         rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, "dps_export_rejected")
         Counter(r for cell in rejected["REASON"] for r in cell.split("; "))
@@ -184,7 +184,6 @@ class Direct:
         summary = matching_summary(match)
         inputs = {"sa_98": sa_98, "county_region_lookup": lookup, "runaway_event_matches": match}
         written = []
-        report_folder = files.report_folder(q.tag, self.stamp)
         for kind in REPORTS:
             frame = kind.frame(quarter=q, **{name: inputs[name] for name in kind.inputs})
             sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, q) if kind.chart else None)
@@ -192,8 +191,8 @@ class Direct:
                            ("results SHA-256", results_sha), ("counts SHA-256", counts_sha),
                            *((f"Rows: {n}", c) for n, c in kind.about_lines(frame).items()),
                            ("Match tolerance (days)", rules.match_tolerance_days)))
-            path = report_folder / f"{kind.file_stem}_{q.tag}.xlsx"
-            write_workbook(path, [sheet], about)
+            path = files.archive_report(q.tag, self.stamp, f"{kind.file_stem}_{q.tag}.xlsx",
+                                        lambda writing: write_workbook(writing, [sheet], about))
             hashlib.sha256(path.read_bytes()).hexdigest()
             written.append(ReportWorkbook(path=path, rows=len(frame)))
         # The delivery.

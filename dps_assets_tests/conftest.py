@@ -24,6 +24,14 @@ def openssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSsh
         yield server
 
 
+@pytest.fixture(scope="session")
+def undeleting_openssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSshServer]:
+    """A second sshd, whose SFTP server denies posix-rename@openssh.com and every remove, as
+    some managed servers do: an older file is moved aside for a plain rename, and stays there."""
+    with OpenSshServer(tmp_path_factory.mktemp("sshd_no_remove"), sftp_options="-P posix-rename,remove") as server:
+        yield server
+
+
 @pytest.fixture
 def sftp_resource(openssh_server: OpenSshServer) -> SftpResource:
     """An `SftpResource` for `openssh_server`, whose from_folder and TO_DFPS start out empty."""
@@ -103,9 +111,9 @@ def smtp_mailbox(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         yield int(server.fields["port"]), mailbox
 
 
-def loopback_mailer(port: int) -> Mailer:
+def loopback_mailer(port: int, timeout_s: float = 30) -> Mailer:
     """The mailer the email section configures for a plain SMTP relay on loopback `port`."""
-    return build_mailer(EmailConfig(host="127.0.0.1", port=port, security="plain",
+    return build_mailer(EmailConfig(host="127.0.0.1", port=port, security="plain", timeout_s=timeout_s,
                                     sender="dps-exchange@test.invalid", recipients=["analysts@test.invalid"],
                                     operators=["operators@test.invalid"]))
 

@@ -1,5 +1,7 @@
-"""Delivering a quarter's reports: email (once per quarter), SharePoint if configured, then the
-DPS files fetched by this run go to archive/from_dps/ and, on the server, to the processed folder.
+"""Delivering a quarter's reports: email (once per quarter, see `core.email_record`), SharePoint if
+configured, then the DPS files fetched by this run go to archive/from_dps/ and, on the server, to
+the processed folder. A run that stops at the email (sent before, or maybe sent by a run that died
+mid-send) moves and removes nothing: DPS's files stay until the quarter's email is confirmed.
 Which reports there are comes from the registry (`assets.report_kinds`): each is an input, an
 attachment and a line of the email; the email's counts come from the inputs, not the event log."""
 
@@ -15,11 +17,13 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind, check_distinct
 from dps_assets.assets.run_log import RunLog, this_run_stamp
+from dps_assets.core.email_record import EmailAction, email_action
 from dps_assets.core.emails import report_email
 from dps_assets.core.matching import MatchResult
+from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.core.reports import ReportWorkbook, matching_summary
 from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
-from dps_assets.instance.ledger import emailed_before, latest_metadata, other_runs_in_flight
+from dps_assets.instance.ledger import latest_email_record, latest_metadata, other_runs_in_flight
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
@@ -32,7 +36,10 @@ MATCHING = "runaway_event_matches"
 
 class DeliveryConfig(Config):
     force_email: bool = Field(default=False, description="Email the reports even if this quarter "
-                              "was emailed before.")
+                              "was emailed before, or may have been by a run that ended mid-send.")
+    email_arrived: str | None = Field(default=None, description="The Message-ID of an email a run "
+                                      "ended sending (its failure names it), found in a recipient's "
+                                      "mailbox: recorded as emailed, and not sent again.")
 
 
 # Assets whose stored frames (Dagster's IO manager, under work_root) hold names or dates of birth.
@@ -75,26 +82,36 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
     metadata: dict[str, object] = {**quarter_metadata(quarter)}
 
     # Check, send and record are one critical section: a second run of this quarter waits here,
-    # then finds the first one's record and does not email again.
+    # then finds the first one's record and does not email again. A run that dies between the
+    # intent and the confirmation leaves the intent alone, and the next run asks the operator.
     with exclusive(context.instance, REPORT_DELIVERY, on_wait=log.info):
-        emailed_at = emailed_before(context.instance, context.partition_key)
-        if emailed_at and not config.force_email:
-            log.warning(f"{quarter.label} was emailed at {utc_text(emailed_at)}; not emailing again "
-                        "(set force_email: true in the run config to send anyway)")
+        latest = latest_email_record(context.instance, context.partition_key)
+        action = email_action(quarter.label, latest, config.force_email, config.email_arrived)
+        if latest is not None and action is not EmailAction.SEND:
+            emailed_at = latest.at
+            if action is EmailAction.ARRIVED:
+                _record_email(context, quarter, latest.message_id, emailed_at, confirmed_by="operator")
+                log.info(f"{quarter.label}: recorded the email {latest.message_id} handed to the relay at "
+                         f"{utc_text(emailed_at)} as arrived (email_arrived); not emailing again")
+            else:
+                log.warning(f"{quarter.label} was emailed at {utc_text(emailed_at)}; not emailing again "
+                            "(set force_email: true in the run config to send anyway)")
         else:
+            if latest is not None and not latest.confirmed:
+                log.warning(f"{quarter.label}: the email {latest.message_id} handed to the relay at "
+                            f"{utc_text(latest.at)} was never confirmed; sending the reports again (force_email)")
             message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching)
-            mailer.send(message)  # returns once the relay accepted the message (250 after DATA)
+            message_id = str(message["Message-ID"])  # ours (core.emails.report_email), on the message
+            # The intent is in the ledger before the relay can hold the message; the confirmation
+            # once it has answered 250. Should SharePoint or the archiving fail after this, the
+            # run fails but a re-run still knows the quarter was emailed.
+            mailer.send(message, before_handover=lambda: _record_intent(
+                context, quarter, message_id, len(mailer.recipients), mailer.where, log))
             emailed_at = time.time()
-            # Recorded the moment the relay accepts it: should SharePoint or the archiving fail
-            # after this, the run fails but a re-run still knows the quarter was emailed.
-            context.log_event(AssetObservation(
-                asset_key=context.asset_key, partition=context.partition_key,
-                metadata={"emailed_at": MetadataValue.timestamp(emailed_at),
-                          "emailed_at_utc": utc_text(emailed_at),
-                          "message_id": message["Message-ID"]}))
+            _record_email(context, quarter, message_id, emailed_at, confirmed_by="relay")
             log.info(f"{quarter.label}: emailed {len(workbooks)} workbook(s) to {len(mailer.recipients)} "
                      f"recipient(s) through {mailer.where}")
-            metadata["message_id"] = message["Message-ID"]
+            metadata["message_id"] = message_id
     metadata["emailed_at"] = MetadataValue.timestamp(emailed_at)
     metadata["emailed_at_utc"] = utc_text(emailed_at)
 
@@ -122,6 +139,24 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
     metadata["working_copies_removed"] = len(removed)
     metadata["workbooks"] = MetadataValue.json([str(p) for p in workbooks])
     return Output({"emailed_at": emailed_at, "workbooks": [str(p) for p in workbooks]}, metadata=metadata)
+
+
+def _record_intent(context: AssetExecutionContext, quarter: FiscalQuarter, message_id: str, recipients: int,
+                   where: str, log: RunLog) -> None:
+    context.log_event(AssetObservation(
+        asset_key=context.asset_key, partition=context.partition_key,
+        metadata={"fiscal_quarter": quarter.label, "message_id": message_id, "recipients": recipients,
+                  "email_intent_at": MetadataValue.timestamp(time.time())}))
+    log.info(f"{quarter.label}: handing the email {message_id} to {where}")
+
+
+def _record_email(context: AssetExecutionContext, quarter: FiscalQuarter, message_id: str, emailed_at: float,
+                  confirmed_by: str) -> None:
+    context.log_event(AssetObservation(
+        asset_key=context.asset_key, partition=context.partition_key,
+        metadata={"fiscal_quarter": quarter.label, "message_id": message_id,
+                  "emailed_at": MetadataValue.timestamp(emailed_at), "emailed_at_utc": utc_text(emailed_at),
+                  "confirmed_by": confirmed_by}))
 
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,

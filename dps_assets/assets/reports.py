@@ -56,9 +56,8 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
         sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, quarter) if kind.chart else None,
                       totals_rows=1 if is_region_totals(frame) else None)
         about = _about(context, quarter, exchange_rules, kind.about_lines(frame))
-        folder = local_files.report_folder(quarter.tag, this_run_stamp(context))
-        path = folder / f"{kind.file_stem}_{quarter.tag}.xlsx"
-        write_workbook(path, [sheet], about)
+        path = local_files.archive_report(quarter.tag, this_run_stamp(context), f"{kind.file_stem}_{quarter.tag}.xlsx",
+                                          lambda writing: write_workbook(writing, [sheet], about))
         log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
         written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are))
         return Output(written, metadata={

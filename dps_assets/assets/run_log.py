@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterEventType, DagsterInstance,
                      DagsterRun, Failure, RetryRequested)
 
-from dps_assets.core.errors import ExchangeError, failure_text
+from dps_assets.core.errors import ExchangeError, failure_text, os_error_in, os_reason
 from dps_assets.core.run_end import run_end_reason
 from dps_assets.core.step_failures import detached, recordable_failure
 from dps_assets.core.quarters import FiscalQuarter
@@ -119,7 +119,7 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
             if not (path.is_file() and reason in path.read_text(encoding="utf-8", errors="replace")):
                 _append_line(path, "run", "ERROR", reason)
         except OSError as exc:  # the alert still goes out
-            return f"{reason} (not written to the run's log file: {exc.strerror})"
+            return f"{reason} (not written to the run's log file: {os_reason(exc)})"
     return reason
 
 
@@ -143,7 +143,8 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                     quarter = FiscalQuarter.from_partition_key(context.partition_key)
                     RunLog(context, local_files, half, quarter).failed(failure)
                 except Exception as log_error:  # a full disk: Dagster still records the failure
-                    reason = getattr(log_error, "strerror", None) or type(log_error).__name__
+                    os_error = os_error_in(log_error)
+                    reason = os_reason(os_error) if os_error else type(log_error).__name__
                     failure.add_note(f"the run's log file was not written: {reason}")
             return failure
 

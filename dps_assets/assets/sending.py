@@ -18,19 +18,23 @@ from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quar
 from dps_assets.assets.partitions import refuse_multi_quarter_backfill
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset, quarterly_multi_asset
 from dps_assets.assets.run_log import this_run_stamp
+from dps_assets.assets.submission_records import (SubmissionReceipt, already_submitted, receipt_metadata,
+                                                  report_left_on_server, unrecorded_upload)
 from dps_assets.core.errors import ExchangeError
 from dps_assets.core.export import wrangle_export
 from dps_assets.core.export_workbook import build_export_workbook
 from dps_assets.core.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
-from dps_assets.core.submissions import ExportSizeError, Submission, check_can_submit, judge_export_size
+from dps_assets.core.submissions import ExportSizeError, check_can_submit, judge_export_size
 from dps_assets.core.text_file import render_text_file
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
-from dps_assets.resources.sftp import SftpResource
+from dps_assets.resources.mailer import Mailer
+from dps_assets.resources.operator_alerts import OperatorAlertsResource
+from dps_assets.resources.sftp import SftpResource, Upload
 
 GROUP = "to_dps"
 # A backfill of the sending half becomes one run over the range, which `quarter_of` refuses: one
@@ -44,18 +48,6 @@ class ExportFiles:
     workbook: Path
     text_sha256: str
     rows: int
-
-
-@dataclass(frozen=True)
-class SubmissionReceipt:
-    """What DPS was sent for a quarter: the reconciliation checks its answer against this."""
-
-    quarter_key: str
-    remote_path: str
-    sha256: str
-    rows: int
-    submitted_at: float
-    archive_folder: str | None
 
 
 @quarterly_multi_asset(
@@ -84,7 +76,8 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
     rows = warehouse.conservatorship(quarter.window_start, quarter.window_end)
     log.info(f"{quarter.label}: export query returned {len(rows)} row(s) "
              f"for {quarter.window_start} .. {quarter.window_end}")
-    split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps)
+    split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps,
+                           exchange_rules.text_layout.length_limits())
     sent = validate(EXPORT_SCHEMA, split.sent, f"dps_export {quarter.label}")
     rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, f"dps_export_rejected {quarter.label}")
     reasons = Counter(reason for cell in rejected["REASON"] for reason in cell.split("; "))
@@ -150,7 +143,8 @@ class SubmissionConfig(Config):
     force: bool = Field(
         default=False,
         description="Upload even if this quarter was submitted before, or another quarter is "
-        "still waiting for DPS's answer (its request is then overwritten).",
+        "still waiting for DPS's answer (its request is then overwritten). The same file found in "
+        "from_folder, uploaded by a run that died before recording it, is recorded, not sent again.",
     )
 
 
@@ -158,85 +152,66 @@ class SubmissionConfig(Config):
     half=TO_DPS, group=GROUP,
     description="End_txt_file.txt delivered to DPS's from_folder (temporary name, size check, "
     "atomic rename), and both export files archived under archive/to_dps/. A quarter already "
-    "submitted is not uploaded again unless the run config sets force.",
+    "submitted is not uploaded again unless the run config sets force; the file this run would "
+    "send, found in from_folder but recorded by no run (one died after its upload), is recorded "
+    "as the submission instead of being sent again.",
     kinds={"sftp"},
     backfill_policy=ONE_RUN,
     pool=DPS_FOLDER,
 )
 def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
                    dps_export_files: ExportFiles, sftp: SftpResource,
-                   exchange_rules: ExchangeRulesResource,
-                   local_files: LocalFilesResource) -> Output[SubmissionReceipt]:
+                   exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource,
+                   mailer: Mailer, operator_alerts: OperatorAlertsResource) -> Output[SubmissionReceipt]:
     quarter, log = quarter_and_log(context, local_files, TO_DPS)
+    files = dps_export_files
     # Check, upload and record are one critical section: two runs started together (UI,
     # sensor, schedule, CLI) cannot both pass the check, and the second one sees the first's record.
     with exclusive(context.instance, DPS_FOLDER, on_wait=log.info):
         submissions = recorded_submissions(context.instance)
-        earlier = check_can_submit(quarter, submissions, answers_fetched(context.instance), config.force)
-        if earlier is not None:
-            return _already_submitted(context, log, quarter, earlier, dps_export_files, exchange_rules, sftp)
-        problem = judge_export_size(dps_export_files.rows, quarter, submissions,
-                                    exchange_rules.max_row_count_change).problem
-        if problem and not config.force:
-            raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
-                                  "with force: true to send it anyway.")
-        with sftp.session() as session:
-            upload = session.upload_atomically(dps_export_files.text_file, sftp.from_folder,
-                                               exchange_rules.text_file_name)
-        receipt = SubmissionReceipt(quarter.partition_key, upload.path, upload.sha256, dps_export_files.rows,
-                                    time.time(), None)
+        # Before any rule: DPS's folder may hold this very file, uploaded by a run that died
+        # before its record. DPS has it, so it is recorded, whatever the rules would say now.
+        found = unrecorded_upload(log, sftp, exchange_rules, files.text_file, files.text_sha256, submissions)
+        if found is not None:
+            upload = Upload(found.path, found.size, files.text_sha256)
+            submitted_at = float(found.mtime) if found.mtime else time.time()  # when it was written
+        else:
+            earlier = check_can_submit(quarter, submissions, answers_fetched(context.instance), config.force)
+            if earlier is not None:
+                return already_submitted(log, quarter, earlier, files.text_sha256, exchange_rules, sftp)
+            problem = judge_export_size(files.rows, quarter, submissions,
+                                        exchange_rules.max_row_count_change).problem
+            if problem and not config.force:
+                raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
+                                      "with force: true to send it anyway.")
+            with sftp.session() as session:
+                # Only the holder of this lock uploads into from_folder, so an unfinished upload
+                # found there is one whose run has died, however recent: swept.
+                upload = session.upload_atomically(files.text_file, sftp.from_folder,
+                                                   exchange_rules.text_file_name, sole_uploader=True)
+            submitted_at = time.time()
+        receipt = SubmissionReceipt(quarter.partition_key, upload.path, upload.sha256, files.rows, submitted_at, None)
         # The record exists before the lock is released, and before anything else can fail.
         context.log_event(AssetObservation(asset_key=context.asset_key, partition=context.partition_key,
-                                           metadata=_receipt_metadata(quarter, receipt, uploaded=True,
-                                                                      upload_bytes=upload.size)))
-    log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256})")
-    if upload.sha256 != dps_export_files.text_sha256:
-        raise UploadMismatchError(f"{upload.path}: the bytes sent differ from {dps_export_files.text_file} "
+                                           metadata=receipt_metadata(quarter, receipt, upload, found is not None)))
+    if found is not None:
+        log.warning(f"{quarter.label}: {upload.path} on DPS's server is the file this run would send "
+                    f"(sha256 {upload.sha256}), written there at {utc_text(submitted_at)} by a run that "
+                    "died before recording it; recorded as this quarter's submission, not uploaded again")
+    else:
+        log.info(f"{quarter.label}: uploaded {upload.path} ({upload.size} bytes, sha256 {upload.sha256})")
+    if upload.left_on_server:
+        report_left_on_server(context, log, quarter, upload.left_on_server, sftp, mailer, operator_alerts)
+    if upload.sha256 != files.text_sha256:
+        raise UploadMismatchError(f"{upload.path}: the bytes sent differ from {files.text_file} "
                                   "as written (it changed on disk during the run); the upload is recorded")
     # Archived once sent (spec §3): a run killed mid-upload leaves no archive of a file never sent.
     archived = local_files.archive_files(TO_DPS, quarter.tag, this_run_stamp(context),
-                                         [dps_export_files.text_file, dps_export_files.workbook])
+                                         [files.text_file, files.workbook])
     log.info(f"{quarter.label}: archived the sent files to {archived[0].parent}")
     receipt = dataclasses.replace(receipt, archive_folder=str(archived[0].parent))
-    return Output(receipt, metadata=_receipt_metadata(quarter, receipt, uploaded=True, upload_bytes=upload.size))
+    return Output(receipt, metadata=receipt_metadata(quarter, receipt, upload, found is not None))
 
 
 class UploadMismatchError(ExchangeError, RuntimeError):
     """What was sent is not the file the run wrote."""
-
-
-def _already_submitted(context, log, quarter, earlier: Submission, files: ExportFiles,
-                       rules: ExchangeRulesResource, sftp: SftpResource) -> Output[SubmissionReceipt]:
-    same = earlier.sha256 == files.text_sha256
-    sent_at = utc_text(earlier.submitted_at)
-    log.warning(
-        f"{quarter.label} was already submitted at {sent_at}; not uploading again "
-        f"({'the rebuilt file is identical' if same else 'the rebuilt file differs from what was sent'}). "
-        "Set force: true in the run config to upload anyway."
-    )
-    receipt = SubmissionReceipt(
-        quarter.partition_key, f"{sftp.from_folder.rstrip('/')}/{rules.text_file_name}",
-        earlier.sha256, earlier.rows, earlier.submitted_at, None,
-    )
-    return Output(receipt, metadata={
-        **_receipt_metadata(quarter, receipt, uploaded=False),
-        "rebuilt_file_identical": same,
-    })
-
-
-def _receipt_metadata(quarter, receipt: SubmissionReceipt, uploaded: bool,
-                      upload_bytes: int | None = None) -> dict[str, object]:
-    metadata = {
-        **quarter_metadata(quarter),
-        "uploaded": uploaded,
-        "remote_path": receipt.remote_path,
-        "sha256": receipt.sha256,
-        "rows": receipt.rows,
-        "submitted_at": MetadataValue.timestamp(receipt.submitted_at),
-        "submitted_at_utc": utc_text(receipt.submitted_at),
-    }
-    if upload_bytes is not None:
-        metadata["bytes"] = upload_bytes
-    if receipt.archive_folder:
-        metadata["archive_folder"] = MetadataValue.path(receipt.archive_folder)
-    return metadata

@@ -12,40 +12,28 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal, get_origin
+from typing import Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
-from dps_assets.config.values import (Delimiter, EmailAddress, FileName, HostName, not_blank,
-                                      private_file_mode, same_remote_folder)
+from dps_assets.config.section import EnvVarName, Section
+from dps_assets.config.sql import SqlConfig
+from dps_assets.config.values import (EmailAddress, FileName, HostName, PlainPath, private_file_mode,
+                                      same_remote_folder)
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PRODUCTION_CONFIG = PACKAGE_DIR.parent / "dps_config.yml"
 
-EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-TEXT_FILE_FIELDS = ("DFPS_PERSON_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "DOB", "SEX", "RACE")
 
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_empty_text(cls, value: object, info: ValidationInfo) -> object:
-        if get_origin(cls.model_fields[info.field_name].annotation) is Literal:
-            return value  # one of the listed values (line_ending "\r\n" is not blank)
-        return not_blank(value)
-
-
-class DatabaseConfig(_Section):
+class DatabaseConfig(Section):
     driver: Literal["oracle", "duckdb"]
     dsn: str | None = None
     user: str | None = None
     password_env: EnvVarName | None = None
-    duckdb_path: str | None = None
+    duckdb_path: PlainPath | None = None
     fetch_batch_rows: int = Field(default=10_000, gt=0)
 
     @model_validator(mode="after")
@@ -59,23 +47,17 @@ class DatabaseConfig(_Section):
         return self
 
 
-class SqlConfig(_Section):
-    export: str
-    sa_98: str
-    county_region: str
-
-
-class SftpConfig(_Section):
+class SftpConfig(Section):
     host: HostName
     port: int = Field(default=22, gt=0, lt=65536)
     username: str
     password_env: EnvVarName | None = None
-    private_key_file: str | None = None
+    private_key_file: PlainPath | None = None
     private_key_passphrase_env: EnvVarName | None = None
-    known_hosts_file: str
-    from_folder: str
-    to_dfps_folder: str
-    processed_folder: str | None = Field(default=None, validate_default=True)  # None: <to_dfps_folder>/processed
+    known_hosts_file: PlainPath
+    from_folder: PlainPath
+    to_dfps_folder: PlainPath
+    processed_folder: PlainPath | None = Field(default=None, validate_default=True)  # None: <to_dfps_folder>/processed
     connect_timeout_s: float = Field(default=15, gt=0)
     banner_timeout_s: float = Field(default=15, gt=0)
     auth_timeout_s: float = Field(default=15, gt=0)
@@ -114,48 +96,13 @@ class SftpConfig(_Section):
         return self
 
 
-class DirectoriesConfig(_Section):
-    archive_root: str
-    log_root: str
-    work_root: str
+class DirectoriesConfig(Section):
+    archive_root: PlainPath
+    log_root: PlainPath
+    work_root: PlainPath
 
 
-class ExportLayoutConfig(_Section):
-    text_file_name: FileName = "End_txt_file.txt"
-    workbook_file_name: FileName = "end_export.xlsx"
-    delimiter: Delimiter = "|"
-    line_ending: Literal["\r\n", "\n"] = "\r\n"
-    date_format: str = "%Y%m%d"
-    fields: tuple[str, ...] = TEXT_FILE_FIELDS
-    sex_map: dict[str, Literal["M", "F", "U"]] = {"M": "M", "MALE": "M", "F": "F", "FEMALE": "F"}
-    race_map: dict[str, str] = {"WT": "W", "AA": "B", "AN": "I", "AS": "A", "HP": "A"}
-    unknown_code: str = "U"
-
-    @field_validator("fields")
-    @classmethod
-    def _known_fields(cls, fields: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [str(i) for i, f in enumerate(fields) if f not in TEXT_FILE_FIELDS]
-        if unknown:  # by position: a value is never repeated in an error
-            raise ValueError(f"unknown field at position(s) {', '.join(unknown)}; "
-                             f"choose from {list(TEXT_FILE_FIELDS)}")
-        if len(set(fields)) != len(fields):
-            raise ValueError("a field is listed twice")
-        return fields
-
-    @field_validator("sex_map", "race_map")
-    @classmethod
-    def _upper_keys(cls, mapping: dict[str, str]) -> dict[str, str]:
-        return {k.strip().upper(): v for k, v in mapping.items()}
-
-    @model_validator(mode="after")
-    def _distinct_names(self) -> ExportLayoutConfig:
-        if self.text_file_name.casefold() == self.workbook_file_name.casefold():
-            raise ValueError("text_file_name and workbook_file_name must differ "
-                             "(one would overwrite the other)")
-        return self
-
-
-class DpsFilesConfig(_Section):
+class DpsFilesConfig(Section):
     results_file_name: FileName = "Dfps-missing-person-results.txt"
     counts_file_name: FileName = "Dfps-missing-person-counts.txt"
 
@@ -166,17 +113,17 @@ class DpsFilesConfig(_Section):
         return self
 
 
-class SubmissionConfig(_Section):
+class SubmissionConfig(Section):
     # An export whose row count moved more than this share from the same quarter's a year
     # earlier (or that is empty) is not uploaded without force.
     max_row_count_change: float = Field(default=0.20, gt=0)
 
 
-class MatchingConfig(_Section):
+class MatchingConfig(Section):
     tolerance_days: int = Field(default=7, ge=0, le=366)
 
 
-class EmailConfig(_Section):
+class EmailConfig(Section):
     """Who gets mail, and the mail system it leaves through: `transport` names the mailer
     (`resources/mailer.py`, which says how a second one is added), the other keys are its
     settings. `smtp` (the agency's relay) is the only one today."""
@@ -185,7 +132,7 @@ class EmailConfig(_Section):
     host: HostName
     port: int = Field(default=25, gt=0, lt=65536)
     security: Literal["plain", "starttls", "ssl"] = "starttls"
-    ca_file: str | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
+    ca_file: PlainPath | None = None  # PEM bundle trusted for the relay's certificate; default: the system's
     username: str | None = None
     password_env: EnvVarName | None = None
     sender: EmailAddress
@@ -204,10 +151,10 @@ class EmailConfig(_Section):
         return self
 
 
-class SharePointConfig(_Section):
+class SharePointConfig(Section):
     enabled: bool = False
     site_id: str | None = None
-    library_path: str | None = None
+    library_path: PlainPath | None = None
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: EnvVarName | None = None
@@ -224,12 +171,12 @@ class SharePointConfig(_Section):
         return self
 
 
-class ScheduleConfig(_Section):
+class ScheduleConfig(Section):
     days_after_quarter_end: int = Field(default=5, ge=1, le=28)
     hour: int = Field(default=6, ge=0, le=23)
 
 
-class RetentionConfig(_Section):
+class RetentionConfig(Section):
     # How long archived runs (what was sent, what DPS answered, the reports) and run logs are
     # kept; set from the agency's records retention schedule. The daily retention job deletes
     # what is older.
@@ -237,7 +184,7 @@ class RetentionConfig(_Section):
     log_days: int = Field(default=400, ge=1)
 
 
-class AlertsConfig(_Section):
+class AlertsConfig(Section):
     # The operators' Dagster UI as they reach it (through the proxy): alerts link runs there.
     ui_base_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
     # A Teams or Slack incoming webhook, a second channel that does not depend on the relay.
@@ -246,13 +193,13 @@ class AlertsConfig(_Section):
     sensor_failures_before_alert: int = Field(default=3, ge=1)
 
 
-class SensorConfig(_Section):
+class SensorConfig(Section):
     poll_interval_s: int = Field(default=60, ge=5)
     results_deadline_hours: float = Field(default=6, gt=0)
     default_running: bool = False
 
 
-class ExchangeConfig(_Section):
+class ExchangeConfig(Section):
     database: DatabaseConfig
     sql: SqlConfig
     sftp: SftpConfig

@@ -1,6 +1,6 @@
 """The shapes a configuration value must have beyond its type: values that parse but would be
-dangerous (an upload others can read, a file name that climbs out of its folder, DPS's pickup
-folder used as its drop folder) are refused when the configuration loads.
+dangerous (an upload others can read, a file name or a path that climbs out of its folder, DPS's
+pickup folder used as its drop folder) are refused when the configuration loads.
 
 The messages say what is wrong and never repeat the value: a secret may sit under a wrong key."""
 
@@ -40,6 +40,14 @@ def _file_name(value: str) -> str:
     return value
 
 
+def _plain_path(value: str) -> str:
+    # `archive_root: /srv/dps/../../etc` or `from_folder: /FROM_DFPS/../OTHER` reach a folder the
+    # path does not name. A backslash counts as a separator too: DPS's server may be a Windows one.
+    if ".." in re.split(r"[/\\]", value):
+        raise ValueError("must be a plain path: no '..' component (a path that climbs out of a folder)")
+    return value
+
+
 def _email_address(value: str) -> str:
     if not _ADDRESS.match(value):
         raise ValueError("is not an email address (expected the form name@host.domain, "
@@ -69,6 +77,7 @@ def _delimiter(value: str) -> str:
 
 
 FileName = Annotated[str, AfterValidator(_file_name)]
+PlainPath = Annotated[str, AfterValidator(_plain_path)]  # a local or remote folder or file
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
 HostName = Annotated[str, AfterValidator(_host)]
 Delimiter = Annotated[str, AfterValidator(_delimiter)]

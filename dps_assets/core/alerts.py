@@ -19,6 +19,9 @@ WHAT_TO_DO = {
     "ExportSizeError": "Check the export's row count against the same quarter a year earlier; "
                        "re-run with force: true to send it.",
     "EmailError": "Check the SMTP relay; the reports are in the archive. Re-executing does not email twice.",
+    "EmailNotConfirmedError": "Look in the recipients' mailbox for the Message-ID named: if the email arrived, "
+                              "re-run with email_arrived set to it; if not, re-run with force_email: true. "
+                              "Until then nothing is emailed and DPS's files stay in TO_DFPS.",
     "ArchiveError": "Free disk space on the archive's volume, then re-execute the run.",
     "ConfigError": "Fix the configuration key named, then reload the code location.",
     "worker died": "The run's worker died: re-execute the run from its page once the host is healthy "

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dps_assets.core.dps_layout_rules import (INTEGER, MKE_CODES, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                              DpsFileError, blank, check_line, read_header, refuse_cr_only,
-                                              without_bom)
+                                              DpsFileError, blank, check_line, int64_or_none, read_header,
+                                              refuse_cr_only, without_bom)
 from dps_assets.core.dps_results_reader import read_results
 from dps_assets.core.shapes import shape_of
 
@@ -76,11 +76,15 @@ def parse_counts(data: bytes, file_name: str) -> DpsCounts:
         if measure not in REQUIRED_MEASURES:
             continue  # other measures are DPS's business
         raw = fields[count_index]
-        if not INTEGER.match(raw) or int(raw) < 0:
-            raise DpsFileError(file_name, number, "COUNT", f"expected a non-negative integer, found {shape_of(raw)}")
+        integer = bool(INTEGER.match(raw))
+        count = int64_or_none(raw) if integer else None  # never int(): 4,301 digits would raise
+        if count is None or count < 0:
+            beyond = " outside the 64-bit range" if integer and count is None else ""
+            raise DpsFileError(file_name, number, "COUNT",
+                               f"expected a non-negative integer, found {shape_of(raw)}{beyond}")
         if measure in found:
             raise DpsFileError(file_name, number, "MEASURE", f"{measure} repeats line {found[measure][0]}")
-        found[measure] = (number, int(raw))
+        found[measure] = (number, count)
     for measure in REQUIRED_MEASURES:
         if measure not in found:
             raise DpsFileError(file_name, None, "MEASURE", f"no {measure} row")

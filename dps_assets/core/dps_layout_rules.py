@@ -32,6 +32,7 @@ _NIC = re.compile(r"^M[0-9]{9}$")
 _DATE = re.compile(r"^[0-9]{8}$")
 INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _INT64 = (-(2**63), 2**63 - 1)
+_INT64_DIGITS = len(str(2**63))  # 19
 # The days a pandas datetime64[ns] column can hold; 99991231 and 00010101 are outside.
 FIRST_DAY, LAST_DAY = pd.Timestamp.min.date() + timedelta(days=1), pd.Timestamp.max.date()
 
@@ -143,9 +144,22 @@ def parse_date(value: str) -> date:
 def parse_int(value: str) -> int:
     if not INTEGER.match(value):
         raise BadValue(f"expected a 64-bit integer, found {shape_of(value)}")
-    if not _INT64[0] <= int(value) <= _INT64[1]:
+    number = int64_or_none(value)
+    if number is None:
         raise BadValue(f"expected a 64-bit integer, found {shape_of(value)} outside the 64-bit range")
-    return int(value)
+    return number
+
+
+def int64_or_none(value: str) -> int | None:
+    """An integer's text (INTEGER) as its number, None when outside 64 bits. Leading zeros do not
+    count, and no more than 19 digits are converted: Python's int() refuses text of over 4,300
+    digits with a ValueError of its own."""
+    digits = value.lstrip("+-").lstrip("0")
+    if len(digits) > _INT64_DIGITS:
+        return None
+    number = int(digits or "0")
+    number = -number if value.startswith("-") else number
+    return number if _INT64[0] <= number <= _INT64[1] else None
 
 
 def _matching(predicate: Callable[[str], object], expected: str) -> Callable[[str], str]:

@@ -7,6 +7,10 @@ convert), so only its class name is repeated there; the full error stays in Dags
 
 from __future__ import annotations
 
+import errno
+import os
+from collections.abc import Iterator
+
 _MAX_CHARS = 400  # per line of any message, and of what one line may quote
 _MAX_LINES = 40
 
@@ -90,3 +94,45 @@ def chain_failure_text(chain: list[tuple[str, str]]) -> str:
     ours = exchange_error_names()
     class_name, message = next(((n, m) for n, m in chain if n in ours), chain[-1])
     return failure_text(class_name, message)
+
+
+# What an operating-system error is called where people read it, by errno: a full disk is
+# "disk full" whichever way the system says it, a refusal is "permission denied".
+_PLAIN_REASONS = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk full: quota exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "read-only file system",
+}
+
+
+def chained(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then every exception it was raised from or while handling, or holds as an argument
+    (XlsxWriter's FileCreateError holds the OSError it met), depth first, each once."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, *current.args]
+        pending.extend(reversed([e for e in linked if isinstance(e, BaseException)]))
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The operating-system error (one with an errno) that `exc` is or was raised from (`chained`):
+    other libraries wrap it (XlsxWriter's FileCreateError; openpyxl, pandas, shutil and zipfile
+    raise their own errors from it or while handling it)."""
+    return next((e for e in chained(exc) if isinstance(e, OSError) and e.errno is not None), None)
+
+
+def os_reason(exc: OSError) -> str:
+    """`disk full (ENOSPC)`, `permission denied (EACCES)`, `No such file or directory (ENOENT)`:
+    the operating system's reason for the error's code, in our words where we have them; never
+    the error's own message, which whoever raised it wrote."""
+    if exc.errno is None:
+        return type(exc).__name__
+    code = errno.errorcode.get(exc.errno, str(exc.errno))
+    return f"{_PLAIN_REASONS.get(exc.errno) or os.strerror(exc.errno)} ({code})"

@@ -4,6 +4,7 @@ Values are read one by one (`core.warehouse_values`), so one odd value rejects i
 a reason that says what is wrong, and never sinks the quarter: a PERSON_ID that is not a positive
 whole number (0, 1.7) is rejected, never rounded; a DOB before 1900-01-01 or that is not a date
 is rejected as such (a DOB past pandas' last day, 2262-04-11, is after the window end). A
+PERSON_ID or a cleaned name longer than the text file's layout allows (`limits`) is rejected. A
 CVS_START or CVS_END that is not a date counts as missing; one a datetime64 column cannot hold
 (9999-12-31) is shown empty in the export, but orders the rows by its real value."""
 
@@ -39,6 +40,8 @@ REASON_NO_DOB = "DOB is missing"
 REASON_DOB_NOT_A_DATE = "DOB is not a date"
 REASON_DOB_BEFORE_FIRST_DAY = f"DOB is before {FIRST_DAY.isoformat()}"
 REASON_DOB_AFTER_WINDOW = "DOB is after the window end"
+REASON_TOO_MANY_DIGITS = "PERSON_ID has more than the text file's {limit} digits"
+REASON_TOO_LONG = "{column} is longer than the text file's {limit} characters after cleaning"
 
 
 class ExportSourceError(ExchangeError, ValueError):
@@ -79,9 +82,11 @@ def map_code(value: object, mapping: Mapping[str, str], unknown: str) -> str:
     return mapping.get(str(value).strip().upper(), unknown)
 
 
-def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> ExportSplit:
+def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps,
+                   limits: Mapping[str, int] | None = None) -> ExportSplit:
     """Apply spec §3's rules in order: clean names, reject unusable rows, map codes, keep one row
-    per person (latest CVS_START, ties to the earlier row), sort by PERSON_ID."""
+    per person (latest CVS_START, ties to the earlier row), sort by PERSON_ID. `limits` are the
+    text file's bounds by column (`TextLayout.length_limits`): PERSON_ID's in digits."""
     source = normalize_columns(rows, SOURCE_COLUMNS, "export query").reset_index(drop=True)
     source = source.loc[:, list(SOURCE_COLUMNS)]
     work = source.copy()
@@ -96,7 +101,7 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps) -> Exp
     # The dedup order uses the real day, also where the datetime64 column cannot hold it.
     start_order = days["CVS_START"][0].map(lambda d: -1 if d is None else d.toordinal()).astype("int64")
 
-    reasons = _rejection_reasons(person_ids, person_id_state, work, days["DOB"], window_end)
+    reasons = _rejection_reasons(person_ids, person_id_state, work, days["DOB"], window_end, limits or {})
     rejected_mask = reasons.str.len() > 0
     # The rejected rows keep their source values, in the Export sheet's column order.
     rejected = source.loc[rejected_mask, list(EXPORT_COLUMNS)].copy()
@@ -134,7 +139,7 @@ def _read(series: pd.Series, reader) -> tuple[pd.Series, pd.Series]:
 
 
 def _rejection_reasons(person_ids: pd.Series, person_id_state: pd.Series, work: pd.DataFrame,
-                       dob: tuple[pd.Series, pd.Series], window_end: date) -> pd.Series:
+                       dob: tuple[pd.Series, pd.Series], window_end: date, limits: Mapping[str, int]) -> pd.Series:
     dob_days, dob_state = dob
     checks = (
         (person_id_state == "missing", REASON_NO_PERSON_ID),
@@ -142,6 +147,7 @@ def _rejection_reasons(person_ids: pd.Series, person_id_state: pd.Series, work: 
          REASON_BAD_PERSON_ID),
         (work["LAST_NAME"].isna(), REASON_NO_LAST_NAME),
         (work["FIRST_NAME"].isna(), REASON_NO_FIRST_NAME),
+        *_length_checks(person_ids, work, limits),
         (dob_state == "missing", REASON_NO_DOB),
         (dob_state == "unreadable", REASON_DOB_NOT_A_DATE),
         (dob_days.map(lambda d: d is not None and d < FIRST_DAY), REASON_DOB_BEFORE_FIRST_DAY),
@@ -151,3 +157,18 @@ def _rejection_reasons(person_ids: pd.Series, person_id_state: pd.Series, work: 
     for mask, reason in checks:
         reasons = reasons.where(~mask.astype(bool), reasons + "; " + reason)
     return reasons.str.removeprefix("; ")
+
+
+def _length_checks(person_ids: pd.Series, work: pd.DataFrame, limits: Mapping[str, int]) -> list[tuple[pd.Series, str]]:
+    """Values longer than the text file's layout allows: PERSON_ID in digits, names once cleaned."""
+    checks = []
+    if "PERSON_ID" in limits:
+        limit = limits["PERSON_ID"]
+        checks.append((person_ids.map(lambda i: i is not None and i > 0 and len(str(i)) > limit),
+                       REASON_TOO_MANY_DIGITS.format(limit=limit)))
+    for column in NAME_COLUMNS:
+        if column in limits:
+            limit = limits[column]
+            checks.append((work[column].map(lambda name, n=limit: isinstance(name, str) and len(name) > n),
+                           REASON_TOO_LONG.format(column=column, limit=limit)))
+    return checks

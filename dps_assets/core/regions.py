@@ -17,7 +17,10 @@ from dps_assets.core.names import county_key
 
 UNKNOWN_REGION = "UNKNOWN"
 STATEWIDE = "STATEWIDE"
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = re.compile(r"([0-9]+)")  # ASCII digits: `\d` takes others int() may refuse
+# A region is written as a number when it has no more digits than Excel shows exactly (and
+# int() never sees the 4,301 digits it refuses); a longer one stays text.
+_INT_DIGITS = 15
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -60,7 +63,8 @@ def region_value(region: object) -> object:
     if isinstance(region, (int, np.integer)) and not isinstance(region, bool):
         return int(region)
     text = "" if region is None else str(region).strip()
-    return int(text) if text.isascii() and text.isdigit() else text
+    digits = text.lstrip("0")
+    return int(digits or "0") if text.isascii() and text.isdigit() and len(digits) <= _INT_DIGITS else text
 
 
 def tidy_county(value: object) -> str | None:
@@ -128,8 +132,11 @@ def region_sort_key(region: object) -> tuple:
         return (3,)
     if text == UNKNOWN_REGION:
         return (2,)
-    parts = tuple(int(p) if p.isdigit() else p for p in _DIGITS.split(text) if p != "")
-    return (0 if parts and isinstance(parts[0], int) else 1, tuple((isinstance(p, str), p) for p in parts))
+    # A run of digits by its value, compared without int(): fewer significant digits first, then
+    # the digits themselves.
+    parts = tuple((False, len(p.lstrip("0")), p.lstrip("0")) if _DIGITS.fullmatch(p) else (True, p)
+                  for p in _DIGITS.split(text) if p != "")
+    return (0 if parts and not parts[0][0] else 1, parts)
 
 
 def _sort_key(series: pd.Series) -> pd.Series:

@@ -9,12 +9,11 @@ reaches Dagster with a cause or a context attached."""
 
 from __future__ import annotations
 
-import errno
 import traceback
 from types import TracebackType
 from typing import TypeVar
 
-from dps_assets.core.errors import ExchangeError
+from dps_assets.core.errors import ExchangeError, os_error_in, os_reason
 
 Raised = TypeVar("Raised", bound=BaseException)
 
@@ -72,14 +71,17 @@ def _frame(frame: tuple[str, int, str]) -> str:
 
 
 def _safe_details(exc: Exception) -> str:
-    """What some exceptions tell about the place safely: an operating-system error's reason and
-    path; a decoding error's encoding and byte offset; a parser's line and column numbers."""
+    """What some exceptions tell about the place safely: the reason and path of an
+    operating-system error, the exception's own or one it wraps (`disk full (ENOSPC)`, whichever
+    library met the full disk); a decoding error's encoding and byte offset; a parser's line and
+    column numbers."""
     parts = []
-    if isinstance(exc, OSError) and exc.errno is not None:
-        parts.append(f"{exc.strerror} ({errno.errorcode.get(exc.errno, exc.errno)})")
+    os_error = os_error_in(exc)
+    if os_error is not None:
+        parts.append(os_reason(os_error))
         for name in ("filename", "filename2"):
-            if getattr(exc, name, None) is not None:
-                parts.append(f"file {getattr(exc, name)}")
+            if getattr(os_error, name, None) is not None:
+                parts.append(f"file {getattr(os_error, name)}")
     if isinstance(exc, UnicodeError) and isinstance(getattr(exc, "start", None), int):
         parts.append(f"{getattr(exc, 'encoding', '?')} byte {exc.start}")
     for attribute, label in (("lineno", "line"), ("colno", "column")):

@@ -40,6 +40,12 @@ def awaiting_answer(
     return sorted(waiting, key=lambda s: s.submitted_at)
 
 
+def sent_before(sha256: str, submissions: Iterable[Submission]) -> bool:
+    """Whether a recorded submission, of any quarter, sent exactly these bytes. DPS's file is
+    accounted for when one did; when none did, the run that uploaded it died before recording it."""
+    return any(s.sha256 == sha256 for s in submissions)
+
+
 class OutstandingSubmissionError(ExchangeError, RuntimeError):
     """Another quarter's submission is still waiting for DPS; uploading would overwrite it."""
 

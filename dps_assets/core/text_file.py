@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -27,6 +27,12 @@ class TextLayout:
     delimiter: str = "|"
     line_ending: str = "\r\n"
     date_format: str = "%Y%m%d"
+    # The most characters (DFPS_PERSON_ID: digits) a field may hold; a field not named has no bound.
+    max_lengths: Mapping[str, int] = field(default_factory=dict)
+
+    def length_limits(self) -> dict[str, int]:
+        """The bounds of the fields this file holds, by the export frame's column (PERSON_ID, ...)."""
+        return {FIELD_SOURCES[f]: self.max_lengths[f] for f in self.fields if f in self.max_lengths}
 
 
 class TextLayoutError(ExchangeError, ValueError):
@@ -36,20 +42,24 @@ class TextLayoutError(ExchangeError, ValueError):
 def render_text_file(export: pd.DataFrame, layout: TextLayout) -> bytes:
     """The whole file as ASCII bytes: a header line, one line per child, no trailer."""
     columns = []
-    for field in layout.fields:
-        values = export[FIELD_SOURCES[field]]
-        if field == "DOB":
+    for name in layout.fields:
+        values = export[FIELD_SOURCES[name]]
+        if name == "DOB":
             text = values.dt.strftime(layout.date_format)
         else:
             text = values.astype("object").where(values.notna(), "").astype(str)
         columns.append(text.fillna("").tolist())
     lines = [layout.delimiter.join(layout.fields)]
+    limits = [layout.max_lengths.get(name) for name in layout.fields]
     for row_number, row in enumerate(zip(*columns), start=1):
-        for field, value in zip(layout.fields, row):
+        for name, value, limit in zip(layout.fields, row, limits):
             if layout.delimiter in value or "\r" in value or "\n" in value:
                 raise TextLayoutError(
-                    f"export row {row_number}, field {field}: value contains the delimiter or a line break"
+                    f"export row {row_number}, field {name}: value contains the delimiter or a line break"
                 )
+            if limit is not None and len(value) > limit:  # wrangle_export rejects such rows first
+                raise TextLayoutError(f"export row {row_number}, field {name}: longer than the layout's "
+                                      f"{limit} characters")
         lines.append(layout.delimiter.join(row))
     text = layout.line_ending.join(lines) + layout.line_ending
     try:

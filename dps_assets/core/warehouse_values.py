@@ -24,6 +24,7 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = pd.Timestamp.max.date()
 PANDAS_FIRST_DAY = (pd.Timestamp.min + pd.Timedelta(days=1)).date()
 INT64_MAX = 2**63 - 1
+_INT64_DIGITS = len(str(INT64_MAX))  # 19
 
 
 class Unreadable(ValueError):
@@ -98,23 +99,29 @@ def whole_number(value: object) -> int | None:
         raise Unreadable
     if isinstance(value, Integral):
         number = int(value)
-    elif isinstance(value, (Real, Decimal)):
+    elif isinstance(value, (Decimal, str)):
+        number = _decimal_whole_number(value)
+    elif isinstance(value, Real):
         if not math.isfinite(float(value)) or value != int(value):
             raise Unreadable
         number = int(value)
-    elif isinstance(value, str):
-        try:
-            parsed = Decimal(value.strip())
-        except InvalidOperation:
-            raise Unreadable from None
-        if not parsed.is_finite() or parsed != parsed.to_integral_value():
-            raise Unreadable
-        number = int(parsed)
     else:
         raise Unreadable
     if not -INT64_MAX - 1 <= number <= INT64_MAX:
         raise Unreadable
     return number
+
+
+def _decimal_whole_number(value: Decimal | str) -> int:
+    """A Decimal or decimal text as an int, looked at before it is converted: `1e999999999999`
+    is a whole number whose int() would not fit in memory (and `1e999999` takes minutes)."""
+    try:
+        parsed = value if isinstance(value, Decimal) else Decimal(value.strip())
+    except InvalidOperation:
+        raise Unreadable from None
+    if not parsed.is_finite() or parsed.adjusted() > _INT64_DIGITS or parsed != parsed.to_integral_value():
+        raise Unreadable
+    return int(parsed)
 
 
 def control_characters(text: str) -> int:

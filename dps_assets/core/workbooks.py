@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dps_assets.core.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
-from dps_assets.core.private_files import private_file
+from dps_assets.core.private_files import private_file, private_scratch
 from dps_assets.core.workbook_chart import BarChartSpec, add_chart
 from dps_assets.core.workbook_layout import Formats, holds_personal_information, set_properties, set_up_pages
 from dps_assets.core.workbook_rows import write_rows
@@ -58,34 +59,70 @@ class About:
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
                    max_data_rows: int = EXCEL_MAX_DATA_ROWS, title: str | None = None) -> None:
-    """Write atomically (temporary file, then rename) with owner-only permissions. Values are
-    written by `core.excel_values`' rules; a sheet with more than `max_data_rows` rows continues
-    on `Name (2)`, `Name (3)`, … (each with the header); the About sheet says where a rule was
-    applied and where a sheet continues. `title` (document property) defaults to the file's stem."""
+    """Write atomically (temporary file, then rename) with owner-only permissions; XlsxWriter's
+    own temporary files go in a hidden folder beside it that is removed however the writing ends
+    (`core.private_files`), and a full disk, whoever meets it, is a PrivateFileError naming the
+    file and its folder. Values are written by `core.excel_values`' rules; a sheet with more than
+    `max_data_rows` rows continues on `Name (2)`, `Name (3)`, … (each with the header); the About
+    sheet says where a rule was applied and where a sheet continues. `title` (document property)
+    defaults to the file's stem."""
     if max_data_rows < 1:
         raise ValueError("max_data_rows must be at least 1")
-    with private_file(path) as handle:
-        workbook = Workbook(handle, {"constant_memory": True, "tmpdir": str(path.parent),
-                                     "strings_to_numbers": False, "strings_to_formulas": False,
-                                     "strings_to_urls": False})
-        formats = Formats(workbook)
-        tally, continued = RuleTally(), []
-        for sheet in sheets:
-            names = _write_parts(workbook, formats, sheet, max_data_rows, tally)
-            if len(names) > 1:
-                data_rows = len(sheet.frame) - sheet.totals
-                continued.append((f"{sheet.name}: {data_rows:,} rows over {len(names)} sheets "
-                                  f"of at most {max_data_rows:,}", ", ".join(names)))
-        # The About sheet's own text is cleaned first, so its notes count it too.
-        items = [(cell_text(str(k), "About", tally), _about_value(v, tally))
-                 for k, v in [*about.items, *continued]]
-        items += tally.notes()
-        _write_about(workbook, formats, pd.DataFrame(items, columns=["ITEM", "VALUE"], dtype="object"), tally)
-        partition = next((str(v) for k, v in about.items if k == "Partition"), None)
-        set_properties(workbook, title=title or path.stem,
-                       subject=f"{SUBJECT}, {partition}" if partition else SUBJECT,
-                       personal=any(holds_personal_information(s.frame.columns) for s in sheets))
-        workbook.close()
+    with private_file(path) as handle, private_scratch(path) as scratch:
+        target = _ZipTarget(handle)
+        try:
+            _write(target, scratch, sheets, about, max_data_rows, title or path.stem)
+        finally:
+            target.cut()
+
+
+def _write(target: _ZipTarget, scratch: Path, sheets: Sequence[Sheet], about: About, max_data_rows: int,
+           title: str) -> None:
+    workbook = Workbook(target, {"constant_memory": True, "tmpdir": str(scratch), "strings_to_numbers": False,
+                                 "strings_to_formulas": False, "strings_to_urls": False})
+    formats = Formats(workbook)
+    tally, continued = RuleTally(), []
+    for sheet in sheets:
+        names = _write_parts(workbook, formats, sheet, max_data_rows, tally)
+        if len(names) > 1:
+            data_rows = len(sheet.frame) - sheet.totals
+            continued.append((f"{sheet.name}: {data_rows:,} rows over {len(names)} sheets "
+                              f"of at most {max_data_rows:,}", ", ".join(names)))
+    # The About sheet's own text is cleaned first, so its notes count it too.
+    items = [(cell_text(str(k), "About", tally), _about_value(v, tally))
+             for k, v in [*about.items, *continued]]
+    items += tally.notes()
+    _write_about(workbook, formats, pd.DataFrame(items, columns=["ITEM", "VALUE"], dtype="object"), tally)
+    partition = next((str(v) for k, v in about.items if k == "Partition"), None)
+    set_properties(workbook, title=title, subject=f"{SUBJECT}, {partition}" if partition else SUBJECT,
+                   personal=any(holds_personal_information(s.frame.columns) for s in sheets))
+    workbook.close()
+
+
+class _ZipTarget:
+    """The workbook's file as XlsxWriter's zip writer sees it. Once cut (the block is over), what
+    the zip writer still does goes nowhere: after a failure it finishes the archive when it is
+    collected, and the full disk's second error, or the closed file's, would be printed by
+    Python's finaliser into the step's logs."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle: BinaryIO | None = handle
+
+    def cut(self) -> None:
+        self._handle = None
+
+    def write(self, data: bytes) -> int:
+        return self._handle.write(data) if self._handle else len(data)
+
+    def tell(self) -> int:
+        return self._handle.tell() if self._handle else 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence) if self._handle else 0
+
+    def flush(self) -> None:
+        if self._handle:
+            self._handle.flush()
 
 
 def _write_parts(workbook: Workbook, formats: Formats, sheet: Sheet, max_data_rows: int,

@@ -1,12 +1,14 @@
 """The exchange's ledger, read from Dagster's own event log through its public API: what was
-submitted and when, what DPS's answer was fetched for, what was emailed, and the latest
-materialisation of any asset partition. The only module that reads the instance's events.
+submitted and when, what DPS's answer was fetched for, what was emailed (or may have been), and
+the latest materialisation of any asset partition. The only module that reads the instance's events.
 
 Every upload is recorded by an observation of `dps_submission`, logged the moment the upload is
 complete and while the DPS-folder lock is still held (see `critical_section`), and then by the
 materialisation that ends the step; both carry when it was made. Every fetch of DPS's answer is a
-materialisation of `dps_results`. The instance is therefore the ledger, and the UI shows the same
-history the sensor and the upload guard decide on."""
+materialisation of `dps_results`. Every email is recorded by two observations of
+`dps_report_delivery`, both under the email lock: its intent, right before the relay is handed the
+message, and its confirmation once the relay accepted it (`core.email_record`). The instance is
+therefore the ledger, and the UI shows the same history the sensor and the guards decide on."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from collections.abc import Iterator
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, EventLogRecord, RunsFilter
 
+from dps_assets.core.email_record import EmailRecord
 from dps_assets.core.submissions import Submission
 from dps_assets.core.quarters import FiscalQuarter
 
 SUBMISSION_KEY = AssetKey("dps_submission")
 RESULTS_KEY = AssetKey("dps_results")
+DELIVERY_KEY = AssetKey("dps_report_delivery")
 _PAGE = 500
 
 
@@ -89,16 +93,24 @@ def latest_metadata(instance: DagsterInstance, key: str, partition_key: str) -> 
     return records[0].run_id, {k: v.value for k, v in metadata.items()}
 
 
-def emailed_before(instance: DagsterInstance, partition_key: str) -> float | None:
-    """When this quarter's reports were last emailed: every email leaves an observation the
-    moment the relay accepts it, even when the rest of its run then fails."""
-    records = instance.fetch_observations(
-        AssetRecordsFilter(asset_key=AssetKey("dps_report_delivery"), asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records or records[0].asset_observation is None:
-        return None
-    emailed_at = records[0].asset_observation.metadata.get("emailed_at")
-    return float(emailed_at.value) if emailed_at is not None else None
+def latest_email_record(instance: DagsterInstance, partition_key: str) -> EmailRecord | None:
+    """The quarter's latest email record (`core.email_record`): the observation of
+    `dps_report_delivery` logged right before the reports were handed to the relay (an intent,
+    `email_intent_at`), or the one logged once the relay accepted them (`emailed_at`)."""
+    cursor = None
+    while True:
+        page = instance.fetch_observations(
+            AssetRecordsFilter(asset_key=DELIVERY_KEY, asset_partitions=[partition_key]), limit=_PAGE, cursor=cursor)
+        for record in page.records:  # newest first
+            event = record.asset_observation
+            metadata = {k: v.value for k, v in event.metadata.items()} if event else {}
+            for entry, confirmed in (("emailed_at", True), ("email_intent_at", False)):
+                if entry in metadata:
+                    return EmailRecord(message_id=str(metadata.get("message_id", "")), at=float(metadata[entry]),
+                                       confirmed=confirmed, run_id=record.run_id)
+        if not page.has_more:
+            return None
+        cursor = page.cursor
 
 
 _IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,

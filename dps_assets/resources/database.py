@@ -15,10 +15,8 @@ import pandas as pd
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from dps_assets.config.sql import BIND, bind_names
 from dps_assets.core.errors import ExchangeError, redact_literals
-
-# An Oracle named bind (`:window_end`), not inside a quoted literal and not a `::` cast.
-_QUOTED_OR_BIND = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class DatabaseError(ExchangeError, RuntimeError):
@@ -26,12 +24,8 @@ class DatabaseError(ExchangeError, RuntimeError):
 
 
 def duckdb_bind_syntax(sql: str) -> str:
-    """`:name` -> `$name`, leaving quoted text alone."""
-    return _QUOTED_OR_BIND.sub(lambda m: f"${m.group(1)}" if m.group(1) else m.group(0), sql)
-
-
-def bind_names(sql: str) -> set[str]:
-    return {m.group(1) for m in _QUOTED_OR_BIND.finditer(sql) if m.group(1)}
+    """`:name` -> `$name`, leaving quoted text and comments alone."""
+    return BIND.sub(lambda m: f"${m.group(1)}" if m.group(1) else m.group(0), sql)
 
 
 class WarehouseResource(ConfigurableResource):

@@ -23,6 +23,8 @@ class ExchangeRulesResource(ConfigurableResource):
     sex_map: dict[str, str]
     race_map: dict[str, str]
     unknown_code: str
+    max_lengths: dict[str, int] = Field(description="the most characters (DFPS_PERSON_ID: digits) a field "
+                                        "of the text file may hold; a row with more is rejected")
     results_file_name: str
     counts_file_name: str
     match_tolerance_days: int = Field(description="T of spec §6")
@@ -40,4 +42,5 @@ class ExchangeRulesResource(ConfigurableResource):
             delimiter=self.delimiter,
             line_ending=self.line_ending,
             date_format=self.date_format,
+            max_lengths=dict(self.max_lengths),
         )

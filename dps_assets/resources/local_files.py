@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.errors import ExchangeError
-from dps_assets.core.private_files import FILE_MODE, private_folder
+from dps_assets.core.errors import ExchangeError, os_reason
+from dps_assets.core.private_files import FILE_MODE, PrivateFileError, private_folder
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -43,9 +43,31 @@ class LocalFilesResource(ConfigurableResource):
     def work_folder(self, *parts: str) -> Path:
         return private_folder(Path(self.work_root, *parts))
 
-    def report_folder(self, quarter_tag: str, stamp: str) -> Path:
-        """Where a run writes a quarter's report workbooks: archive/reports/<quarter>/<stamp>/."""
-        return private_folder(Path(self.archive_root, "reports", quarter_tag, stamp))
+    def archive_report(self, quarter_tag: str, stamp: str, name: str, write: Callable[[Path], object]) -> Path:
+        """One of a run's report workbooks, archived whole or not at all: `write(path)` makes it
+        in a new hidden folder beside the run's (`archive/reports/<quarter>/.<stamp>.<random>.partial/`),
+        from where it is renamed into `archive/reports/<quarter>/<stamp>/<name>`, that folder made
+        by the first report of the run. The hidden folder, with whatever a failed write left in
+        it, is removed however the writing ends. A full disk raises ArchiveError naming the
+        workbook, the run's folder and the reason."""
+        target = Path(self.archive_root, "reports", quarter_tag, stamp)
+        partial: Path | None = None
+        try:
+            partial = Path(tempfile.mkdtemp(dir=private_folder(target.parent), prefix=f".{stamp}.",
+                                            suffix=PARTIAL_SUFFIX))
+            write(partial / name)
+            os.rename(partial / name, private_folder(target) / name)
+            _sync(target)
+        except PrivateFileError as exc:  # the workbook's own file: its reason, with the run's folder
+            failure = ArchiveError(f"cannot archive {name} into {target}: {exc.reason}")
+        except OSError as exc:
+            failure = ArchiveError(f"cannot archive {name} into {target}: {_os_reason(exc, target / name)}")
+        else:
+            return target / name
+        finally:
+            if partial is not None:
+                shutil.rmtree(partial, ignore_errors=True)
+        raise failure  # outside the handler: the error met is neither the cause nor the context
 
     def log_folder(self, half: str) -> Path:
         return private_folder(Path(self.log_root, half))
@@ -56,12 +78,12 @@ class LocalFilesResource(ConfigurableResource):
         folder beside it (`.<stamp>.<random>.partial`) that is renamed into place only when every
         file is complete; a failure (a full disk) removes it and raises ArchiveError."""
         target = self.archive_folder(half, quarter_tag) / stamp
+        if target.exists():
+            raise ArchiveError(f"cannot archive {len(files)} file(s) into {target}: an archive is never overwritten")
         partial: Path | None = None
         writing = target
         try:
             quarter_folder = private_folder(target.parent)
-            if target.exists():
-                raise FileExistsError(errno.EEXIST, "an archive is never overwritten", str(target))
             partial = Path(tempfile.mkdtemp(dir=quarter_folder, prefix=f".{stamp}.", suffix=PARTIAL_SUFFIX))
             for source in files:
                 writing = partial / source.name
@@ -135,8 +157,6 @@ def _sync(folder: Path) -> None:
 
 
 def _os_reason(exc: OSError, writing: Path) -> str:
-    """`No space left on device (ENOSPC) at /archive/…/end_export.xlsx`: the operating
-    system's reason and the path, never the data being written."""
-    reason = exc.strerror or type(exc).__name__
-    code = errno.errorcode.get(exc.errno or 0)
-    return f"{reason}{f' ({code})' if code else ''} at {exc.filename or writing}"
+    """`disk full (ENOSPC) at /archive/…/end_export.xlsx`: the operating system's reason
+    (`core.errors.os_reason`) and the path, never the data being written."""
+    return f"{os_reason(exc)} at {exc.filename or writing}"

@@ -12,6 +12,7 @@ settings (tenant, client id, `client_secret_env`) join the configuration's email
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from dagster import ConfigurableResource
@@ -38,6 +39,10 @@ class Mailer(ConfigurableResource):
         """The mail system, as error messages and logs name it (no secret)."""
 
     @abstractmethod
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_handover: Callable[[], None] | None = None) -> None:
         """Hand `message` over (From: `sender` unless set); returns once the mail system has
-        accepted it, raises EmailError otherwise."""
+        accepted it, raises EmailError otherwise. `before_handover` is called once the mail system
+        has been reached and is about to take the message itself (SMTP: right before DATA), and
+        not at all when sending fails earlier: after it, a failure (or the process dying) may
+        leave the message accepted. When it raises, nothing is handed over and its error passes
+        through."""

@@ -81,41 +81,55 @@ class SftpSession:
         remote_folder: str,
         remote_name: str,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        sole_uploader: bool = False,
     ) -> Upload:
         """Upload `local_path` as `remote_folder/remote_name` so that DPS never takes a partial
         file (`sftp_upload`: by default under a temporary name, size-checked, then renamed). On
         any failure the final name is left as it was (`final_name` strategy: left empty) and
         nothing of this upload stays on the server; our stale temporary files of earlier uploads
-        of that name are swept first."""
+        of that name are swept first. `sole_uploader`: the caller holds the lock that every
+        upload into the folder holds, so every other unfinished upload there is stale, however
+        recent (`sftp_leftovers.sweep`)."""
         return upload_file(
             self._sftp, self.where, local_path, remote_folder, remote_name,
-            strategy=self.upload_strategy, file_mode=self.file_mode,
-            stale_after_s=self.stale_after_s, progress=progress, reconnect=self._reconnect,
+            strategy=self.upload_strategy, file_mode=self.file_mode, stale_after_s=self.stale_after_s,
+            sole_uploader=sole_uploader, progress=progress, reconnect=self._reconnect,
         )
 
     def download(self, remote: RemoteFile, local_path: Path) -> str:
         """Fetch to `local_path` (0600) through a temporary file; verify the size against the
         listing; return the SHA-256 of what was received."""
-        digest = hashlib.sha256()
-        received = 0
         try:
             # private_file: a fresh 0600 temporary, renamed only when the block succeeds.
-            with private_file(local_path) as sink, self._sftp.open(remote.path, "rb") as source:
-                # Pipelined reads. Not capped: paramiko 5.1 marks a capped prefetch done whenever
-                # its in-flight reads drain, and from then on reads one round trip at a time (40x
-                # slower on 64 MiB, bench/bench_sftp.py). This loop keeps up with the network, so
-                # the prefetch buffer stays small (256 MiB file: ~15 MiB more peak RSS).
-                source.prefetch(remote.size)
-                while chunk := source.read(_CHUNK):
-                    digest.update(chunk)
-                    sink.write(chunk)
-                    received += len(chunk)
-                if received != remote.size:
-                    raise SftpError(
-                        f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}"
-                    )
-        except (OSError, EOFError, paramiko.SSHException) as exc:
+            with private_file(local_path) as sink:
+                return self._read(remote, sink.write)
+        except TRANSFER_ERRORS as exc:
             raise SftpError(f"{self.where}: download of {remote.path} failed: {exc}") from exc
+
+    def sha256(self, remote: RemoteFile) -> str:
+        """The SHA-256 of a remote file, read through without keeping any of it; the size is
+        verified against `remote` as a download's is."""
+        try:
+            return self._read(remote, lambda _chunk: None)
+        except TRANSFER_ERRORS as exc:
+            raise SftpError(f"{self.where}: cannot read {remote.path}: {exc}") from exc
+
+    def _read(self, remote: RemoteFile, sink: Callable[[bytes], object]) -> str:
+        digest = hashlib.sha256()
+        received = 0
+        with self._sftp.open(remote.path, "rb") as source:
+            # Pipelined reads. Not capped: paramiko 5.1 marks a capped prefetch done whenever its
+            # in-flight reads drain, and from then on reads one round trip at a time (40x slower
+            # on 64 MiB, bench/bench_sftp.py). This loop keeps up with the network, so the
+            # prefetch buffer stays small (256 MiB file: ~15 MiB more peak RSS).
+            source.prefetch(remote.size)
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                sink(chunk)
+                received += len(chunk)
+        if received != remote.size:
+            raise SftpError(f"{self.where}: {remote.path} gave {received} bytes, the listing said {remote.size}")
         return digest.hexdigest()
 
     def move(self, source: str, target_folder: str, target_name: str | None = None) -> str:

@@ -62,27 +62,33 @@ class OnServer:
 
 
 def sweep(sftp: paramiko.SFTPClient, folder: str, name: str, keep: str, now: float | None,
-          stale_after_s: float) -> None:
+          stale_after_s: float, sole_uploader: bool = False) -> list[str]:
     """Remove what earlier uploads of `name` could not: regular files under our own temporary
-    names for it (`our_temporary_names`), never anything else. A `.partial` file modified in the
-    last `stale_after_s` (the I/O timeout, by the server's clock) is left alone: a running upload
-    writes more often than that, or fails. An older file moved aside (`.previous`) is removed: the
-    upload that runs this sweep is about to put the current file in place. Best effort: a folder
-    that cannot be listed, or a file that cannot be removed, does not stop the upload."""
+    names for it (`our_temporary_names`), never anything else. An older file moved aside
+    (`.previous`) is removed: the upload that runs this sweep is about to put the current file in
+    place. A `.partial` file is another upload's: with `sole_uploader` (the caller holds the
+    DPS-folder lock, and only its holder uploads) that upload's writer is gone, so it is removed
+    whatever its age; otherwise one modified in the last `stale_after_s` (the I/O timeout, by the
+    server's clock) is left alone, as a running upload writes more often than that, or fails.
+    Best effort: a folder that cannot be listed, or a file that cannot be removed, does not stop
+    the upload. Returns the files the server would not let us remove."""
     ours = our_temporary_names(name)
     try:
         entries = sftp.listdir_attr(folder)
     except TRANSFER_ERRORS:
-        return  # some drop folders may be written to but not listed
+        return []  # some drop folders may be written to but not listed
+    refused = []
     for entry in entries:
         path = posixpath.join(folder, entry.filename)
         if path == keep or not ours.fullmatch(entry.filename) or not stat.S_ISREG(entry.st_mode or 0):
             continue
-        if entry.filename.endswith(f".{PARTIAL}") and not (
+        if entry.filename.endswith(f".{PARTIAL}") and not sole_uploader and not (
             now is not None and entry.st_mtime is not None and entry.st_mtime < now - stale_after_s
         ):
             continue
-        remove_quietly(sftp, path)
+        if not remove_quietly(sftp, path):
+            refused.append(path)
+    return refused
 
 
 def take_back(sftp: paramiko.SFTPClient, reconnect: Reconnect | None, on_server: OnServer,
@@ -137,8 +143,12 @@ def remove_if_there(sftp: paramiko.SFTPClient, path: str) -> None:
         pass
 
 
-def remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:
+def remove_quietly(sftp: paramiko.SFTPClient, path: str) -> bool:
+    """Whether `path` is gone (it was removed, or was not there)."""
     try:
         sftp.remove(path)
+    except FileNotFoundError:
+        return True
     except TRANSFER_ERRORS:
-        pass
+        return False
+    return True

@@ -11,7 +11,9 @@ data is written, and the SHA-256 returned is that of the bytes sent.
 After a failure, what the upload put on the server is taken back: over the same connection while
 it works, else over a fresh one (bounded by the configured timeouts), and the transfer's own
 error is raised. What even that cannot remove is swept by the next upload into the folder, which
-removes our own temporary names for that file, and nothing else (`sftp_leftovers.sweep`)."""
+removes our own temporary names for that file, and nothing else (`sftp_leftovers.sweep`). A
+server that refuses deletes keeps what we could not remove after a successful upload too (an
+older file moved aside, earlier leftovers): `Upload.left_on_server` names it."""
 
 from __future__ import annotations
 
@@ -49,11 +51,14 @@ class Upload:
     path: str
     size: int
     sha256: str
+    # Our temporary files (older versions of the file, cut uploads: children's records) that the
+    # server would not let this upload remove; the upload itself succeeded.
+    left_on_server: tuple[str, ...] = ()
 
 
 def upload_file(sftp: paramiko.SFTPClient, where: str, local_path: Path, folder: str, name: str, *,
                 strategy: UploadStrategy, file_mode: int | None, stale_after_s: float,
-                progress: Callable[[int, int], None] | None = None,
+                sole_uploader: bool = False, progress: Callable[[int, int], None] | None = None,
                 reconnect: Reconnect | None = None) -> Upload:
     final = posixpath.join(folder, name)
     try:
@@ -62,6 +67,7 @@ def upload_file(sftp: paramiko.SFTPClient, where: str, local_path: Path, folder:
     except OSError as exc:
         raise SftpError(f"cannot read local file {local_path}: {exc.strerror}") from exc
     on_server = OnServer(final)
+    refused: list[str] = []  # what the server would not let us remove
     with source:
         try:
             if strategy == "final_name":
@@ -73,12 +79,12 @@ def upload_file(sftp: paramiko.SFTPClient, where: str, local_path: Path, folder:
             else:
                 target = posixpath.join(folder, temporary_name(name, PARTIAL))
             def sweep_earlier_leftovers(now: float | None) -> None:
-                sweep(sftp, folder, name, target, now, stale_after_s)
+                refused.extend(sweep(sftp, folder, name, target, now, stale_after_s, sole_uploader))
 
             digest = _write_new_file(sftp, where, source, size, target, file_mode, progress, on_server,
                                      before_data=sweep_earlier_leftovers)
             if target != final:
-                _rename_onto_final(sftp, target, on_server)
+                refused.extend(_rename_onto_final(sftp, target, on_server))
         except BaseException as exc:
             left = take_back(sftp, reconnect, on_server, folder, lost=connection_lost(sftp, exc))
             if not isinstance(exc, (SftpError, *TRANSFER_ERRORS)):
@@ -92,7 +98,7 @@ def upload_file(sftp: paramiko.SFTPClient, where: str, local_path: Path, folder:
             if left:
                 message += f"\n{left}"
             raise SftpError(message) from cause
-    return Upload(path=final, size=size, sha256=digest)
+    return Upload(path=final, size=size, sha256=digest, left_on_server=tuple(refused))
 
 
 def _write_new_file(sftp: paramiko.SFTPClient, where: str, source, size: int, target: str,
@@ -135,18 +141,20 @@ def _write_new_file(sftp: paramiko.SFTPClient, where: str, source, size: int, ta
     return digest.hexdigest()
 
 
-def _rename_onto_final(sftp: paramiko.SFTPClient, temporary: str, on_server: OnServer) -> None:
+def _rename_onto_final(sftp: paramiko.SFTPClient, temporary: str, on_server: OnServer) -> list[str]:
+    """Rename the complete temporary file onto the final name. Returns the older file moved
+    aside if the server would not let us remove it afterwards ([] otherwise)."""
     final = on_server.final
     try:
         sftp.posix_rename(temporary, final)  # atomic replace, where the server offers it
-        return
+        return []
     except TRANSFER_ERRORS as exc:
         if connection_lost(sftp, exc):
             raise
         # Not offered, or refused: many managed-file-transfer servers lack posix-rename@openssh.com.
     try:
         sftp.rename(temporary, final)  # plain SFTP rename: atomic, but refuses an existing target
-        return
+        return []
     except TRANSFER_ERRORS as exc:
         if connection_lost(sftp, exc) or not exists(sftp, final) or not exists(sftp, temporary):
             raise
@@ -162,7 +170,8 @@ def _rename_onto_final(sftp: paramiko.SFTPClient, temporary: str, on_server: OnS
     sftp.rename(final, backup)
     sftp.rename(temporary, final)
     on_server.moved_aside = None
-    remove_quietly(sftp, backup)  # best effort: if it stays, the next upload's sweep removes it
+    # Best effort: if it stays, the next upload's sweep tries again; the caller is told either way.
+    return [] if remove_quietly(sftp, backup) else [backup]
 
 
 def _restrict(sftp: paramiko.SFTPClient, where: str, path: str, mode: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Literal
 
@@ -37,31 +38,71 @@ class SmtpMailer(Mailer):
         # never receives the reports or the password.
         return ssl.create_default_context(cafile=self.ca_file)
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_handover: Callable[[], None] | None = None) -> None:
         if "From" not in message:
             message["From"] = self.sender
         if "Date" not in message:  # every message leaves with one (RFC 5322), in local time
             message["Date"] = date_header()
         try:
             if self.security == "ssl":
-                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s,
-                                          context=self._tls_context())
+                client: _Smtp = _SmtpSsl(self.host, self.port, timeout=self.timeout_s,
+                                        context=self._tls_context())
             else:
-                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
+                client = _Smtp(self.host, self.port, timeout=self.timeout_s)
         except (smtplib.SMTPException, OSError) as exc:
             raise EmailError(f"{self.where}: sending failed: {_reason(exc)}") from None
+        client.before_data = before_handover
         try:
             if self.security == "starttls":
                 client.starttls(context=self._tls_context())
             if self.username:
                 client.login(self.username, self.password or "")
             refused = client.send_message(message)
+        except _NotHandedOver as stopped:
+            raise stopped.error from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise EmailError(f"{self.where}: sending failed: {_reason(exc)}") from None
+            raise EmailError(f"{self.where}: sending failed{_when(client, exc)}: {_reason(exc)}") from None
         finally:
             _quit_quietly(client)
         if refused:
             raise EmailError(f"{self.where}: recipients refused: {', '.join(sorted(refused))}")
+
+
+class _NotHandedOver(Exception):
+    """`before_data` raised: the message was not handed over."""
+
+    def __init__(self, error: Exception):
+        super().__init__(type(error).__name__)
+        self.error = error
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's client calling `before_data` right before DATA, the moment from which the relay
+    may hold the message; `handed_over` says whether sending came that far."""
+
+    before_data: Callable[[], None] | None = None
+    handed_over = False
+
+    def data(self, msg):  # smtplib's sendmail calls it once MAIL and RCPT were accepted
+        if self.before_data is not None:
+            try:
+                self.before_data()
+            except Exception as exc:  # noqa: BLE001 - passed on as it is, by send
+                raise _NotHandedOver(exc) from None
+        self.handed_over = True
+        return super().data(msg)
+
+
+class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
+    pass
+
+
+def _when(client: _Smtp, exc: BaseException) -> str:
+    if not client.handed_over:
+        return ""
+    if isinstance(exc, smtplib.SMTPDataError):
+        return " (the relay refused the message after DATA)"
+    return " while the relay took the message, which it may have accepted"
 
 
 def _quit_quietly(client: smtplib.SMTP) -> None:

@@ -1,9 +1,10 @@
 """Bad rows in the warehouse never sink a quarter. The embedded DuckDB warehouse is given rows of
 the kinds that broke it (a DOB in year 201, PERSON_IDs 0 and 1.7, control characters in names
-and counties, a RETURN_DATE in year 3000) and both halves are materialised through Dagster: the
-bad export rows are rejected with the right REASON and the rest is sent; the bad sa_98 rows are
-left out of the matching, listed by RUNAWAY_EVENT_ID in a warning check; the reports are made
-and emailed; and no planted name or date of birth reaches a log, the event log or the email."""
+and counties, a RETURN_DATE in year 3000, a last name of a million characters) and both halves
+are materialised through Dagster: the bad export rows are rejected with the right REASON and the
+rest is sent; the bad sa_98 rows are left out of the matching, listed by RUNAWAY_EVENT_ID in a
+warning check; the reports are made and emailed; and no planted name or date of birth reaches a
+log, the event log or the email."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import pytest
 from dagster import DagsterInstance
 from openpyxl import load_workbook
 
-from dps_assets.core.export import REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME
+from dps_assets.core.export import (REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME,
+                                    REASON_TOO_LONG)
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources.database import WarehouseResource
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
@@ -37,6 +39,7 @@ class Planted:
     old_dob_id: int = 0
     control_id: int = 0
     county_id: int = 0
+    long_name_id: int = 0
     set_aside_events: tuple[int, ...] = ()
     usable_event: int = 0
 
@@ -52,7 +55,7 @@ def plant(path: Path) -> Planted:
         assert con.execute("select count(*) from person where person_id in (0, 1, 2)").fetchone()[0] == 0
         con.execute("alter table person alter person_id type DOUBLE")
         con.execute("alter table cvs_episode alter person_id type DOUBLE")
-        planted = Planted(path, old_dob_id=top + 1, control_id=top + 2, county_id=top + 3)
+        planted = Planted(path, old_dob_id=top + 1, control_id=top + 2, county_id=top + 3, long_name_id=top + 4)
         people = [
             (planted.zero_id, "ANA", None, "LOPEZ", date(2010, 1, 2)),
             (planted.fraction_id, "JOSE", None, "PENA", date(2011, 2, 3)),
@@ -60,6 +63,7 @@ def plant(path: Path) -> Planted:
             # Nothing left of the last name after cleaning; NUL and VT in the raw values.
             (planted.control_id, "RAY\x00MOND", "\x07", "\x0b\x01", date(2012, 3, 4)),
             (planted.county_id, "LUZ", None, COUNTY_CHILD, date(2013, 4, 5)),
+            (planted.long_name_id, "NOEMI", None, "L" * 1_000_000, date(2014, 5, 6)),  # a megabyte
         ]
         for n, (person_id, first, middle, last, dob) in enumerate(people, start=1):
             con.execute("insert into person values (?, ?, ?, ?, ?, 'F', 'WT')", [person_id, first, middle, last, dob])
@@ -110,19 +114,22 @@ def test_bad_warehouse_rows_are_rejected_or_set_aside_and_the_quarter_goes_throu
     assert reasons[0] == REASON_BAD_PERSON_ID and reasons[1.7] == REASON_BAD_PERSON_ID
     assert reasons[planted.old_dob_id] == REASON_DOB_BEFORE_FIRST_DAY
     assert reasons[planted.control_id] == REASON_NO_LAST_NAME
+    assert reasons[planted.long_name_id] == REASON_TOO_LONG.format(column="LAST_NAME", limit=30)
     # The rejected row's source values as they came, the characters XML forbids as U+FFFD.
     header = sheet_rows(book, "Rejected")[0]
     control_row = dict(zip(header, rejected[planted.control_id]))
     assert control_row["LAST_NAME"] == "\ufffd\ufffd" and control_row["FIRST_NAME"] == "RAY\ufffdMOND"
     assert dict(zip(header, rejected[planted.old_dob_id]))["DOB"] == "0201-03-04"
     sent_ids = set(scenario.export["PERSON_ID"])
-    assert planted.county_id in sent_ids and not sent_ids & {0, 1, 2, planted.old_dob_id, planted.control_id}
+    assert planted.county_id in sent_ids
+    assert not sent_ids & {0, 1, 2, planted.old_dob_id, planted.control_id, planted.long_name_id}
     export_rows = sheet_rows(book, "Export")
     county_row = dict(zip(export_rows[0], next(r for r in export_rows if r[0] == planted.county_id)))
     assert county_row["CNTY_NAME"] == "Travis\ufffd" and county_row.get("CVS_END") is None  # 9999-12-31
     sent = (openssh_server.from_folder / "End_txt_file.txt").read_bytes().decode("ascii").split("\r\n")
     assert len(sent) - 2 == len(scenario.export)
     assert not any(line.split("|")[0] in {"0", "1", "2"} for line in sent[1:])
+    assert max(map(len, sent)) < 100
 
     # Receiving: the quarter is reported and emailed; the bad sa_98 rows are listed, not used.
     scenario.put(*scenario.good_files())

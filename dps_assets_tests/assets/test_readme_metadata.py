@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dagster import AssetSelection, DagsterEventType, DagsterInstance, materialize
 
-from dps_assets.assets import report_delivery, sending
+from dps_assets.assets import report_delivery, submission_records
 from dps_assets.assets.sending_checks import dps_export_size_plausible
 from dps_assets.config.schema import load_config
 from dps_assets.definitions import build_definitions
@@ -28,7 +28,9 @@ RECORDS = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERV
 # The entries recorded only in runs other than a quarter's first sending and receiving, and the
 # module that records each: the README marks exactly these †.
 OTHER_RUNS_ONLY = {
-    ("dps_submission", "rebuilt_file_identical"): sending,  # a re-run of a quarter already submitted
+    ("dps_submission", "rebuilt_file_identical"): submission_records,  # a re-run of a quarter already submitted
+    ("dps_submission", "reconciled_from_server"): submission_records,  # a run died after its upload
+    ("dps_submission", "left_on_server"): submission_records,  # a server that refuses deletes
     ("dps_report_delivery", "sharepoint"): report_delivery,  # SharePoint enabled
 }
 

@@ -15,12 +15,17 @@ def demo() -> dict:
     data = yaml.safe_load((REPO / "dps_config.demo.yml").read_text())
     data.setdefault("export_layout", {})
     data.setdefault("dps_files", {})
+    data.setdefault("sharepoint", {})
     return data
 
 
 def refusal(tmp_path: Path, section: str, key: str, value: object) -> str:
+    return refusal_after(tmp_path, lambda data: data[section].__setitem__(key, value))
+
+
+def refusal_after(tmp_path: Path, edit) -> str:
     data = demo()
-    data[section][key] = value
+    edit(data)
     path = tmp_path / "dps_config.yml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
@@ -74,7 +79,7 @@ def test_a_usable_delimiter_loads(tmp_path, delimiter):
 
 @pytest.mark.parametrize("key, folder", [
     ("to_dfps_folder", "/from_folder"), ("to_dfps_folder", "/from_folder/"),
-    ("to_dfps_folder", "/from_folder/."), ("to_dfps_folder", "/x/../from_folder"),
+    ("to_dfps_folder", "/from_folder/."), ("to_dfps_folder", "/./from_folder"),
     ("to_dfps_folder", "/FROM_FOLDER"),
     ("processed_folder", "/from_folder"), ("processed_folder", "/TO_DFPS/"),
 ])
@@ -136,3 +141,46 @@ def test_the_shipped_configurations_still_load():
         config = load_config(REPO / name)
         assert config.sftp.remote_file_mode == "0600"
         assert config.export_layout.line_ending == "\r\n"
+
+
+def test_one_field_length_may_be_set_and_the_others_keep_their_defaults(tmp_path):
+    lengths = loads(tmp_path, "export_layout", "max_lengths", {"LAST_NAME": 40}).export_layout.max_lengths
+    assert lengths.model_dump() == {"DFPS_PERSON_ID": 16, "LAST_NAME": 40, "FIRST_NAME": 30, "MIDDLE_NAME": 30}
+
+
+@pytest.mark.parametrize("lengths, expected", [
+    ({"SHOE_SIZE": 3}, "export_layout.max_lengths.SHOE_SIZE: unknown key"),
+    ({"LAST_NAME": 0}, "export_layout.max_lengths.LAST_NAME: Input should be greater than or equal to 1"),
+    ({"DFPS_PERSON_ID": 20}, "export_layout.max_lengths.DFPS_PERSON_ID: Input should be less than or equal to 19"),
+])
+def test_a_field_length_is_a_known_field_and_a_usable_number(tmp_path, lengths, expected):
+    assert expected in refusal(tmp_path, "export_layout", "max_lengths", lengths)
+
+
+@pytest.mark.parametrize("section, key", [
+    ("database", "duckdb_path"), ("sftp", "known_hosts_file"), ("sftp", "private_key_file"),
+    ("sftp", "from_folder"), ("sftp", "to_dfps_folder"), ("sftp", "processed_folder"),
+    ("directories", "archive_root"), ("directories", "log_root"), ("directories", "work_root"),
+    ("email", "ca_file"),
+])
+@pytest.mark.parametrize("path", ["../secret", "var/../../secret", "/srv/dps/..", "~/../secret", "..",
+                                  "C:\\dps\\..\\secret"])
+def test_no_path_climbs_out_of_a_folder(tmp_path, section, key, path):
+    def edit(data: dict) -> None:
+        data[section][key] = path
+        if key == "ca_file":
+            data["email"]["security"] = "starttls"
+
+    text = refusal_after(tmp_path, edit)
+    assert f"{section}.{key}: Value error, must be a plain path: no '..' component" in text
+    assert "secret" not in text
+
+
+@pytest.mark.parametrize("path", ["var/demo/..archive", "var/demo/archive..", "var/./demo/archive", "~/archive"])
+def test_a_path_with_dots_that_climbs_nowhere_loads(tmp_path, path):
+    assert loads(tmp_path, "directories", "archive_root", path).directories.archive_root.startswith("/")
+
+
+def test_a_sharepoint_library_path_does_not_climb_either(tmp_path):
+    text = refusal(tmp_path, "sharepoint", "library_path", "Shared Documents/../Private")
+    assert "sharepoint.library_path: Value error, must be a plain path: no '..' component" in text

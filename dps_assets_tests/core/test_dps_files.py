@@ -57,6 +57,11 @@ def test_header_only_is_an_empty_quarter():
          "expected a 64-bit integer, found 3 characters: digits and letters"),
         (results(LINE_A.replace("101|", "99999999999999999999|", 1)), 2, "DFPS_PERSON_ID",
          "found 20 characters: digits outside the 64-bit range"),
+        # More digits than Python's int() converts (4,300): a layout error all the same.
+        (results(LINE_A, LINE_B.replace("102|", "9" * 4301 + "|", 1)), 3, "DFPS_PERSON_ID",
+         "expected a 64-bit integer, found 4,301 characters: digits outside the 64-bit range"),
+        (results(LINE_A.replace("101|", "-" + "1" * 100_000 + "|", 1)), 2, "DFPS_PERSON_ID",
+         "found 100,001 characters: digits and punctuation outside the 64-bit range"),
         (results(LINE_A.replace("101|", "\u0661\u0660\u0661|", 1)), 2, "DFPS_PERSON_ID",
          "expected a 64-bit integer, found 3 characters: non-ASCII digits"),
         (results(LINE_A.replace("M000000001", "M00000000\u0661")), 2, "NIC",
@@ -108,6 +113,12 @@ def test_counts_ignore_other_measures():
         (counts("RECORDS_RECEIVED|x", "PERSONS_MATCHED|1", "MISSING_PERSON_ENTRIES|1"), 2, "COUNT",
          "expected a non-negative integer, found 1 character: letters"),
         (counts("RECORDS_RECEIVED|1", "RECORDS_RECEIVED|2"), 3, "MEASURE", "repeats line 2"),
+        (counts("RECORDS_RECEIVED|1", "PERSONS_MATCHED|-1", "MISSING_PERSON_ENTRIES|1"), 3, "COUNT",
+         "expected a non-negative integer, found 2 characters: digits and punctuation"),
+        (counts("RECORDS_RECEIVED|1", "PERSONS_MATCHED|" + "9" * 4301, "MISSING_PERSON_ENTRIES|1"), 3, "COUNT",
+         "expected a non-negative integer, found 4,301 characters: digits outside the 64-bit range"),
+        (counts("RECORDS_RECEIVED|9223372036854775808", "PERSONS_MATCHED|1", "MISSING_PERSON_ENTRIES|1"), 2,
+         "COUNT", "found 19 characters: digits outside the 64-bit range"),
         (b"MEASURE|TOTAL\r\n", 1, "COUNT", "header lacks"),
     ],
 )
@@ -116,6 +127,16 @@ def test_broken_counts_are_rejected(data, line, column, problem):
         parse_counts(data, COUNTS)
     assert (caught.value.line, caught.value.column) == (line, column)
     assert problem in str(caught.value)
+
+
+def test_leading_zeros_do_not_count_towards_the_64_bits():
+    zeros = "0" * 5000
+    frame = parse_results(results(LINE_A.replace("101|", f"+{zeros}101|", 1),
+                                  LINE_B.replace("102|", f"-{zeros}9223372036854775808|", 1)), RESULTS)
+    assert frame["DFPS_PERSON_ID"].tolist() == [101, -(2**63)]
+    parsed = parse_counts(counts(f"RECORDS_RECEIVED|{zeros}9223372036854775807", f"PERSONS_MATCHED|{zeros}",
+                                 "MISSING_PERSON_ENTRIES|007"), COUNTS)
+    assert parsed == DpsCounts(2**63 - 1, 0, 7)
 
 
 def test_reconciliation():

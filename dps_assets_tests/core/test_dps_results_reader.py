@@ -64,7 +64,8 @@ ODD_VALUES = ["", " ", "\u00a0", "x", "M12", "M00000000\u0661", "999999999999999
               "00010101", "16770921", "22620412", "2025-01-08", "2025010", "202501080", "EMX", "emj",
               "\u0661\u0660\u0661", "\x00", "\x0b", "\x85", "\u2028", "\ufffe", "\r", "\t", "Peña", "\u3000",
               "\"quoted\"", "#hash", "a\\b", "12 34", "EMJ ", " EMJ",
-              "A" * 64, "B" * 65, "Ñ" * 40]  # read from 8-byte words up to 64 bytes, one by one beyond
+              "A" * 64, "B" * 65, "Ñ" * 40,  # read from 8-byte words up to 64 bytes, one by one beyond
+              "9" * 4301, "0" * 4400 + "7"]  # more digits than Python's int() converts
 
 
 def mutate(rng: random.Random, header: list[str], rows: list[list[str]]) -> None:

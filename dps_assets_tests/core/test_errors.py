@@ -1,14 +1,17 @@
 """What of a failure may reach log files and alert emails."""
 
+import errno
 import socket
 
 import duckdb
 import pytest
+from xlsxwriter.exceptions import FileCreateError
 
 import dps_assets.config.schema  # noqa: F401 - defines ConfigError
 import dps_assets.core.dps_files  # noqa: F401 - defines DpsFileError
 import dps_assets.resources.sftp  # noqa: F401 - defines SftpError
-from dps_assets.core.errors import chain_failure_text, exchange_error_names, failure_text, redact_literals
+from dps_assets.core.errors import (chain_failure_text, exchange_error_names, failure_text, os_error_in, os_reason,
+                                    redact_literals)
 from dps_assets.resources.database import DatabaseError, WarehouseResource
 
 
@@ -112,3 +115,37 @@ def test_an_operating_system_error_is_repeated_capped():
     text = failure_text(type(error).__name__, str(error))
     assert text.startswith("FileNotFoundError: [Errno 2] No such file or directory: '/archive/ddd")
     assert len(text) < 450 and "more characters)" in text
+
+
+def test_the_operating_systems_error_is_found_however_a_library_wrapped_it():
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert os_error_in(full) is full
+    assert os_error_in(FileCreateError(full)) is full  # XlsxWriter keeps it as its argument
+    try:
+        try:
+            raise full
+        except OSError as exc:
+            raise ValueError("PLANTEDNAME") from exc  # as openpyxl or pandas might
+    except ValueError as wrapped:
+        assert os_error_in(wrapped) is full
+    try:
+        try:
+            raise full
+        except OSError:
+            raise KeyError("PLANTEDNAME")  # raised while handling it: its context
+    except KeyError as handling:
+        assert os_error_in(handling) is full
+    assert os_error_in(ValueError("PLANTEDNAME")) is None
+    assert os_error_in(OSError("no errno")) is None
+
+
+@pytest.mark.parametrize("code, reason", [
+    (errno.ENOSPC, "disk full (ENOSPC)"),
+    (errno.EDQUOT, "disk full: quota exceeded (EDQUOT)"),
+    (errno.EACCES, "permission denied (EACCES)"),
+    (errno.EPERM, "permission denied (EPERM)"),
+    (errno.EIO, "Input/output error (EIO)"),
+])
+def test_an_operating_system_error_is_said_in_our_words_never_in_its_own_message(code, reason):
+    # Whoever raised it wrote its message (a library may put a value there): only its code counts.
+    assert os_reason(OSError(code, "PLANTEDNAME 2010-03-04", "/archive/end_export.xlsx")) == reason

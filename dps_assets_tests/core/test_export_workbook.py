@@ -1,11 +1,17 @@
 """end_export.xlsx (spec §3): Export, Rejected and About, both data sheets formatted like the
 reports: styled header, filter over the data, page setup, the confidential marking; the name
-columns in the same order on both sheets; DOB a real date."""
+columns in the same order on both sheets; DOB a real date. A workbook that does not fit on the disk
+leaves nothing behind."""
 
+import shutil
+
+import pytest
 from openpyxl import load_workbook
 
 from dps_assets.core.export_workbook import build_export_workbook
+from dps_assets.core.private_files import PrivateFileError
 from dps_assets.core.workbook_layout import CONFIDENTIAL, FONT_NAME
+from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames
 
 
@@ -30,3 +36,22 @@ def test_export_and_rejected_sheets_are_formatted_alike_with_names_last_first_mi
         assert dob.is_date and dob.number_format == "yyyy-mm-dd"
     assert headers["Rejected"][:-1] == headers["Export"] and headers["Rejected"][-1] == "REASON"
     assert not book["About"].oddHeader.right.text
+
+
+@pytest.mark.parametrize("children", [
+    300,   # the rows fit; XlsxWriter meets the full disk packing the workbook (its FileCreateError)
+    3000,  # the disk fills while the rows are written (an OSError from XlsxWriter's own files)
+])
+def test_a_workbook_that_does_not_fit_leaves_nothing_and_says_disk_full(small_disk, children, capfd):
+    sent, rejected = export_frames(children)
+    folder = small_disk / "FY2026_Q3"
+    folder.mkdir()
+    with pytest.raises(PrivateFileError) as raised:
+        build_export_workbook(folder / "end_export.xlsx", sent, rejected, about=[("Partition", QUARTER.label)])
+    assert str(raised.value) == f"cannot write end_export.xlsx into {folder}: disk full (ENOSPC)"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    # No temporary file of ours or of XlsxWriter's is left, nor held open: the space is free
+    # again (and the small disk unmounts at the end), and nothing was printed.
+    assert list(folder.iterdir()) == []
+    assert shutil.disk_usage(small_disk).used == 0
+    assert capfd.readouterr() == ("", "")

@@ -215,7 +215,8 @@ def test_a_dob_out_of_range_is_rejected_for_what_it_is(dob, reason):
     validate(EXPORT_SCHEMA, split.sent, "export")
 
 
-@pytest.mark.parametrize("person_id", [0, -3, 1.7, Decimal("1.7"), 2**63, "1.5", "x1", True])
+@pytest.mark.parametrize("person_id", [0, -3, 1.7, Decimal("1.7"), 2**63, "1.5", "x1", True, "9" * 4301,
+                                       "1e999999999999"])
 def test_a_person_id_that_is_not_a_positive_whole_number_is_rejected(person_id):
     split = wrangle(row(person_id=person_id), row(person_id=2))
     assert split.sent["PERSON_ID"].tolist() == [2]

@@ -1,12 +1,13 @@
 """Files holding children's records are created 0600 and appear whole or not at all."""
 
+import errno
 import os
 import stat
 
 import pytest
 
 from dps_assets.core.private_files import PrivateFileError, private_file
-from dps_assets_tests.resources.test_local_files import small_disk  # noqa: F401 - a 200 KiB tmpfs
+from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 
 def mode(path) -> int:
@@ -42,6 +43,17 @@ def test_a_full_disk_names_the_file_and_leaves_no_temporary(small_disk):
     with pytest.raises(PrivateFileError) as raised:
         with private_file(target) as handle:
             handle.write(b"PLANTEDSURNAME|20100304\r\n" * 20_000)  # 500 KB onto 200 KiB
-    assert str(raised.value) == f"cannot write {target}: No space left on device (ENOSPC)"
+    assert str(raised.value) == f"cannot write end_export.xlsx into {small_disk}: disk full (ENOSPC)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     assert list(small_disk.iterdir()) == []
+
+
+def test_a_refusal_met_in_the_block_is_passed_on_as_it_is(tmp_path):
+    # paramiko says a server refused a download being written here with EACCES: no local failure.
+    target = tmp_path / "Dfps-missing-person-results.txt"
+    with pytest.raises(PermissionError) as raised:
+        with private_file(target) as handle:
+            handle.write(b"DFPS_PERSON_ID|NIC\r\n")
+            raise PermissionError(errno.EACCES, "Permission denied")
+    assert not isinstance(raised.value, PrivateFileError)
+    assert list(tmp_path.iterdir()) == []

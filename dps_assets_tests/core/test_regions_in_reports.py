@@ -7,7 +7,7 @@ import pandas as pd
 from dps_assets.core import regions
 from dps_assets.core.matching import match_entries
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.core.regions import build_region_lookup, county_regions, region_value, tidy_county
+from dps_assets.core.regions import build_region_lookup, county_regions, region_value, sort_regions, tidy_county
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 from dps_assets_tests.core.test_reports import Q3, results, sa_98
 
@@ -31,6 +31,14 @@ def build(events, entries):
 def test_a_region_is_a_number_where_it_is_one():
     assert [region_value(r) for r in ["7", " 10 ", "6a", "UNKNOWN", "STATEWIDE", 11]] == [
         7, 10, "6a", "UNKNOWN", "STATEWIDE", 11]
+
+
+def test_a_region_of_thousands_of_digits_or_other_digits_is_text_in_its_natural_place():
+    # int() refuses text of over 4,300 digits, and "²" is a digit to str.isdigit() but not to int().
+    huge, over = "9" * 5000, "1" + "0" * 15  # 16 digits: more than Excel shows exactly
+    assert [region_value(r) for r in [huge, over, "²", "0" * 5000 + "7"]] == [huge, over, "²", 7]
+    assert sort_regions(["UNKNOWN", huge, "R" + huge, "²", "10", over, "7", "R7"]) == [
+        7, 10, over, huge, "R7", "R" + huge, "²", "UNKNOWN"]
 
 
 def test_the_totals_list_every_region_as_a_number_in_natural_order_then_unknown_then_statewide():

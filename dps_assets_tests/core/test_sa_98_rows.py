@@ -66,6 +66,15 @@ def test_an_unreadable_event_id_is_set_aside_by_row_number():
                                                     "RUNAWAY_EVENT_ID is missing"]
 
 
+@pytest.mark.parametrize("person_id", ["9" * 4301, "1e999999999999", Decimal("1E+400000000000000000"), "1" * 100_000])
+def test_an_id_too_big_for_64_bits_in_any_spelling_is_set_aside_not_converted(person_id):
+    # int() refuses text of over 4,300 digits, and 1e999999999999 is a whole number no memory holds.
+    result = split(event(1), event(2, person_id=person_id), event(3))
+    assert result.set_aside.to_dict("records") == [
+        {"QUERY_ROW": 2, "RUNAWAY_EVENT_ID": 2, "PROBLEM": "PERSON_ID is not a whole number"}]
+    assert result.usable["RUNAWAY_EVENT_ID"].tolist() == [1, 3]
+
+
 def test_a_repeated_event_id_sets_aside_every_row_that_has_it():
     result = split(event(1), event(5), event(5.0, person_id=12), event(6))
     assert result.set_aside["RUNAWAY_EVENT_ID"].tolist() == [5, 5]

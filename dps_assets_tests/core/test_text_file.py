@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from dps_assets.config.schema import TEXT_FILE_FIELDS
+from dps_assets.config.export_layout import TEXT_FILE_FIELDS
 from dps_assets.core.text_file import TextLayout, TextLayoutError, render_text_file
 
 

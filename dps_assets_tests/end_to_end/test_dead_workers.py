@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, EventRecordsFilter
 
+from dps_assets.assets.report_delivery import PERSONAL_FRAMES
 from dps_assets.config.schema import load_config
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.embedded.demo import run_quarter
@@ -177,8 +178,11 @@ def test_after_the_crashes_the_quarter_goes_ahead_and_its_working_copies_go(depl
     with DagsterInstance.get() as instance:
         assert recorded_submissions(instance) == submissions  # uploaded once, before the crashes
         assert [r for r in instance.get_runs() if r.status == DagsterRunStatus.STARTED] == []
+    # The working copies of children's records: the export files and downloads, and the stored
+    # frames that hold names or dates of birth (the other frames hold counts and paths).
     work = Path(deployment.config.directories.work_root)
-    left = [p for p in work.rglob("*") if p.is_file() and (QUARTER.tag in str(p) or QUARTER.partition_key in str(p))]
-    assert left == []
+    copies = [work / half / QUARTER.tag for half in ("to_dps", "from_dps")]
+    copies += [work / "dagster-storage" / asset / QUARTER.partition_key for asset in PERSONAL_FRAMES]
+    assert [p for p in copies if p.exists()] == []
     reports = [m for m in read_mailbox(deployment.mailbox) if "failed for" not in m["Subject"]]
     assert len(reports) == 1  # emailed once

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dps_assets.core.errors import ExchangeError
 from dps_assets.resources.local_files import TO_DPS, ArchiveError, LocalFilesResource
+from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 STAMP = "20261122T031500Z_1a2b3c4d"
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 200 KiB tmpfs mounted for this test (the tests run as root, as bin/bootstrap does)."""
-    mount_point = tmp_path / "small_disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k,mode=0700", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.fail(f"cannot mount a small tmpfs (the full-disk test needs root): {mounted.stderr.strip()}",
-                    pytrace=False)
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
 
 
 def export_files(folder: Path, text_bytes: int, workbook_bytes: int) -> list[Path]:
@@ -54,7 +37,7 @@ def test_a_full_disk_leaves_no_archive_folder_and_names_the_path_and_the_reason(
     message = str(raised.value)
     assert isinstance(raised.value, ExchangeError)
     target = small_disk / "archive" / TO_DPS / "FY2026_Q4" / STAMP
-    assert f"into {target}: No space left on device (ENOSPC) at " in message
+    assert f"into {target}: disk full (ENOSPC) at " in message
     assert "end_export.xlsx" in message  # the file that did not fit
     assert "PLANTED" not in message
     assert raised.value.__cause__ is None and raised.value.__context__ is None

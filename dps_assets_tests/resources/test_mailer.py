@@ -4,6 +4,7 @@ mail system is one more implementation. The SMTP relay itself: test_smtp_mailer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -32,9 +33,11 @@ class FolderMailer(Mailer):
     def where(self) -> str:
         return f"folder {self.folder}"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, before_handover: Callable[[], None] | None = None) -> None:
         if "From" not in message:
             message["From"] = self.sender
+        if before_handover is not None:
+            before_handover()
         count = len(list(Path(self.folder).iterdir()))
         Path(self.folder, f"{count:03d}.eml").write_bytes(bytes(message))
 

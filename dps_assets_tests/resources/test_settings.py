@@ -75,6 +75,8 @@ def test_the_schemas_defaults_reach_the_resources(tmp_path):
     assert (mailer.port, mailer.security, mailer.timeout_s) == (25, "starttls", 30)
     assert (rules.delimiter, rules.line_ending, rules.match_tolerance_days) == ("|", "\r\n", 7)
     assert rules.text_fields[0] == "DFPS_PERSON_ID" and rules.race_map["AA"] == "B"
+    assert rules.text_layout.length_limits() == {"PERSON_ID": 16, "LAST_NAME": 30, "FIRST_NAME": 30,
+                                                 "MIDDLE_NAME": 30}
     assert resources["warehouse"].fetch_batch_rows == 10_000
     sharepoint = resources["sharepoint"]
     assert (sharepoint.enabled, sharepoint.timeout_s) == (False, 60)

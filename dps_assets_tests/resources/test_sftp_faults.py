@@ -1,5 +1,6 @@
 """Uploads cut mid-transfer leave nothing of ours on DPS's server, and a later upload sweeps what
-an earlier one could not remove, against the real OpenSSH sshd.
+an earlier one could not remove, against the real OpenSSH sshd; what a server that refuses
+deletes keeps is named by the upload that leaves it.
 
 The cuts are real: the sshd process serving the upload is SIGKILLed, or the connection runs
 through a relay that resets it (RST) or black-holes it. Each cut is made from the upload's
@@ -102,9 +103,11 @@ def _plant(folder: Path, name: str, age_s: float = STALE_S, directory: bool = Fa
     return path
 
 
+@pytest.mark.parametrize("sole_uploader", [False, True], ids=["lock-free", "lock-holder"])
 @pytest.mark.parametrize("strategy", ["temporary_name", "final_name"])
 def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
-    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, strategy: str
+    sftp_resource: SftpResource, openssh_server: OpenSshServer, tmp_path: Path, strategy: str,
+    sole_uploader: bool
 ) -> None:
     folder = openssh_server.from_folder
     ours_stale = [
@@ -112,7 +115,6 @@ def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
         _plant(folder, f".{NAME}.fedcba987654.previous"),  # an old version moved aside
     ]
     kept = [
-        _plant(folder, f".{NAME}.aaaaaaaaaaaa.partial", age_s=0),  # may be an upload still running
         _plant(folder, f".{NAME}.partial"),
         _plant(folder, f".{NAME}.0123456789AB.partial"),
         _plant(folder, f".{NAME}.0123456789ab.partial.keep"),
@@ -122,12 +124,17 @@ def test_an_upload_sweeps_our_stale_temporary_files_and_nothing_else(
         _plant(folder, "notes.txt"),
         _plant(folder, f".{NAME}.bbbbbbbbbbbb.partial", directory=True),
     ]
+    # Written a moment ago: an upload that may still be running, unless every upload holds the
+    # lock this one holds (sole_uploader), when its writer is gone whatever its age.
+    recent = _plant(folder, f".{NAME}.aaaaaaaaaaaa.partial", age_s=0)
+    (ours_stale if sole_uploader else kept).append(recent)
     local = tmp_path / NAME
     local.write_bytes(b"DFPS_PERSON_ID|LAST_NAME\r\n2|NEW\r\n")
     resource = sftp_resource.model_copy(update={"upload_strategy": strategy})
     with resource.session() as session:
-        session.upload_atomically(local, resource.from_folder, NAME)
+        upload = session.upload_atomically(local, resource.from_folder, NAME, sole_uploader=sole_uploader)
 
+    assert upload.left_on_server == ()
     assert [p.name for p in ours_stale if p.exists()] == []
     assert [p.name for p in kept if not p.exists()] == []
     assert all(p.read_bytes() == b"1|PLANTED\r\n" for p in kept if p.is_file())
@@ -160,3 +167,32 @@ def test_what_a_cut_upload_cannot_remove_is_named_and_swept_by_the_next_upload(
     with openssh_server.resource().session() as session:
         session.upload_atomically(local, str(folder), NAME)
     assert sorted(p.name for p in folder.iterdir()) == [NAME]
+
+
+def _ours(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(f".{NAME}."))
+
+
+def test_an_older_file_the_server_will_not_remove_is_named_by_every_upload_that_leaves_it(
+    undeleting_openssh: OpenSshServer, tmp_path: Path
+) -> None:
+    undeleting_openssh.reset()
+    folder = undeleting_openssh.from_folder
+    (folder / NAME).write_bytes(OLD_VERSION)
+    resource = undeleting_openssh.resource()
+    first, second = os.urandom(BIG), os.urandom(BIG)
+    with resource.session() as session:
+        upload = session.upload_atomically(write_local(tmp_path / "first", first), resource.from_folder, NAME)
+    [aside] = _ours(folder)
+    assert aside.endswith(".previous") and (folder / aside).read_bytes() == OLD_VERSION
+    assert (folder / NAME).read_bytes() == first
+    assert upload.left_on_server == (str(folder / aside),)
+
+    # The next upload cannot sweep it either, and leaves the first upload's file moved aside too.
+    with resource.session() as session:
+        again = session.upload_atomically(write_local(tmp_path / "second", second), resource.from_folder,
+                                          NAME, sole_uploader=True)
+    assert (folder / NAME).read_bytes() == second
+    assert len(_ours(folder)) == 2 and aside in _ours(folder)
+    assert sorted(again.left_on_server) == [str(folder / name) for name in _ours(folder)]
+    assert sorted((folder / name).read_bytes() for name in _ours(folder)) == sorted([OLD_VERSION, first])

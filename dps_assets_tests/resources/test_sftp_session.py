@@ -161,6 +161,23 @@ def test_download_refuses_a_size_other_than_the_listing(
     assert partials(tmp_path) == []
 
 
+def test_sha256_reads_a_remote_file_through_checking_its_size(
+    sftp_resource: SftpResource, openssh_server: OpenSshServer
+) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    (openssh_server.from_folder / "End_txt_file.txt").write_bytes(data)
+    with sftp_resource.session() as session:
+        remote = session.stat(f"{sftp_resource.from_folder}/End_txt_file.txt")
+        assert remote is not None and remote.size == len(data)
+        assert session.sha256(remote) == sha256(data)
+        grown = RemoteFile(remote.name, remote.path, remote.size - 1, remote.mtime)
+        with pytest.raises(SftpError, match=rf"{re.escape(remote.path)} gave {len(data)} bytes"):
+            session.sha256(grown)
+        gone = RemoteFile("gone.txt", f"{sftp_resource.from_folder}/gone.txt", 10, 0)
+        with pytest.raises(SftpError, match=r"cannot read .*/gone\.txt"):
+            session.sha256(gone)
+
+
 # --------------------------------------------------------------------------------------------
 # move, ensure_folder
 

@@ -1,6 +1,8 @@
 """The SMTP mailer against a real aiosmtpd relay on loopback, in each security mode the
 configuration offers: plain, STARTTLS with login, implicit TLS with login. The relay's certificate
-is verified every time; a relay that cannot prove who it is receives nothing."""
+is verified every time; a relay that cannot prove who it is receives nothing. The sender is told
+right before DATA (to record its intent), and only then: a failure after it may leave the message
+with the relay."""
 
 from __future__ import annotations
 
@@ -24,8 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from dps_assets.config.schema import EmailConfig
+from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources import build_mailer
 from dps_assets.resources.mailer import EmailError, Mailer
+from dps_assets_tests.support.holding_relay import HoldingRelay
 
 USER, PASSWORD = "dps-exchange", "relay-secret"
 # An implicit-TLS relay is encrypted from the first byte; aiosmtpd cannot tell and warns.
@@ -136,12 +140,34 @@ def test_each_security_mode_delivers(relay):
     assert authenticated is (None if mode == "plain" else True)
 
 
+def test_the_sender_is_told_right_before_the_message_is_handed_over(relay):
+    mode, server = relay
+    told = []
+    _resource(mode, server).send(_message(), before_handover=lambda: told.append(len(server.received)))
+    assert told == [0]  # once, logged in, recipients accepted, and the relay not yet holding it
+    assert len(server.received) == 1
+
+
+@pytest.mark.parametrize("relay", ["plain"], indirect=True)
+def test_when_the_sender_cannot_note_the_handover_nothing_is_handed_over(relay):
+    mode, server = relay
+
+    def ledger_unavailable() -> None:
+        raise LookupError("the ledger could not be written")
+
+    with pytest.raises(LookupError, match="the ledger could not be written"):
+        _resource(mode, server).send(_message(), before_handover=ledger_unavailable)
+    assert server.received == []
+
+
 @pytest.mark.parametrize("relay", ["starttls", "ssl"], indirect=True)  # a login needs TLS (config)
 def test_a_wrong_password_is_a_clear_error_and_sends_nothing(relay):
     mode, server = relay
+    told = []
     with pytest.raises(EmailError, match=rf"smtp://127.0.0.1:{server.port} \({mode}\): sending failed"):
-        _resource(mode, server, password="wrong").send(_message())
+        _resource(mode, server, password="wrong").send(_message(), before_handover=lambda: told.append(1))
     assert server.logins == [False] and server.received == []
+    assert told == []  # refused before the message: nothing may have been accepted
 
 
 @pytest.mark.parametrize("relay", ["starttls", "ssl"], indirect=True)
@@ -163,3 +189,15 @@ def test_a_message_arrives_with_a_date_header_in_local_time(relay):
     assert sent_at.utcoffset() == dt.datetime.now().astimezone().utcoffset()  # local, with its offset
     assert before <= sent_at <= dt.datetime.now(dt.timezone.utc)
     assert not received["Date"].endswith("-0000")  # RFC 5322's "offset unknown"
+
+
+def test_a_relay_that_does_not_answer_data_in_time_may_have_the_message(tmp_path):
+    with HoldingRelay(tmp_path / "mail") as relay:
+        mailer = build_mailer(EmailConfig(host="127.0.0.1", port=relay.port, security="plain", timeout_s=1,
+                                          sender="dps-exchange@example.invalid", recipients=["a@example.invalid"],
+                                          operators=["ops@example.invalid"]))
+        told = []
+        with pytest.raises(EmailError, match=r"sending failed while the relay took the message, which it may "
+                                             r"have accepted: (TimeoutError|SMTPServerDisconnected)"):
+            mailer.send(_message(), before_handover=lambda: told.append(1))
+        assert told == [1] and len(read_mailbox(relay.mailbox)) == 1

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import yaml
 from dagster import AssetKey, DagsterInstance
@@ -97,13 +98,16 @@ class ExchangeHome:
         with self.instance() as instance:
             return recorded_submissions(instance)
 
-    def start(self, select: str, partition_key: str, run_config: Mapping | None = None) -> subprocess.Popen:
+    def start(self, select: str, partition_key: str, run_config: Mapping | None = None,
+              output: IO[str] | int = subprocess.PIPE) -> subprocess.Popen:
+        """A run in its own process; what it prints goes to `output` (a pipe to read, or a file
+        for a run nobody reads while it runs: a full pipe would stop it)."""
         # The README's command line for a run (`dg launch`, which supersedes `dagster asset materialize`).
         command = [str(Path(sys.executable).with_name("dg")), "launch", "--assets", select,
                    "--partition", partition_key, "-m", "dps_assets.definitions"]
         if run_config:
             command += ["--config-json", json.dumps(run_config)]
-        return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=subprocess.PIPE,
+        return subprocess.Popen(command, cwd=REPO, env=self.env, stdout=output,
                                 stderr=subprocess.STDOUT, text=True)
 
     def race(self, runs: Sequence[tuple[str, str]], timeout_s: float = 300) -> list[Finished]:

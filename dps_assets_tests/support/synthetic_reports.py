@@ -1,5 +1,6 @@
-"""The three reports' frames and end_export.xlsx's frames made by the project's own functions
-from synthetic inputs of a chosen size (invented names; deterministic), for the workbook tests."""
+"""The three reports' inputs and frames, and end_export.xlsx's frames, made by the project's own
+functions from synthetic inputs of a chosen size (invented names; deterministic), for the workbook
+and report tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dps_assets.core.export import CodeMaps, wrangle_export
-from dps_assets.core.matching import match_entries
+from dps_assets.core.matching import MatchResult, match_entries
 from dps_assets.core.quarters import FiscalQuarter
 from dps_assets.core.regions import build_region_lookup
 from dps_assets.core.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
@@ -40,7 +41,16 @@ def _days(rng: np.random.Generator, first: date, last: date, count: int) -> pd.S
     return pd.to_datetime(pd.Series([first + timedelta(days=int(d)) for d in offsets]))
 
 
-def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuarter = QUARTER) -> ReportFrames:
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report assets are made from: sa_98's events, the matching, the region lookup."""
+
+    sa_98: pd.DataFrame
+    matches: MatchResult
+    lookup: pd.DataFrame
+
+
+def report_inputs(events: int, entries: int, seed: int = 11, quarter: FiscalQuarter = QUARTER) -> ReportInputs:
     """`events` sa_98 runaway events and `entries` DPS entries, a third of them matching events."""
     rng = np.random.default_rng(seed)
     counties = list(COUNTIES) + ["Out of State"]
@@ -68,10 +78,15 @@ def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuar
         "CLEAR_DATE": pd.NaT,
     })
     results["ENTRY_DATE"] = results["MISSING_DATE"]
-    match = match_entries(results, sa_98, start, end, 7)
-    table = lookup()
-    return ReportFrames(impact_not_in_dps(sa_98, match, table, quarter), dps_not_in_impact(match, table),
-                        dps_total_runaway_events(match, table, quarter))
+    return ReportInputs(sa_98, match_entries(results, sa_98, start, end, 7), lookup())
+
+
+def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuarter = QUARTER) -> ReportFrames:
+    """The three reports' frames made from `report_inputs(events, entries, seed, quarter)`."""
+    made = report_inputs(events, entries, seed, quarter)
+    return ReportFrames(impact_not_in_dps(made.sa_98, made.matches, made.lookup, quarter),
+                        dps_not_in_impact(made.matches, made.lookup),
+                        dps_total_runaway_events(made.matches, made.lookup, quarter))
 
 
 def export_frames(children: int, seed: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
