@@ -128,6 +128,7 @@ class YearDeployment:
         self.service.set_pool_limits()
         # Every appearance of the request under its final name, all year: how often DPS was sent one.
         self.requests_watch = enter(FolderWatch(self.from_folder))
+        self.requests_sent: list[str] = []  # a quarter label per request that appeared, as the checks read them
         enter(self.service)  # stopped before the stack's servers, which the sensor polls
         self.instance = enter(DagsterInstance.get())
 
@@ -144,6 +145,11 @@ class YearDeployment:
     @property
     def work_root(self) -> Path:
         return Path(self.config.directories.work_root)
+
+    def new_requests(self) -> list[tuple[str, str]]:
+        """The request appearing under its final name (renamed or linked into place) since the
+        last call: each is one submission DPS may take."""
+        return [e for e in self.requests_watch.events() if e[1] == REQUEST_NAME and e[0] in ("CREATE", "MOVED_TO")]
 
     @property
     def requests_taken_by_dps(self) -> list[Path]:

@@ -4,10 +4,11 @@ and what must hold after each quarter and at the end of the year.
 Each quarter is sent, answered by the simulated DPS, handed by the sensor to a receiving run and
 emailed, as in production. A quarter's plan may put a kill point in either half: the run is
 killed there, its recovery measured (`Recovery`), and the operator's action (re-executing the
-run) completes the half. After each quarter: it was submitted once and emailed once, nothing of
-ours is left on DPS's server, its answer was moved aside, no working copy of its children's
-records is left, no run of it is in flight. After the year: DPS took one request a quarter, no
-run is left in flight, and every killed run was failed and alerted, once."""
+run) completes the half. After each quarter: it was submitted once (one record; one request
+appeared on DPS's server, and DPS took it) and emailed once, nothing of ours is left on DPS's
+server, its answer was moved aside, no working copy of its children's records is left, no run of
+it is in flight. After the year: no run is left in flight, every killed run was failed and
+alerted once, and no other run failed or alerted but those a guard refused on purpose."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from dagster import DagsterRunStatus, RunsFilter
 
 from dps_assets.assets.report_delivery import PERSONAL_FRAMES
 from dps_assets.core.quarters import FiscalQuarter
-from dps_assets.embedded.simulated_dps import REQUEST_NAME
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS
 from dps_assets_tests.support.year_deployment import Recovery, YearDeployment
 from dps_assets_tests.support.year_kill_points import (RECEIVING, SENDING, AfterTheRename, BetweenSteps, CodeServer,
@@ -106,6 +106,10 @@ def working_copies(dep: YearDeployment, quarter: FiscalQuarter) -> list[Path]:
 
 def check_quarter_delivered(dep: YearDeployment, quarter: FiscalQuarter) -> None:
     assert len(submissions_of(dep, quarter)) == 1, f"{quarter.label} not submitted once"
+    appeared = dep.new_requests()
+    assert len(appeared) == 1, f"{quarter.label}: DPS's server saw {len(appeared)} requests: {appeared}"
+    dep.requests_sent.append(quarter.label)
+    assert len(dep.requests_taken_by_dps) == len(dep.requests_sent)  # and DPS took it
     reports = [m for m in dep.emails() if m["Subject"] == report_subject(quarter)]
     assert len(reports) == 1, f"{quarter.label} emailed {len(reports)} times"
     # DPS took the request and answered: nothing of ours is left in its folder (no request, no
@@ -122,10 +126,9 @@ def check_quarter_delivered(dep: YearDeployment, quarter: FiscalQuarter) -> None
 
 
 def check_year(dep: YearDeployment, outcomes: list[QuarterOutcome]) -> None:
-    quarters = len(outcomes)
-    appeared = [e for e in dep.requests_watch.events() if e[1] == REQUEST_NAME and e[0] in ("CREATE", "MOVED_TO")]
-    assert len(appeared) == quarters, f"DPS was sent {len(appeared)} requests for {quarters} quarters"
-    assert len(dep.requests_taken_by_dps) == quarters
+    quarters = [o.quarter.label for o in outcomes]
+    assert dep.new_requests() == [] and dep.requests_sent == quarters  # one request a quarter, all year
+    assert len(dep.requests_taken_by_dps) == len(quarters)
     assert dep.runs(*IN_FLIGHT) == []
     killed = {r.crash.run_id for o in outcomes for r in o.recoveries}
     refused = {run_id for o in outcomes for run_id in o.refused}
@@ -139,10 +142,10 @@ def check_year(dep: YearDeployment, outcomes: list[QuarterOutcome]) -> None:
 
 def figures(outcomes: list[QuarterOutcome]) -> str:
     """The year's figures: each crash's recovery, each quarter's time."""
-    lines = [f"{'kill point':<18} {'quarter':<10} {'run':<9} {'failed':>8} {'alerted':>8} {'freed':>8}"]
+    lines = [f"{'kill point':<21} {'quarter':<10} {'run':<9} {'failed':>8} {'alerted':>8} {'freed':>8}"]
     for outcome in outcomes:
         for r in outcome.recoveries:
-            lines.append(f"{r.crash.point:<18} {outcome.quarter.label:<10} {r.crash.run_id[:8]:<9} "
+            lines.append(f"{r.crash.point:<21} {outcome.quarter.label:<10} {r.crash.run_id[:8]:<9} "
                          f"{r.failed_after_s:7.0f}s {r.alerted_after_s:7.0f}s {r.freed_after_s:7.0f}s")
     recoveries = [r.recovered_after_s for o in outcomes for r in o.recoveries]
     if recoveries:
