@@ -5,10 +5,11 @@ simulated DPS's answers, and its processes SIGKILLed at chosen points on the way
 Kill points (support/year_kill_points.py), each reached by waiting for something observable:
 mid-upload (bytes landing in the temporary file on DPS's server), after the rename (the request
 under its final name while the test holds the event log closed to writes), mid-fetch (DPS's
-results file being read out over a slowed link), between steps (the next step waiting for the
-pool's slot, which another run holds), a run's worker, the code server, and every process at
-once (a run waiting for a lock the test holds), each followed by what systemd and an operator
-do. After each quarter: submitted once, emailed once, nothing of ours on DPS's server, no
+results file being read out over a slowed link), mid-email after DATA (the relay has the
+message and holds its 250), between steps (the next step waiting for the pool's slot, which
+another run holds), a run's worker, the code server, and every process at once (a run waiting
+for a lock the test holds), each followed by what systemd and an operator do (re-execute; for
+the email, `email_arrived` once the re-execution has refused). After each quarter: submitted once, emailed once, nothing of ours on DPS's server, no
 working copy left, nothing in flight; after the year: every killed run failed and alerted once.
 
 `DPS_YEAR_TEST=ci` (the default: what `bin/test` runs) takes two quarters (FY2025-Q4, FY2026-Q1)
