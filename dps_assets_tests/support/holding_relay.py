@@ -28,20 +28,23 @@ class _HoldingHandler(MailboxHandler):
 
     async def handle_DATA(self, server, session, envelope) -> str:
         answer = await super().handle_DATA(server, session, envelope)  # the message is in the mailbox
-        os.write(self.relay._arrived_in, b"m")
-        await asyncio.get_running_loop().run_in_executor(None, self.relay._released.wait)
+        if not self.relay._released.is_set():
+            os.write(self.relay._arrived_in, b"m")
+            await asyncio.get_running_loop().run_in_executor(None, self.relay._released.wait)
         return answer
 
 
 class HoldingRelay:
-    """A plain relay on 127.0.0.1:`port` holding every answer to DATA until `release()`, then none.
-    Use as a context manager."""
+    """A plain relay on 127.0.0.1:`port` holding every answer to DATA until `release()`, then none
+    until `hold()` (`holding=False`: none until `hold()`). Use as a context manager."""
 
-    def __init__(self, mailbox: Path):
+    def __init__(self, mailbox: Path, holding: bool = True):
         self.mailbox = mailbox
         self.port = 0
         self._released = threading.Event()
-        self._arrived_out, self._arrived_in = os.pipe()  # one byte per message received
+        if not holding:
+            self._released.set()
+        self._arrived_out, self._arrived_in = os.pipe()  # one byte per message held
         self._controller: Controller | None = None
 
     def __enter__(self) -> HoldingRelay:
@@ -75,3 +78,7 @@ class HoldingRelay:
     def release(self) -> None:
         """Answer the messages held (250) and every later one at once."""
         self._released.set()
+
+    def hold(self) -> None:
+        """Hold the answer to every later message's DATA again, until `release()`."""
+        self._released.clear()

@@ -1,8 +1,10 @@
-"""A slow network link on loopback: a TCP forwarder in front of a real server that passes the
-client's bytes on at a fixed rate and counts what crossed in each direction.
+"""A slow network link on loopback: a TCP forwarder in front of a real server that passes bytes
+on at a fixed rate in either direction and counts what crossed in each.
 
-Tests put it between the pipeline and OpenSSH's sshd so that an upload takes seconds, the way a
-40 MB file does over the agency's link, and so that two racing runs really overlap."""
+Tests put it between the pipeline and an SFTP server so that an upload (or a download) takes
+seconds, the way a 40 MB file does over the agency's link, and so that two racing runs really
+overlap. The rates may be changed while it runs (`up_rate`, `down_rate`; None: as fast as
+loopback goes); a change applies to the next chunk of every open connection."""
 
 from __future__ import annotations
 
@@ -27,10 +29,13 @@ class LinkCounters:
 
 class ThrottledLink:
     """Listens on 127.0.0.1:<port> and forwards to 127.0.0.1:`target_port`; the client-to-server
-    direction is limited to `up_bytes_per_s` per connection. Use as a context manager."""
+    direction is limited to `up_bytes_per_s` per connection, the other to `down_bytes_per_s`
+    (None: not limited). Use as a context manager."""
 
-    def __init__(self, target_port: int, up_bytes_per_s: int, chunk: int = 8192):
-        self.target_port, self.rate, self.chunk = target_port, up_bytes_per_s, chunk
+    def __init__(self, target_port: int, up_bytes_per_s: int | None = None, chunk: int = 8192,
+                 down_bytes_per_s: int | None = None):
+        self.target_port, self.chunk = target_port, chunk
+        self.up_rate, self.down_rate = up_bytes_per_s, down_bytes_per_s
         self.counters = LinkCounters()
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -63,25 +68,26 @@ class ThrottledLink:
         except OSError:
             client_writer.close()
             return
-        up = asyncio.ensure_future(self._pipe(client_reader, server_writer, throttled=True))
-        down = asyncio.ensure_future(self._pipe(server_reader, client_writer, throttled=False))
+        up = asyncio.ensure_future(self._pipe(client_reader, server_writer, upward=True))
+        down = asyncio.ensure_future(self._pipe(server_reader, client_writer, upward=False))
         await asyncio.wait([up, down], return_when=asyncio.FIRST_COMPLETED)
         for task in (up, down):
             task.cancel()
         for writer in (client_writer, server_writer):
             writer.close()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, throttled: bool) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upward: bool) -> None:
         loop = asyncio.get_running_loop()
-        started, sent = loop.time(), 0
+        free_at = loop.time()  # when the link has passed on every byte so far, at its rate
         while data := await reader.read(self.chunk):
             writer.write(data)
             await writer.drain()
-            if throttled:
-                sent += len(data)
+            if upward:
                 self.counters.add(up=len(data))
-                ahead = sent / self.rate - (loop.time() - started)
-                if ahead > 0:
-                    await asyncio.sleep(ahead)  # the link's rate, not a synchronisation
             else:
                 self.counters.add(down=len(data))
+            rate = self.up_rate if upward else self.down_rate
+            now = loop.time()
+            free_at = max(free_at, now) + (len(data) / rate if rate else 0)
+            if free_at > now:
+                await asyncio.sleep(free_at - now)  # the link's rate, not a synchronisation
