@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, machine  # noqa: E402
 
 sys.path.insert(0, str(REPO))
-from dps_assets.core.quarters import FiscalQuarter  # noqa: E402
+from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
 from dps_assets_tests.conftest import TODAY  # noqa: E402
 from dps_assets_tests.support.year_deployment import YearDeployment  # noqa: E402

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.year_deployment import YearDeployment
 from dps_assets_tests.support.year_exchange import check_quarter_delivered, check_year, figures, run_quarter, year_plan

@@ -27,7 +27,7 @@ from typing import TypeVar
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from dps_assets.config.schema import load_config
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.demo import wait_for_quarter
 from dps_assets.embedded.simulated_dps import REQUEST_NAME
 from dps_assets.embedded.smtp_server import read_mailbox

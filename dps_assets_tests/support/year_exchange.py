@@ -21,7 +21,7 @@ from pathlib import Path
 from dagster import DagsterRunStatus, RunsFilter
 
 from dps_assets.assets.report_delivery import PERSONAL_FRAMES
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS
 from dps_assets_tests.support.year_deployment import Recovery, YearDeployment
 from dps_assets_tests.support.year_kill_points import (RECEIVING, SENDING, AfterTheRename, BetweenSteps, CodeServer,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from dps_assets.core.quarters import FiscalQuarter
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.simulated_dps import REQUEST_NAME, RESULTS_NAME
 from dps_assets.instance.critical_section import DPS_FOLDER, REPORT_DELIVERY
 from dps_assets.instance.ledger import latest_email_record, latest_metadata, recorded_submissions
