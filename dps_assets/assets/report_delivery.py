@@ -161,11 +161,13 @@ def _record_email(context: AssetExecutionContext, quarter: FiscalQuarter, messag
 
 def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRulesResource,
                        local_files: LocalFilesResource, log: RunLog) -> Path | None:
-    """Archive the DPS files this run downloaded; re-runs that read the archive move nothing."""
+    """Archive the DPS files this run downloaded, or the run it re-executes from failure (whose
+    fetch steps it does not repeat); re-runs that read the archive move nothing."""
     fetched = []
+    lineage = _this_run_and_its_ancestors(context.instance, context.run_id)
     for key in ("dps_results", "dps_counts"):
         run_id, metadata = latest_metadata(context.instance, key, context.partition_key)
-        if run_id == context.run_id and metadata.get("source") == "sftp":
+        if run_id in lineage and metadata.get("source") == "sftp" and Path(metadata["file"]).is_file():
             fetched.append(metadata)
     if not fetched:
         return None
@@ -185,6 +187,16 @@ def _archive_dps_files(context, quarter, sftp: SftpResource, rules: ExchangeRule
             log.info(f"{quarter.label}: moved {metadata['remote_path']} to {moved} on the server")
     log.info(f"{quarter.label}: archived DPS's files in {archived[0].parent}")
     return archived[0].parent
+
+
+def _this_run_and_its_ancestors(instance, run_id: str) -> set[str]:
+    """A re-execution's parents, up to the root: a re-execution from failure keeps its parent's
+    fetched files as they were, and delivers them."""
+    lineage, run = set(), instance.get_run_by_id(run_id)
+    while run is not None and run.run_id not in lineage:
+        lineage.add(run.run_id)
+        run = instance.get_run_by_id(run.parent_run_id) if run.parent_run_id else None
+    return lineage
 
 
 dps_report_delivery = report_delivery_asset(REPORTS)
