@@ -10,8 +10,8 @@ in no particular order (bench/second_kind.py).
 
 Each measurement runs in a fresh process (reading the file's bytes first, then timing the parse
 alone), so the peak RSS printed is that parser's; medians of the repetitions. The third line
-times the dps_results asset's validation of the parsed frame (the check its Dagster type runs),
-in a process of its own.
+times the dps_results asset's one validation of the parsed frame (`core.schemas.check_frame`, the
+check its Dagster type runs), in a process of its own.
 
     .venv/bin/python bench/bench_dps_parser.py [--rows 1000000] [--repeat 3] [--kind ascii|accented|both]
 """
@@ -103,11 +103,11 @@ def run_one(which: str, path: Path) -> dict:
     data = path.read_bytes()
     if which == "validation":
         from dps_assets.core.dps_files.reading import parse_results
-        from dps_assets.core.schemas import DPS_RESULTS_SCHEMA, validate
+        from dps_assets.core.schemas import DPS_RESULTS_SCHEMA, check_frame
 
         frame = parse_results(data, FILE_NAME)
         began = time.perf_counter()
-        validate(DPS_RESULTS_SCHEMA, frame, FILE_NAME)
+        check_frame(DPS_RESULTS_SCHEMA, frame, "dps_results")
     elif which == "ours":
         from dps_assets.core.dps_files.reading import parse_results
 
@@ -162,7 +162,7 @@ def main() -> None:
               flush=True)
         print(f"  {'core.dps_files.reading.parse_results (§4 checks)':<50} {ours[0]:8.2f} s   "
               f"peak RSS {ours[1]:7.0f} MiB", flush=True)
-        print(f"  {'the dps_results asset, validating the frame':<50} {checked[0]:8.2f} s   "
+        print(f"  {'  then its check (the dps_results Dagster type)':<50} {checked[0]:8.2f} s   "
               f"peak RSS {checked[1]:7.0f} MiB (parse included)", flush=True)
         assert ours[2] == anchor[2], (ours[2], anchor[2])
         print(f"  {'ratio ours / duckdb':<50} {ours[0] / anchor[0]:8.2f} x  (goal <= 2.0; peak RSS goal <= 1024 MiB)",
