@@ -127,9 +127,7 @@ def _words(lines: Lines, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     count = max(1, -(-int(length.max(initial=0)) // 8))
     words = np.empty((len(start), count), dtype="<u8")
     for i in range(count):
-        left = np.clip(length - 8 * i, 0, 8).astype(np.uint64)
-        kept = np.where(left == 8, ~np.uint64(0), (np.uint64(1) << (np.uint64(8) * left)) - np.uint64(1))
-        words[:, i] = lines.word(start + 8 * i) & kept
+        words[:, i] = lines.word_of(start + 8 * i, np.clip(length - 8 * i, 0, 8))
     return words
 
 

@@ -60,6 +60,12 @@ class Lines:
             word[over] = tail[np.minimum(position[over] - (len(self.data) - 16), 16)]
         return word
 
+    def word_of(self, at: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """The `length` (0 to 8) bytes from `at` on as one word, zero past them."""
+        kept = np.where(length >= 8, ~np.uint64(0),
+                        (np.uint64(1) << (np.uint64(8) * np.clip(length, 0, 7).astype(np.uint64))) - np.uint64(1))
+        return self.word(at) & kept
+
 
 def end_of_last_line(data: bytes, offset: int) -> int:
     """Where the text ends once trailing blank lines are dropped (`offset` if it is all blank)."""
@@ -123,10 +129,8 @@ def _refused_runs(lines: Lines, at: np.ndarray) -> np.ndarray:
     first = np.flatnonzero(np.r_[True, np.diff(at) != 1])
     start, length = at[first], np.diff(np.r_[first, len(at)])
     short = length <= 8
-    kept = np.where(length >= 8, ~np.uint64(0), (np.uint64(1) << (np.uint64(8) * np.minimum(length, 7).astype(
-        np.uint64))) - np.uint64(1))
     # The bytes of a run are all above 127, never 0: a word masked to its length is that run alone.
-    distinct, codes = np.unique(np.where(short, lines.word(start) & kept, 0), return_inverse=True)
+    distinct, codes = np.unique(lines.word_of(start, np.where(short, length, 0)), return_inverse=True)
     refused = np.array([_refused(int(word).to_bytes(8, "little").rstrip(b"\0")) for word in distinct.tolist()])
     refused = refused[codes] & short
     longer = np.flatnonzero(~short)
