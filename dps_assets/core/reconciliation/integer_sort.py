@@ -37,8 +37,8 @@ def nic_order(nics: pd.Series) -> np.ndarray:
     if nics.is_monotonic_increasing:
         return np.arange(len(nics))
     numbers = _nic_numbers(nics.to_numpy(dtype=object))
-    if numbers is None:
-        return np.argsort(nics.to_numpy(dtype=object), kind="stable")
+    if numbers is None:  # pandas' sort of the text, as before (missing values last)
+        return nics.reset_index(drop=True).sort_values(kind="stable").index.to_numpy()
     return stable_argsort(numbers)
 
 
