@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from dagster import DagsterEventType, asset, materialize
 from dagster_pandera import pandera_schema_to_dagster_type
 
@@ -15,7 +14,6 @@ from dps_assets.assets import frame_types
 from dps_assets.assets.frame_types import checked_frame_type
 from dps_assets.automation.alert_sensors import _step_failure_line
 from dps_assets.core.schemas import DPS_RESULTS_SCHEMA
-from dps_assets_tests.conftest import exchange_instance
 
 PLANTED_NAME = "ZQXWPLANTEDNAME"
 PLANTED_DOB = "0207-11-19"
@@ -46,14 +44,6 @@ def run(frame: pd.DataFrame, dagster_type, instance):
     return materialize([planted], instance=instance, raise_on_error=False)
 
 
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with exchange_instance(temp_dir=str(home)) as instance:
-        yield instance
-
-
 def planted_values_recorded(instance, printed) -> list[str]:
     texts = [(p, p.read_bytes()) for p in sorted(Path(instance.root_directory).rglob("*")) if p.is_file()]
     texts += [("stdout", printed.out.encode()), ("stderr", printed.err.encode())]
@@ -66,16 +56,17 @@ def the_failure(result):
     return failure
 
 
-def test_the_type_is_dagster_panderas_as_the_ui_shows_it_and_a_good_frame_passes(instance):
-    ours, theirs = checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"), pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA)
+def test_the_type_is_dagster_panderas_as_the_ui_shows_it_and_a_good_frame_passes(dagster_instance):
+    ours = checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results")
+    theirs = pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA)
     assert (ours.unique_name, ours.description, ours.metadata) == (theirs.unique_name, theirs.description,
                                                                     theirs.metadata)
     assert [c.name for c in ours.metadata["schema"].schema.columns] == list(DPS_RESULTS_SCHEMA.columns)
-    assert run(results_frame(), ours, instance).success
+    assert run(results_frame(), ours, dagster_instance).success
 
 
-def test_a_frame_that_breaks_the_schema_fails_with_our_error_and_quotes_no_value(instance, capfd):
-    result = run(planted_frame(), checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"), instance)
+def test_a_frame_that_breaks_the_schema_fails_with_our_error_and_quotes_no_value(dagster_instance, capfd):
+    result = run(planted_frame(), checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"), dagster_instance)
     assert not result.success
     failure = the_failure(result)
     ours = failure.step_failure_data.error.cause  # Dagster's DagsterTypeCheckError wraps it
@@ -84,23 +75,23 @@ def test_a_frame_that_breaks_the_schema_fails_with_our_error_and_quotes_no_value
     assert "column NIC: fails str_matches('^M\\d{9}$') (1 case(s)) at row(s) 3" in ours.message
     assert "column MKE: fails isin(" in ours.message
     assert _step_failure_line(failure).startswith("Step planted_frame: FrameValidationError: dps_results: 2 schema")
-    assert planted_values_recorded(instance, capfd.readouterr()) == []
+    assert planted_values_recorded(dagster_instance, capfd.readouterr()) == []
 
 
-def test_an_error_inside_the_check_is_recorded_by_its_class_alone(instance, capfd, monkeypatch):
+def test_an_error_inside_the_check_is_recorded_by_its_class_alone(dagster_instance, capfd, monkeypatch):
     def quoting(schema, frame, what):
         raise ValueError(f"cannot compare {PLANTED_NAME} with {PLANTED_DOB}")
 
     monkeypatch.setattr(frame_types, "check_frame", quoting)
-    result = run(results_frame(), checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"), instance)
+    result = run(results_frame(), checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"), dagster_instance)
     ours = the_failure(result).step_failure_data.error.cause
     assert ours.cls_name == "StepFailed" and ours.cause is None and ours.context is None
     assert "step dps_results (its type check) failed: ValueError" in ours.message
-    assert planted_values_recorded(instance, capfd.readouterr()) == []
+    assert planted_values_recorded(dagster_instance, capfd.readouterr()) == []
 
 
-def test_dagster_panderas_own_type_would_have_quoted_them(instance, capfd):
+def test_dagster_panderas_own_type_would_have_quoted_them(dagster_instance, capfd):
     # What the test above guards against, seen by the same search.
-    result = run(planted_frame(), pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA), instance)
+    result = run(planted_frame(), pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA), dagster_instance)
     assert not result.success
-    assert planted_values_recorded(instance, capfd.readouterr()) != []
+    assert planted_values_recorded(dagster_instance, capfd.readouterr()) != []

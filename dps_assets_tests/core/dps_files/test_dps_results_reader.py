@@ -212,7 +212,8 @@ def test_text_is_decoded_a_block_of_rows_at_a_time_and_every_row_once():
 
 
 NFD_ZOE = unicodedata.normalize("NFD", "ZOË")
-ACCENTED = ["PEÑA", "ZOË", NFD_ZOE, "HERNÁNDEZ-A", "HERNÁNDEZ-B", "NGUYỄN", unicodedata.normalize("NFD", "NGUYỄN"),
+ACCENTED = ["PEÑA", "ZOË", NFD_ZOE, "HERNÁNDEZ-A", "HERNÁNDEZ-B", "NGUYỄN",
+            unicodedata.normalize("NFD", "NGUYỄN"),
             "ДМИТРИЙ", "ДМИТРИЙ-ИВАН", "\u00a0PEÑA", "PEÑA\u3000", "Ñ" * 32, "Ñ" * 33, "É"]
 # Bytes a line rule refuses inside text: not UTF-8 (a stray byte, a cut character, an overlong or
 # surrogate encoding), or UTF-8 for a C1 control, a line separator, a non-character.
