@@ -2,11 +2,16 @@
 entries, against the same §6 matching written in DuckDB SQL (the anchor), whose assignments
 must be identical to ours.
 
+Two kinds of input (`--kind`): `ascii`, names in DPS's ASCII spelling, about 4.8 events per
+child, DPS's entries in NIC order as DPS sorts its file; `accented`, a fifth of the last names and
+a quarter of the first names accented (some decomposed), 1 to 20 events per child, and the
+entries in no particular order (bench/second_kind.py).
+
 Both frames are generated once (cached under the temporary folder as pickles); each measurement
 runs in a fresh process that loads them and times the work alone, so the peak RSS printed is
 that implementation's (inputs included); medians of the repetitions.
 
-    .venv/bin/python bench/bench_matching.py [--rows 1000000] [--repeat 3]
+    .venv/bin/python bench/bench_matching.py [--rows 1000000] [--repeat 3] [--kind ascii|accented|both]
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "bench"))
+
+import second_kind  # noqa: E402
 from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
 
 QUARTER = FiscalQuarter(2026, 4)
@@ -47,9 +55,10 @@ order by e.NIC
 """
 
 
-def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def synthetic_frames(rows: int, seed: int = 1, kind: str = "ascii") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """sa_98 events and DPS entries of one fiscal year (most entries near an event of their child,
-    some nowhere near one, some before the window), and the county lookup."""
+    some nowhere near one, some before the window), and the county lookup. `kind` accented:
+    accented names, 1 to 20 events per child, entries not in NIC order."""
     from dps_assets.core.impact.regions import build_region_lookup
     from dps_assets.embedded.synthetic.counties import county_lookup_frame
 
@@ -61,11 +70,17 @@ def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFra
     persons = max(1, int(rows / EVENTS_PER_PERSON))
     runaway = start + pd.to_timedelta(rng.integers(0, 365, rows), unit="D")
     returned = pd.Series(runaway + pd.to_timedelta(rng.integers(0, 45, rows), unit="D"))
+    accented = kind == "accented"
     events = pd.DataFrame({
-        "PERSON_ID": rng.integers(1, persons + 1, rows), "RUNAWAY_EVENT_ID": rng.permutation(rows) + 1,
+        "PERSON_ID": second_kind.children(rng, rows, 1) if accented else rng.integers(1, persons + 1, rows),
+        "RUNAWAY_EVENT_ID": rng.permutation(rows) + 1,
         "FIRST_NAME": "JAN", "LAST_NAME": "DOE", "DOB": pd.Timestamp("2010-01-01"), "SEX": "M", "RACE": "W",
         "CNTY_NAME": spellings[rng.integers(0, len(spellings), rows)], "RUNAWAY_DATE": runaway,
         "RETURN_DATE": returned.where(rng.random(rows) < 0.8), "LIVING_ARRANGEMENT": "Foster Home"})
+    if accented:
+        persons = int(events["PERSON_ID"].max())
+        events["LAST_NAME"] = second_kind.last_names(rng, rows)
+        events["FIRST_NAME"] = second_kind.first_names(rng, rows)
     near = rng.integers(0, rows, rows)
     missing = (events["RUNAWAY_DATE"].to_numpy()[near]
                + pd.to_timedelta(rng.integers(-9, 10, rows), unit="D").to_numpy())
@@ -78,22 +93,32 @@ def synthetic_frames(rows: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFra
         "LAST_NAME": "DOE", "FIRST_NAME": "JAN", "DOB": pd.Timestamp("2010-01-01"), "SEX": "M", "RACE": "W",
         "MKE": "EMJ", "ORI": "TX0000000", "AGENCY_COUNTY": spellings[rng.integers(0, len(spellings), rows)],
         "ENTRY_DATE": missing, "MISSING_DATE": missing, "CLEAR_DATE": pd.NaT})
-    entries = entries.sort_values("NIC", kind="stable").reset_index(drop=True)  # DPS sorts by NIC
+    if accented:
+        entries["LAST_NAME"] = second_kind.last_names(rng, rows)
+        entries["FIRST_NAME"] = second_kind.first_names(rng, rows)
+    else:
+        entries = entries.sort_values("NIC", kind="stable").reset_index(drop=True)  # DPS sorts by NIC
     return events, entries, lookup
 
 
-def ours(events: pd.DataFrame, entries: pd.DataFrame, lookup: pd.DataFrame) -> tuple[pd.DataFrame, float]:
-    """The assignments, and the seconds the matching alone took (the rest is the report frames)."""
+STEPS = ("match_entries", "impact_not_in_dps", "dps_not_in_impact", "dps_total_runaway_events")
+
+
+def ours(events: pd.DataFrame, entries: pd.DataFrame, lookup: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The assignments, and the seconds each step took: the matching, then the three report frames."""
     from dps_assets.core.reconciliation.matching import match_entries
     from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 
-    began = time.perf_counter()
+    times = [time.perf_counter()]
     match = match_entries(entries, events, QUARTER.window_start, QUARTER.window_end, TOLERANCE_DAYS)
-    matching_s = time.perf_counter() - began
+    times.append(time.perf_counter())
     impact_not_in_dps(events, match, lookup, QUARTER)
+    times.append(time.perf_counter())
     dps_not_in_impact(match, lookup)
+    times.append(time.perf_counter())
     dps_total_runaway_events(match, lookup, QUARTER)
-    return match.assignments, matching_s
+    times.append(time.perf_counter())
+    return match.assignments, dict(zip(STEPS, np.diff(times).tolist()))
 
 
 def anchor(events: pd.DataFrame, entries: pd.DataFrame, threads: int | None = None) -> pd.DataFrame:
@@ -115,13 +140,12 @@ def run_one(which: str, inputs: Path, output: Path) -> dict:
     events, entries, lookup = pickle.loads(inputs.read_bytes())
     began = time.perf_counter()
     if which == "ours":
-        assignments, matching_s = ours(events, entries, lookup)
+        assignments, steps = ours(events, entries, lookup)
     else:
-        assignments, matching_s = anchor(events, entries, 1 if which == "duckdb-1-thread" else None), 0.0
+        assignments, steps = anchor(events, entries, 1 if which == "duckdb-1-thread" else None), {}
     elapsed = time.perf_counter() - began
     output.write_bytes(pickle.dumps(assignments))
-    return {"seconds": elapsed, "matching_s": matching_s,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": elapsed, "steps": steps, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def measure(inputs: Path, repeat: int) -> dict[str, dict]:
@@ -134,7 +158,7 @@ def measure(inputs: Path, repeat: int) -> dict[str, dict]:
                                   "--output", str(output)], check=True, capture_output=True, text=True).stdout
             done.append(json.loads(out.strip().splitlines()[-1]))
     return {which: {"seconds": statistics.median(r["seconds"] for r in done),
-                    "matching_s": statistics.median(r["matching_s"] for r in done),
+                    "steps": {step: statistics.median(r["steps"][step] for r in done) for step in done[0]["steps"]},
                     "peak_mib": max(r["peak_mib"] for r in done),
                     "assignments": pickle.loads(inputs.with_name(f"{which}-assignments.pickle").read_bytes())}
             for which, done in runs.items()}
@@ -144,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000, help="events, and as many entries")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kind", choices=[*second_kind.KINDS, "both"], default="both")
     parser.add_argument("--run", choices=["ours", "duckdb", "duckdb-1-thread"], help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
@@ -153,28 +178,38 @@ def main() -> None:
         return
     folder = Path(tempfile.gettempdir()) / "dps-bench"
     folder.mkdir(mode=0o700, exist_ok=True)
-    inputs = folder / f"matching-{args.rows}.pickle"
-    if not inputs.exists():
-        inputs.write_bytes(pickle.dumps(synthetic_frames(args.rows)))
+    differ = False
+    for kind in second_kind.KINDS if args.kind == "both" else (args.kind,):
+        inputs = folder / (f"matching-{args.rows}.pickle" if kind == "ascii" else f"matching-{kind}-{args.rows}.pickle")
+        if not inputs.exists():
+            inputs.write_bytes(pickle.dumps(synthetic_frames(args.rows, kind=kind)))
+        differ |= not bench_kind(kind, inputs, args.rows, args.repeat)
+    if differ:
+        sys.exit(1)
+
+
+def bench_kind(kind: str, inputs: Path, rows: int, repeat: int) -> bool:
+    """One kind of input: prints the figures, and whether the assignments are DuckDB's."""
     events, entries, _ = pickle.loads(inputs.read_bytes())
     pairs = int(entries["DFPS_PERSON_ID"].map(events["PERSON_ID"].value_counts()).fillna(0).sum())
-    print(f"{args.rows:,} sa_98 events x {args.rows:,} DPS entries ({pairs:,} pairs of the same person), "
-          f"tolerance {TOLERANCE_DAYS} days, {QUARTER.label}; medians of {args.repeat}", flush=True)
+    print(f"{kind}: {rows:,} sa_98 events x {rows:,} DPS entries ({pairs:,} pairs of the same person), "
+          f"tolerance {TOLERANCE_DAYS} days, {QUARTER.label}; medians of {repeat}", flush=True)
     del events, entries
-    measured = measure(inputs, args.repeat)
+    measured = measure(inputs, repeat)
     anchor_s, anchor_mib, expected = (measured["duckdb"][k] for k in ("seconds", "peak_mib", "assignments"))
     ours_s, ours_mib, got = (measured["ours"][k] for k in ("seconds", "peak_mib", "assignments"))
-    print(f"{'DuckDB SQL §6 matching (anchor)':<56} {anchor_s:8.2f} s   peak RSS {anchor_mib:7.0f} MiB")
-    print(f"{'core.reconciliation.matching + the three report frames':<56} {ours_s:8.2f} s   "
+    print(f"  {'DuckDB SQL §6 matching (anchor)':<56} {anchor_s:8.2f} s   peak RSS {anchor_mib:7.0f} MiB")
+    print(f"  {'core.reconciliation.matching + the three report frames':<56} {ours_s:8.2f} s   "
           f"peak RSS {ours_mib:7.0f} MiB")
-    print(f"{'  of which core.reconciliation.matching.match_entries':<56} {measured['ours']['matching_s']:8.2f} s")
+    for step, seconds in measured["ours"]["steps"].items():
+        print(f"  {'  of which ' + step:<56} {seconds:8.2f} s")
     same = got.reset_index(drop=True).equals(expected[["NIC", "RUNAWAY_EVENT_ID"]].astype(got.dtypes.to_dict()))
-    print(f"{'assignments identical to the anchor':<56} {same} ({len(got):,} ours, {len(expected):,} DuckDB)")
-    print(f"{'ratio ours / DuckDB':<56} {ours_s / anchor_s:8.2f} x  (goal <= 2.0; peak RSS goal <= 2048 MiB)")
+    print(f"  {'assignments identical to the anchor':<56} {same} ({len(got):,} ours, {len(expected):,} DuckDB)")
+    print(f"  {'ratio ours / DuckDB':<56} {ours_s / anchor_s:8.2f} x  (goal <= 2.0; peak RSS goal <= 2048 MiB)")
     one_thread = measured["duckdb-1-thread"]["seconds"]
-    print(f"{'  DuckDB on one thread, as ours runs':<45} {one_thread:8.2f} s   ratio {ours_s / one_thread:5.2f} x")
-    if not same:
-        sys.exit(1)
+    print(f"  {'  DuckDB on one thread, as ours runs':<45} {one_thread:8.2f} s   ratio {ours_s / one_thread:5.2f} x",
+          flush=True)
+    return same
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
 from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
                                      calendar_days, validate)
 from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
+from dps_assets.assets.frame_types import checked_frame_type
 from dps_assets.assets.partitions import quarter_of
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -64,7 +65,7 @@ def _parse(log: RunLog, parse, fetched: FetchedFile):
     "parsed and validated. A malformed file is rejected whole.",
     kinds={"sftp", "pandas"},
     deps=["dps_submission"],
-    dagster_type=pandera_schema_to_dagster_type(DPS_RESULTS_SCHEMA),
+    dagster_type=checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"),  # the frame's one validation
 )
 def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpResource,
                 exchange_rules: ExchangeRulesResource,
@@ -72,7 +73,7 @@ def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpR
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     fetched = fetch_dps_file(context, quarter, exchange_rules.results_file_name, config, sftp, local_files)
     log.info(f"{quarter.label}: {fetched.name} from {fetched.source} ({fetched.size} bytes, sha256 {fetched.sha256})")
-    frame = validate(DPS_RESULTS_SCHEMA, _parse(log, parse_results, fetched), fetched.name)
+    frame = _parse(log, parse_results, fetched)  # checked against DPS_RESULTS_SCHEMA by its Dagster type
     log.info(f"{quarter.label}: {len(frame)} entr(ies) for {frame['DFPS_PERSON_ID'].nunique()} child(ren)")
     return Output(frame, metadata={
         **quarter_metadata(quarter), **frame_metadata(frame), **_file_metadata(fetched),

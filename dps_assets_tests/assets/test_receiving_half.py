@@ -270,3 +270,20 @@ def test_sa_98_reports_its_own_rows_check_and_a_clean_warehouse_passes_it(pipeli
     assert (check.asset_key, check.check_name, check.passed) == (AssetKey("sa_98"), "sa_98_rows_usable", True)
     assert check.metadata["rows_set_aside"].value == 0 and check.metadata["runaway_event_ids"].value == []
     assert check.description == "every sa_98 row takes part in the matching"
+
+
+def test_dps_results_is_validated_once_by_its_dagster_type(scenario, monkeypatch):
+    import pandera.pandas as pa
+
+    from dps_assets.assets import frame_types
+
+    checked, validated = [], []
+    check_frame, validate = frame_types.check_frame, pa.DataFrameSchema.validate
+    monkeypatch.setattr(frame_types, "check_frame", lambda schema, frame, what: (
+        checked.append((schema.name, len(frame))), check_frame(schema, frame, what))[1])
+    monkeypatch.setattr(pa.DataFrameSchema, "validate", lambda schema, frame, *args, **kwargs: (
+        validated.append(schema.name), validate(schema, frame, *args, **kwargs))[1])
+    scenario.put(*scenario.good_files())
+    assert scenario.receive().success
+    assert checked == [("DpsResults", len(scenario.results_lines()))]
+    assert "DpsResults" not in validated and "Sa98" in validated  # pandera still validates the others

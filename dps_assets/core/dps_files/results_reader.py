@@ -6,9 +6,8 @@ break a line rule to `check_line`; then its columns are read here. The typed col
 MKE codes, dates) are read straight from the bytes; a value whose bytes are not plainly good (say,
 not 8 ASCII digits for a date) is handed to its column's rule, column by column in the rules'
 order, so the error is the one the rules give for the first broken value. The text columns are
-read from the bytes too, each distinct value decoded once; non-ASCII text is decoded field by
-field. So the rules decide every doubtful case and the bulk path only ever accepts values they
-accept."""
+read from the bytes too, each distinct value decoded once, accented or not. So the rules decide
+every doubtful case and the bulk path only ever accepts values they accept."""
 
 from __future__ import annotations
 
@@ -89,17 +88,25 @@ def _column(lines: Lines, index: int, column: str) -> _Column:
 
 
 def _text(lines: Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Each line's field from `start` to `end` as text, and which are empty. ASCII fields of up
-    to 64 bytes are read as 8-byte words and, where values `repeats`, each distinct value is
-    decoded once (a million rows of a column name a few hundred surnames); the others (non-ASCII
-    text, which may hold Unicode white space, and longer fields) are decoded and stripped one by
-    one."""
+    """Each line's field from `start` to `end` as text, and which are empty. Fields of up to 64
+    bytes are read as 8-byte words and, where values `repeats`, each distinct value is decoded
+    once (a million rows of a column name a few hundred surnames, accented or not; non-ASCII ones,
+    which may hold Unicode white space, stripped). The others (longer fields, and non-ASCII ones
+    among values that do not repeat: NICs, which their rule refuses) are decoded and stripped one
+    by one."""
     length = end - start
-    non_ascii = np.searchsorted(lines.non_ascii, end) > np.searchsorted(lines.non_ascii, start)
-    one_by_one = non_ascii | (length > 8 * _MOST_WORDS)
+    one_by_one = length > 8 * _MOST_WORDS
     words = _words(lines, start, np.where(one_by_one, 0, length))
-    values = _distinct_decoded(words) if repeats else _decoded(words)
+    non_ascii = (words & _HIGH_BITS).any(axis=1)
     empty = length == 0
+    if repeats:
+        values = _distinct_decoded(words)
+        accented = np.flatnonzero(non_ascii)  # stripped of Unicode white space, it may be empty
+        empty[accented] = values[accented] == ""
+    else:
+        one_by_one |= non_ascii
+        words[non_ascii] = 0
+        values = _decoded(words)
     rows = np.flatnonzero(one_by_one)
     if len(rows):
         at = lines.body_start
@@ -120,16 +127,14 @@ def _words(lines: Lines, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     count = max(1, -(-int(length.max(initial=0)) // 8))
     words = np.empty((len(start), count), dtype="<u8")
     for i in range(count):
-        left = np.clip(length - 8 * i, 0, 8).astype(np.uint64)
-        kept = np.where(left == 8, ~np.uint64(0), (np.uint64(1) << (np.uint64(8) * left)) - np.uint64(1))
-        words[:, i] = lines.word(start + 8 * i) & kept
+        words[:, i] = lines.word_of(start + 8 * i, np.clip(length - 8 * i, 0, 8))
     return words
 
 
 def _distinct_decoded(words: np.ndarray) -> np.ndarray:
-    """The ASCII text each row of `words` holds, as an object array: decoded once per distinct
-    value. Rows are told apart by one key folded from their words, checked against the words
-    themselves (a fold that gives two values one key is decoded row by row)."""
+    """The text each row of `words` holds (`_utf8_decoded`), as an object array: decoded once per
+    distinct value. Rows are told apart by one key folded from their words, checked against the
+    words themselves (a fold that gives two values one key is decoded row by row)."""
     key = words[:, 0].copy()
     for i in range(1, words.shape[1]):
         key = key * _MIX ^ words[:, i]
@@ -137,8 +142,26 @@ def _distinct_decoded(words: np.ndarray) -> np.ndarray:
     one = np.empty(len(keys), dtype=np.int64)
     one[codes] = np.arange(len(codes))  # a row of each key (which one, numpy does not say)
     if words.shape[1] > 1 and not (words[one][codes] == words).all():
+        return _utf8_decoded(words)
+    return _utf8_decoded(words[one])[codes]
+
+
+_HIGH_BITS = np.uint64(0x8080808080808080)
+
+
+def _utf8_decoded(words: np.ndarray) -> np.ndarray:
+    """The text each row of `words` holds (zero bytes past its end), as an object array: ASCII rows
+    by `_decoded`, rows with a byte above 127 as UTF-8 one by one (lines that are not UTF-8 were
+    refused by the scan), stripped of white space as the rules strip a field."""
+    high = np.flatnonzero((words & _HIGH_BITS).any(axis=1))
+    if not len(high):
         return _decoded(words)
-    return _decoded(words[one])[codes]
+    plain = words.copy()
+    plain[high] = 0
+    texts = _decoded(plain)
+    texts[high] = [row.tobytes().rstrip(b"\0").decode("utf-8", errors="surrogateescape").strip()
+                   for row in words[high]]
+    return texts
 
 
 def _decoded(words: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.reconciliation.integer_sort import stable_argsort
+from dps_assets.core.reconciliation.integer_sort import nic_order, stable_argsort
 
 # Candidate pairs weighed at a time: a block's arrays take a few MB, so the memory one block frees
 # serves the next (glibc hands back to the system, and faults in afresh, every array above 32 MB:
@@ -24,16 +24,18 @@ class MatchResult:
     assignments: pd.DataFrame            # NIC -> RUNAWAY_EVENT_ID, one row per assigned entry
     # Per row of entries_in_window: whether it was assigned (None: worked out from the NICs).
     assigned_in_window: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Positions of entries_in_window in NIC order (None: worked out from the NICs).
+    in_nic_order: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def reported_event_ids(self) -> frozenset[int]:
         return frozenset(self.assignments["RUNAWAY_EVENT_ID"].tolist())
 
     @cached_property
-    def entries_in_nic_order(self) -> bool:
-        """Whether entries_in_window come in NIC order (DPS sorts its file by NIC): then a row's
-        position orders it by NIC, with no sort of the text."""
-        return bool(self.entries_in_window["NIC"].is_monotonic_increasing)
+    def entries_by_nic(self) -> np.ndarray:
+        """Positions of entries_in_window in NIC order, ties in position order: an arange when
+        they come in NIC order (DPS sorts its file by NIC), else sorted by the NICs' numbers."""
+        return nic_order(self.entries_in_window["NIC"]) if self.in_nic_order is None else self.in_nic_order
 
     @property
     def unassigned_entries(self) -> pd.DataFrame:
@@ -61,18 +63,20 @@ def match_entries(entries: pd.DataFrame, events: pd.DataFrame, window_start: dat
     inside, outside = entries[in_window], entries[~in_window]
     for part in (inside, outside):  # new frames already: renumbered in place, not copied again
         part.index = pd.RangeIndex(len(part))
-    assignments = pd.DataFrame({
-        "NIC": inside["NIC"].iloc[entry_rows].reset_index(drop=True),
-        "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_rows].reset_index(drop=True)})
-    if len(assignments) and not assignments["NIC"].is_monotonic_increasing:
-        assignments = assignments.sort_values("NIC", kind="stable").reset_index(drop=True)
     assigned = np.zeros(len(inside), bool)
     assigned[entry_rows] = True
+    event_of = np.zeros(len(inside), np.int64)
+    event_of[entry_rows] = event_rows
+    by_nic = nic_order(inside["NIC"])
+    entry_rows = by_nic[assigned[by_nic]]  # the assignments in NIC order, with no sort of the text
+    assignments = pd.DataFrame({
+        "NIC": inside["NIC"].iloc[entry_rows].reset_index(drop=True),
+        "RUNAWAY_EVENT_ID": events["RUNAWAY_EVENT_ID"].iloc[event_of[entry_rows]].reset_index(drop=True)})
     nics = assignments["NIC"].to_numpy()
     if (nics[1:] == nics[:-1]).any():  # a NIC on two entries (the parser refuses such a file)
         assignments = _one_per_nic(inside, events, end, tolerance)
         assigned = inside["NIC"].isin(assignments["NIC"]).to_numpy()
-    return MatchResult(inside, outside, assignments, assigned)
+    return MatchResult(inside, outside, assignments, assigned, by_nic)
 
 
 def _one_per_nic(inside: pd.DataFrame, events: pd.DataFrame, window_end: pd.Timestamp,

@@ -4,6 +4,7 @@ one. The rules applied one line and one value at a time are the oracle; files ar
 mutated at random the ways a file can break or be merely unusual."""
 
 import random
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -208,3 +209,60 @@ def test_text_is_decoded_a_block_of_rows_at_a_time_and_every_row_once():
     texts = [f"M{i:09d}" + "X" * (i % 7) for i in range(_DECODED_AT_ONCE + 5)]
     words = np.frombuffer(b"".join(t.encode().ljust(16, b"\0") for t in texts), dtype="<u8").reshape(-1, 2)
     assert _decoded(words).tolist() == texts
+
+
+NFD_ZOE = unicodedata.normalize("NFD", "ZOË")
+ACCENTED = ["PEÑA", "ZOË", NFD_ZOE, "HERNÁNDEZ-A", "HERNÁNDEZ-B", "NGUYỄN",
+            unicodedata.normalize("NFD", "NGUYỄN"),
+            "ДМИТРИЙ", "ДМИТРИЙ-ИВАН", "\u00a0PEÑA", "PEÑA\u3000", "Ñ" * 32, "Ñ" * 33, "É"]
+# Bytes a line rule refuses inside text: not UTF-8 (a stray byte, a cut character, an overlong or
+# surrogate encoding), or UTF-8 for a C1 control, a line separator, a non-character.
+REFUSED = [b"\xff", b"\xc3", b"\xe1\xbb", b"\xc0\xaf", b"\xed\xa0\x80", "\x85".encode(), "\u2028".encode(),
+           "\ufffe".encode()]
+
+
+def test_accented_text_is_read_as_the_rules_read_it(cores):
+    rng = random.Random(5)
+    for _ in range(300 if cores == "one core" else 100):
+        rows = [row.copy() for row in GOOD for _ in range(rng.randint(1, 4))]
+        for number, row in enumerate(rows):
+            row[1] = f"M{number:09d}"
+            row[2], row[3], row[9] = (rng.choice(ACCENTED) if rng.random() < 0.6 else row[i] for i in (2, 3, 9))
+        for _ in range(rng.choice([0, 0, 1, 2])):  # refused bytes spliced into a value, near accents or not
+            row, column = rng.choice(rows), rng.choice([2, 3, 9, 0, 4])
+            at = rng.randrange(len(row[column]) + 1)
+            row[column] = (row[column][:at] + rng.choice(REFUSED).decode("utf-8", errors="surrogateescape")
+                           + row[column][at:])
+        if rng.random() < 0.2:
+            del rng.choice(rows)[rng.randrange(13)]  # a line with a field missing, before or after
+        assert_same(render(rng, HEADER, rows))
+
+
+def test_each_accented_value_reads_as_it_was_sent(cores):
+    # Each distinct value is decoded once: values alike in their first 8 bytes, and the composed
+    # and decomposed forms of one name, stay apart; nothing is normalised.
+    names = [ACCENTED[i % len(ACCENTED)] for i in range(3000)]
+    rows = [GOOD[i % 3][:1] + [f"M{i:09d}", name, name[::-1], *GOOD[i % 3][4:]] for i, name in enumerate(names)]
+    frame = parse_results(("\r\n".join(DELIMITER.join(r) for r in [HEADER, *rows]) + "\r\n").encode(), FILE)
+    assert frame["LAST_NAME"].tolist() == [row[2].strip() for row in rows]
+    assert frame["FIRST_NAME"].tolist() == [row[3].strip() for row in rows]
+    read = set(frame["LAST_NAME"])
+    assert {"HERNÁNDEZ-A", "HERNÁNDEZ-B", "ZOË", NFD_ZOE, "Ñ" * 32, "Ñ" * 33} <= read and "ZOË" != NFD_ZOE
+
+
+@pytest.mark.parametrize("refused, problem", [
+    (b"\xc3", "bytes that are not valid UTF-8 at character 3 of the field"),
+    (b"\xed\xa0\x80", "bytes that are not valid UTF-8 at character 3 of the field"),
+    ("\x85".encode(), "a control character U+0085 at character 3 of the field"),
+])
+def test_text_that_is_not_utf8_is_refused_at_its_line_and_column(cores, refused, problem):
+    rows = [[str(100 + i), f"M{i:09d}", "PEÑA" if i % 2 else "ZOË", "JOSÉ", *GOOD[0][4:]] for i in range(5000)]
+    lines = [DELIMITER.join(r).encode() for r in [HEADER, *rows]]
+    for line in (4001, 2501):  # the same bytes on two lines (both PEÑA): the first is named
+        lines[line - 1] = lines[line - 1].replace("PEÑA".encode(), b"PE" + refused + "ÑA".encode())
+    with pytest.raises(DpsFileError) as raised:
+        parse_results(b"\r\n".join(lines), FILE)
+    assert (raised.value.line, raised.value.column, raised.value.problem) == (2501, "LAST_NAME", problem)
+    lines[2000 - 1] = lines[2000 - 1].replace(b"|M", b"M", 1)  # a line before it, one field short
+    with pytest.raises(DpsFileError, match="line 2000: 12 field"):
+        parse_results(b"\r\n".join(lines), FILE)

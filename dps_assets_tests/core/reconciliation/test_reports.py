@@ -209,3 +209,23 @@ def test_unassigned_entries_of_one_region_and_day_are_listed_by_nic_whatever_the
     in_nic_order, shuffled = build(sa_98(), results(*rows))[1], build(sa_98(), results(*rows[::-1]))[1]
     assert in_nic_order["NIC"].tolist() == ["M000000004", "M000000003", "M000000001", "M000000002", "M000000005"]
     pd.testing.assert_frame_equal(in_nic_order, shuffled)
+
+
+@pytest.mark.parametrize("nic", ["M{:09d}", "DPS-{:05d}"])  # NICs by their numbers; any other text by itself
+def test_the_reports_are_the_same_whether_the_entries_come_in_nic_order_or_not(nic):
+    # A person's entries of one day in several counties: the totals place the event by the
+    # smallest NIC's county, wherever that entry is in the file.
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    counties = np.array(["Travis", "Harris", "Nowhere", "El Paso", "Bexar"], dtype=object)
+    days = pd.Timestamp("2024-08-25") + pd.to_timedelta(rng.integers(0, 60, 2_000), unit="D")
+    rows = [(nic.format(n), int(rng.integers(1, 30)), day.date().isoformat(), counties[rng.integers(5)])
+            for n, day in zip(rng.choice(99_999, 2_000, replace=False), days)]
+    events = sa_98(*((p, 100 + p, "Travis", "2024-09-20", None) for p in range(1, 30, 2)))
+    in_order = build(events, results(*sorted(rows)))
+    for seed in range(3):
+        shuffled = build(events, results(*(rows[i] for i in np.random.default_rng(seed).permutation(len(rows)))))
+        for ours, expected in zip(shuffled, in_order):
+            pd.testing.assert_frame_equal(ours, expected)
+    assert in_order[2]["FYTD_TOTAL"].iloc[-1] < len(rows)  # some events have several entries
