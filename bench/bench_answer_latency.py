@@ -23,16 +23,15 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, bench_stack, machine, median, spread  # noqa: E402
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter  # noqa: E402
-
-from dps_assets.assets.partitions import fiscal_quarter_partitions  # noqa: E402
-from dps_assets.core.privacy.private_files import write_private  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port  # noqa: E402
-from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids  # noqa: E402
-from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402
+from common import REPO, bench_stack, machine, median, spread
+from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.private_files import write_private
+from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port
+from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids
+from dps_assets.embedded.warehouse import TCIC_FILE
 
 VARIANT_WORKSPACE = f"""load_from:
   - python_file:

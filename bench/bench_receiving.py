@@ -15,16 +15,14 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import measured  # noqa: E402
-
-from dps_assets.core.dps_files.reading import parse_results  # noqa: E402
-from dps_assets.core.reconciliation.matching import match_entries  # noqa: E402
-from dps_assets.core.impact.regions import build_region_lookup  # noqa: E402
-from dps_assets.core.reconciliation.reports import (dps_not_in_impact, dps_total_runaway_events,  # noqa: E402
-                                                   impact_not_in_dps)
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
-from dps_assets.embedded.synthetic.counties import county_lookup_frame  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
+from common import measured
+from dps_assets.core.dps_files.reading import parse_results
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import build_region_lookup
+from dps_assets.core.reconciliation.matching import match_entries
+from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.embedded.synthetic.counties import county_lookup_frame
 
 HEADER = "DFPS_PERSON_ID|NIC|LAST_NAME|FIRST_NAME|DOB|SEX|RACE|MKE|ORI|AGENCY_COUNTY|ENTRY_DATE|MISSING_DATE|CLEAR_DATE"
 

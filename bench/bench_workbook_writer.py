@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
 GOAL = 1.2
 LAST = ["GARCIA", "SMITH", "NGUYEN", "WASHINGTON", "DE LA CRUZ", "O'BRIEN", "JOHNSON-LEE", "TRAN"]

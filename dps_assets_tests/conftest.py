@@ -48,9 +48,9 @@ from pathlib import Path  # noqa: E402
 from dagster import DagsterInstance, instance_for_test  # noqa: E402
 
 from dps_assets.assets.partitions import add_closed_quarters  # noqa: E402
-from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
 from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config  # noqa: E402
 from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
+from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
 from dps_assets.resources import build_mailer, build_resources  # noqa: E402
 from dps_assets.resources.mailer import Mailer  # noqa: E402
 

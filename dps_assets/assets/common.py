@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -53,4 +53,4 @@ def path_metadata(path: Path) -> MetadataValue:
 
 def utc_text(epoch: float) -> str:
     """Seconds since the epoch as an ISO 8601 UTC time to the second (`2026-09-06T11:00:00+00:00`)."""
-    return datetime.fromtimestamp(float(epoch), timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="seconds")

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, DagsterInstance, DynamicPartitionsDefinition
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE, FiscalQuarter, quarters_missing
+from dps_assets.core.privacy.errors import ExchangeError
 
 # A partition per closed fiscal quarter, keyed by its label (`FY2026-Q4`): the name analysts
 # use is the name the UI lists, its picker and URLs accept and `dg launch --partition` takes.

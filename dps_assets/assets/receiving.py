@@ -7,20 +7,26 @@ from dagster import AssetExecutionContext, MetadataValue, Output
 from dagster_pandera import pandera_schema_to_dagster_type
 
 from dps_assets.assets.common import frame_metadata, markdown_table, path_metadata, quarter_metadata
+from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
+from dps_assets.assets.partitions import quarter_of
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
+from dps_assets.assets.run_log import RunLog
 from dps_assets.core.dps_files.reading import DpsCounts, DpsFileError, parse_counts, parse_results
 from dps_assets.core.impact.regions import build_region_lookup, region_value, sort_regions
 from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
-from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
-                                     calendar_days, validate)
-from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
-from dps_assets.assets.partitions import quarter_of
+from dps_assets.core.schemas import (
+    COUNTY_REGION_SCHEMA,
+    DPS_RESULTS_SCHEMA,
+    SA_98_DATE_COLUMNS,
+    SA_98_SCHEMA,
+    calendar_days,
+    validate,
+)
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.assets.run_log import RunLog
-from dps_assets.assets.quarterly import quarterly_asset, quarter_and_log
 
 DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"

@@ -4,15 +4,21 @@ checks warn about data an analyst should look at."""
 from collections import Counter
 
 import pandas as pd
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetIn,
-                     MetadataValue)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetIn,
+    MetadataValue,
+)
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
 from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.impact.regions import unmapped_counties
 from dps_assets.core.export.text_file import submitted_person_ids
+from dps_assets.core.impact.regions import unmapped_counties
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource

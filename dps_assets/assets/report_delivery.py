@@ -26,9 +26,9 @@ from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
 from dps_assets.instance.ledger import latest_email_record, latest_metadata, other_runs_in_flight
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
-from dps_assets.resources.mailer import Mailer
 
 # The matching is an input for the numbers the email states (core.reconciliation.emails.MATCHING_LINES).
 MATCHING = "runaway_event_matches"

@@ -12,18 +12,25 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterEventType, DagsterInstance,
-                     DagsterRun, Failure, RetryRequested)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetExecutionContext,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    Failure,
+    RetryRequested,
+)
 
-from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
-from dps_assets.core.operations.run_end import run_end_reason
-from dps_assets.core.privacy.step_failures import detached, recordable_failure
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.operations.run_end import run_end_reason
+from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
 from dps_assets.core.privacy.private_files import FILE_MODE
+from dps_assets.core.privacy.step_failures import detached, recordable_failure
 from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
@@ -41,8 +48,8 @@ def run_started_at(context: StepContext) -> datetime:
 def _created_at(instance: DagsterInstance, run_id: str) -> datetime:
     record = instance.get_run_record_by_id(run_id)
     if record is None or record.create_timestamp is None:
-        return datetime.now(timezone.utc)
-    return record.create_timestamp.astimezone(timezone.utc)
+        return datetime.now(UTC)
+    return record.create_timestamp.astimezone(UTC)
 
 
 def run_log_path(files: LocalFilesResource, half: str, quarter: FiscalQuarter, stamp: str) -> Path:
@@ -86,7 +93,7 @@ class RunLog:
 
 
 def _append_line(path: Path, step: str, level: str, message: str) -> None:
-    moment = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    moment = datetime.now(UTC).isoformat(timespec="seconds")
     line = f"{moment} {level:<7} {step}: {message}\n".encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:

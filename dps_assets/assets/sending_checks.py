@@ -3,13 +3,13 @@ configured share from the same quarter's a year earlier, is not uploaded unless 
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue
 
-from dps_assets.core.exchange.submissions import judge_export_size
+from dps_assets.assets.quarterly import quarterly_check
+from dps_assets.assets.run_log import RunLog
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import judge_export_size
+from dps_assets.instance.ledger import recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
-from dps_assets.assets.run_log import RunLog
-from dps_assets.instance.ledger import recorded_submissions
-from dps_assets.assets.quarterly import quarterly_check
 
 
 def forced_upload(context: AssetCheckExecutionContext) -> bool:

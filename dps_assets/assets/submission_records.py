@@ -18,9 +18,9 @@ from dagster import AssetExecutionContext, MetadataValue, Output
 
 from dps_assets.assets.common import quarter_metadata, utc_text
 from dps_assets.assets.run_log import RunLog
-from dps_assets.core.operations.alerts import Alert
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import Submission, sent_before
+from dps_assets.core.operations.alerts import Alert
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.operator_alerts import OperatorAlertsResource

@@ -7,16 +7,25 @@ from __future__ import annotations
 import json
 import time
 
-from dagster import (DagsterEvent, DagsterRun, RunFailureSensorContext, SensorDefinition,
-                     SensorEvaluationContext, SensorResult, SkipReason, run_failure_sensor, sensor)
+from dagster import (
+    DagsterEvent,
+    DagsterRun,
+    RunFailureSensorContext,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from dps_assets.assets.run_log import record_run_end
 from dps_assets.automation.jobs import HALF_OF_JOB, SENDING_ASSETS
 from dps_assets.automation.sensors import sensor_status
-from dps_assets.core.operations.alerts import Alert, what_to_do
-from dps_assets.core.privacy.errors import chain_failure_text
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import overdue, submission_id
+from dps_assets.core.operations.alerts import Alert, what_to_do
+from dps_assets.core.privacy.errors import chain_failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
 from dps_assets.resources.mailer import Mailer

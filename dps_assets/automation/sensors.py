@@ -5,12 +5,20 @@ The operators' other alerts are in `alert_sensors`."""
 
 import json
 
-from dagster import (DefaultSensorStatus, JobDefinition, RunRequest, SensorDefinition, SensorEvaluationContext,
-                     SensorResult, SkipReason, sensor)
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
 from dps_assets.assets.dps_fetch import handover_tags
-from dps_assets.core.operations.alerts import SensorHealth, after_tick
 from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, decide
+from dps_assets.core.operations.alerts import SensorHealth, after_tick
 from dps_assets.core.privacy.errors import ExchangeError, failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource

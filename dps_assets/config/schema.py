@@ -20,8 +20,7 @@ from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
-from dps_assets.config.values import (EmailAddress, FileName, HostName, PlainPath, private_file_mode,
-                                      same_remote_folder)
+from dps_assets.config.values import EmailAddress, FileName, HostName, PlainPath, private_file_mode, same_remote_folder
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

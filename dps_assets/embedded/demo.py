@@ -17,18 +17,18 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.config.schema import load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import DEMO_CONFIG, EmbeddedStack, StackLayout, StackSettings
-from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.exchange.quarters import FiscalQuarter
 
 # What a demo run leaves behind; --keep-history keeps it, otherwise each run starts clean.
 STATE_FOLDERS = ("dagster_home", "sftp", "dps", "mail", "archive", "logs", "work")
@@ -83,7 +83,7 @@ def wait_for_quarter(home: Path, quarter: FiscalQuarter, timeout_s: float) -> No
 
 
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def run_quarter(layout: StackLayout, dagster: DagsterDev, quarter: FiscalQuarter,

@@ -36,8 +36,7 @@ from pathlib import Path, PurePosixPath
 import asyncssh
 
 from dps_assets.embedded.sftp_host_key import HOST, known_hosts_line, load_or_create_host_key, write_private_file
-from dps_assets.embedded.sftp_server_process import (DEFAULT_FOLDERS, DEFAULT_PASSWORD_ENV, EmbeddedSftpServer,
-                                                     start_sftp_server)
+from dps_assets.embedded.sftp_server_process import DEFAULT_PASSWORD_ENV, EmbeddedSftpServer, start_sftp_server
 
 __all__ = ["EmbeddedSftpServer", "main", "start_sftp_server"]
 

@@ -24,14 +24,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from dps_assets.embedded.process import ReadyProcess, start_ready_process
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.process import ReadyProcess, start_ready_process
 
 REQUEST_NAME = "End_txt_file.txt"
 RESULTS_NAME = "Dfps-missing-person-results.txt"
@@ -117,7 +117,7 @@ def build_answer(ids: Sequence[int], entries: pd.DataFrame, quarter: FiscalQuart
               f"RECORDS_RECEIVED|{len(ids)}\r\n"
               f"PERSONS_MATCHED|{persons}\r\n"
               f"MISSING_PERSON_ENTRIES|{len(answer)}\r\n"
-              "SEARCH_RUN_SECONDS|42\r\n").encode("utf-8")
+              "SEARCH_RUN_SECONDS|42\r\n").encode()
     return Answer(quarter, results, counts, len(answer), len(extra))
 
 
@@ -156,13 +156,13 @@ class Settings:
 
 
 def log(message: str) -> None:
-    print(f"{datetime.now(timezone.utc):%H:%M:%S} simulated DPS: {message}", file=sys.stderr, flush=True)
+    print(f"{datetime.now(UTC):%H:%M:%S} simulated DPS: {message}", file=sys.stderr, flush=True)
 
 
 def answer_one(settings: Settings, request: Path, entries: pd.DataFrame) -> None:
     received = settings.state / "received"
     received.mkdir(mode=0o700, parents=True, exist_ok=True)
-    taken = received / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}_{REQUEST_NAME}"
+    taken = received / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{REQUEST_NAME}"
     os.replace(request, taken)  # DPS takes the request out of the shared folder
     ids = submitted_ids(taken.read_bytes())
     quarter = infer_quarter(ids, settings.warehouse, settings.today or date.today())

@@ -11,15 +11,15 @@ options make it behave like a troubled relay, for tests: take S seconds to accep
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
-import asyncio
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -43,7 +43,7 @@ class MailboxHandler:
         with self._lock:
             self._count += 1
             number = self._count
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.mailbox / f"{stamp}_{number:04d}.eml"
         temporary = final.with_name(f".{final.name}.partial")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -26,11 +26,7 @@ import pandas as pd
 from dps_assets.embedded.duckdb_files import insert_frame, sql_literal, write_atomically
 from dps_assets.embedded.synthetic.agency_data import AgencyData, generate_agency_data
 from dps_assets.embedded.synthetic.fiscal_calendar import fiscal_year_bounds
-from dps_assets.embedded.synthetic.tcic_entries import (
-    DISCREPANCY_KINDS,
-    TcicData,
-    generate_tcic_entries,
-)
+from dps_assets.embedded.synthetic.tcic_entries import DISCREPANCY_KINDS, TcicData, generate_tcic_entries
 from dps_assets.embedded.warehouse_catalogue import (
     AGENCY_TABLES,
     SA_98_QUERY,

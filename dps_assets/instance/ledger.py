@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, EventLogRecord, RunsFilter
 
 from dps_assets.core.exchange.email_record import EmailRecord
-from dps_assets.core.exchange.submissions import Submission
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission
 
 SUBMISSION_KEY = AssetKey("dps_submission")
 RESULTS_KEY = AssetKey("dps_results")

@@ -18,12 +18,16 @@ import pytest
 from dagster import DagsterInstance
 from openpyxl import load_workbook
 
-from dps_assets.core.export.wrangling import (REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME,
-                                              REASON_TOO_LONG)
+from dps_assets.core.export.wrangling import (
+    REASON_BAD_PERSON_ID,
+    REASON_DOB_BEFORE_FIRST_DAY,
+    REASON_NO_LAST_NAME,
+    REASON_TOO_LONG,
+)
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources.database import WarehouseResource
+from dps_assets_tests.assets.test_receiving_half import Scenario, sheet_rows
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
-from dps_assets_tests.assets.test_receiving_half import Q4, Scenario, sheet_rows
 
 # Planted names (long, unusual words the leak search can find) and the planted birth date.
 OLD_NAME, CONTROL_NAME, COUNTY_CHILD = "QUIMBERLEY", "XANTHIPPUS", "WOLFGANGIA"

@@ -11,18 +11,18 @@ from dagster import AssetKey, AssetSelection, materialize
 from openpyxl import load_workbook
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
+from dps_assets.assets.dps_fetch import file_tag
 from dps_assets.assets.receiving_checks import (
     counties_have_regions,
     dps_counts_reconcile,
     dps_entries_in_window,
     dps_person_ids_were_submitted,
 )
-from dps_assets.assets.dps_fetch import file_tag
-from dps_assets.embedded.smtp_server import read_mailbox
-from dps_assets.core.schemas import SA_98_DATE_COLUMNS
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
+from dps_assets.core.schemas import SA_98_DATE_COLUMNS
+from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.conftest import exchange_instance
+from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 
 Q4 = FiscalQuarter(2026, 4)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission]

@@ -11,16 +11,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check,
-                     materialize)
+from dagster import AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check, materialize
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.assets.run_log import failures_logged
 from dps_assets.config.schema import load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.definitions import build_definitions
+from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets_tests.conftest import exchange_instance
 
 Q4 = FiscalQuarter(2026, 4)

@@ -4,7 +4,6 @@ and the quarter can still be received again from the archive."""
 
 from __future__ import annotations
 
-
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.assets.test_receiving_half import Scenario
 from dps_assets_tests.support.privacy import files_holding, files_under, synthetic_identities

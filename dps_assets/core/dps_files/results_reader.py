@@ -18,10 +18,21 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY, LAST_DAY, MKE_CODES,
-                                                    OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    DpsFileError, column_value, read_header, refuse_cr_only,
-                                                    without_bom)
+from dps_assets.core.dps_files.layout_rules import (
+    COLUMN_RULES,
+    DELIMITER,
+    FIRST_DAY,
+    LAST_DAY,
+    MKE_CODES,
+    OPTIONAL_COLUMNS,
+    RESULTS_COLUMNS,
+    RESULTS_DATE_COLUMNS,
+    DpsFileError,
+    column_value,
+    read_header,
+    refuse_cr_only,
+    without_bom,
+)
 from dps_assets.core.dps_files.parallel import in_parallel
 from dps_assets.core.dps_files.results_scan import Lines, end_of_last_line, scan, stripped
 

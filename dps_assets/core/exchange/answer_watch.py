@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dps_assets.core.exchange.submissions import Submission, awaiting_answer, latest_per_quarter
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission, awaiting_answer, latest_per_quarter
 
 # How many handed-over fingerprints the cursor remembers (run keys guard beyond that).
 _REMEMBERED = 50

@@ -16,10 +16,16 @@ from datetime import date
 
 import pandas as pd
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.impact.names import normalize_person_name
-from dps_assets.core.impact.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
-                                                     whole_number)
+from dps_assets.core.impact.warehouse_values import (
+    FIRST_DAY,
+    Unreadable,
+    as_timestamp,
+    calendar_day,
+    map_unique,
+    whole_number,
+)
+from dps_assets.core.privacy.errors import ExchangeError
 
 SOURCE_COLUMNS = (
     "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB",

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dps_assets.core.impact.warehouse_values import (FIRST_DAY, LAST_DAY, Unreadable, as_timestamp, calendar_day,
-                                                     control_characters, map_unique, whole_number)
+from dps_assets.core.impact.warehouse_values import (
+    FIRST_DAY,
+    LAST_DAY,
+    Unreadable,
+    as_timestamp,
+    calendar_day,
+    control_characters,
+    map_unique,
+    whole_number,
+)
 
 ID_COLUMNS = ("PERSON_ID", "RUNAWAY_EVENT_ID")
 DATE_COLUMNS = ("DOB", "RUNAWAY_DATE", "RETURN_DATE")

@@ -9,11 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import (
+    STATEWIDE,
+    UNKNOWN_REGION,
+    county_regions,
+    per_distinct,
+    region_order,
+    sort_regions,
+)
 from dps_assets.core.reconciliation.integer_sort import stable_argsort
 from dps_assets.core.reconciliation.matching import NANOSECONDS_PER_DAY, MatchResult
-from dps_assets.core.impact.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
-                                            sort_regions)
-from dps_assets.core.exchange.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (
     "FISCAL_QUARTER", "REGION", "CNTY_NAME", "PERSON_ID", "RUNAWAY_EVENT_ID", "LAST_NAME",

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.workbooks.excel_values import (DATE_FORMAT, EXCEL_MAX_CELL_CHARS, RuleTally, StyledValue,
-                                                    XML_FORBIDDEN, cell_text, cell_value, excel_serials)
+from dps_assets.core.workbooks.excel_values import (
+    DATE_FORMAT,
+    EXCEL_MAX_CELL_CHARS,
+    XML_FORBIDDEN,
+    RuleTally,
+    StyledValue,
+    cell_text,
+    cell_value,
+    excel_serials,
+)
 
 TEXT, NUMBER, BOOLEAN, DATE, MIXED = "text", "number", "boolean", "date", "mixed"
 

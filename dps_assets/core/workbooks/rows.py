@@ -10,8 +10,8 @@ import pandas as pd
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.workbooks.excel_values import RuleTally, StyledValue
 from dps_assets.core.workbooks.columns import BOOLEAN, DATE, NUMBER, TEXT, ColumnCells, column_cells
+from dps_assets.core.workbooks.excel_values import RuleTally, StyledValue
 from dps_assets.core.workbooks.layout import Formats
 
 BLOCK_ROWS = 8_192

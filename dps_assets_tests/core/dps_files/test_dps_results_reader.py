@@ -9,9 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dps_assets.core.dps_files.layout_rules import (
+    COLUMN_RULES,
+    DELIMITER,
+    RESULTS_COLUMNS,
+    RESULTS_DATE_COLUMNS,
+    column_value,
+)
 from dps_assets.core.dps_files.reading import DpsFileError, _split_table, parse_results
-from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    column_value)
 
 FILE = "Dfps-missing-person-results.txt"
 HEADER = list(RESULTS_COLUMNS)

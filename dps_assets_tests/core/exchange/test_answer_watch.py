@@ -1,8 +1,8 @@
 """The SFTP sensor's decision, as a pure function of listing, cursor and ledger."""
 
 from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, choose_quarter, decide
-from dps_assets.core.exchange.submissions import Submission
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission
 
 WANTED = ("Dfps-missing-person-results.txt", "Dfps-missing-person-counts.txt")
 Q3, Q4 = FiscalQuarter(2025, 3), FiscalQuarter(2025, 4)

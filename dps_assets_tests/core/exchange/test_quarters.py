@@ -2,8 +2,13 @@ from datetime import date
 
 import pytest
 
-from dps_assets.core.exchange.quarters import (FIRST_QUARTER, FiscalQuarter, closed_quarters, quarter_label_of,
-                                              quarters_missing)
+from dps_assets.core.exchange.quarters import (
+    FIRST_QUARTER,
+    FiscalQuarter,
+    closed_quarters,
+    quarter_label_of,
+    quarters_missing,
+)
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,17 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core.export.wrangling import (
-              REASON_DOB_AFTER_WINDOW,
-              REASON_NO_DOB,
-              REASON_NO_FIRST_NAME,
-              REASON_NO_LAST_NAME,
-              CodeMaps,
-              ExportSourceError,
-              map_code,
-              wrangle_export,
-          )
 from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.wrangling import (
+    REASON_DOB_AFTER_WINDOW,
+    REASON_NO_DOB,
+    REASON_NO_FIRST_NAME,
+    REASON_NO_LAST_NAME,
+    CodeMaps,
+    ExportSourceError,
+    map_code,
+    wrangle_export,
+)
 from dps_assets.core.impact.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
 

@@ -3,16 +3,16 @@
 import pandas as pd
 import pytest
 
-from dps_assets.core.reconciliation.matching import match_entries
-from dps_assets.core.impact.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
-from dps_assets.core.reconciliation.reports import (
-                   DPS_NOT_IN_IMPACT_COLUMNS,
-                   IMPACT_NOT_IN_DPS_COLUMNS,
-                   dps_not_in_impact,
-                   dps_total_runaway_events,
-                   impact_not_in_dps,
-               )
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
+from dps_assets.core.reconciliation.matching import match_entries
+from dps_assets.core.reconciliation.reports import (
+    DPS_NOT_IN_IMPACT_COLUMNS,
+    IMPACT_NOT_IN_DPS_COLUMNS,
+    dps_not_in_impact,
+    dps_total_runaway_events,
+    impact_not_in_dps,
+)
 
 Q3 = FiscalQuarter(2025, 3)  # window 2024-09-01 .. 2025-05-31
 
@@ -153,6 +153,7 @@ def test_an_empty_quarter_gives_empty_reports_and_zero_totals():
 
 def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
     import numpy as np
+
     from dps_assets.core.reconciliation.reports import _sort_codes
 
     rng = np.random.default_rng(3)
@@ -174,6 +175,7 @@ def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
 @pytest.mark.parametrize("spans", [(5, 40, 30), (5, 2**40, 2**40)])  # one packed key; too wide: the lexsort
 def test_the_reports_order_is_a_lexsort_of_their_sort_codes(spans):
     import numpy as np
+
     from dps_assets.core.reconciliation.reports import _stable_order
 
     rng = np.random.default_rng(4)
