@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -198,7 +199,7 @@ class Direct:
                            *((f"Rows: {n}", c) for n, c in kind.about_lines(frame).items()),
                            ("Match tolerance (days)", rules.match_tolerance_days)))
             path = files.archive_report(q.tag, self.stamp, f"{kind.file_stem}_{q.tag}.xlsx",
-                                        lambda writing: write_workbook(writing, [sheet], about))
+                                        partial(write_workbook, sheets=[sheet], about=about))
             hashlib.sha256(path.read_bytes()).hexdigest()
             written.append(ReportWorkbook(path=path, rows=len(frame)))
         # The delivery.
@@ -250,12 +251,13 @@ def one_round(stack: BenchStack, entries: pd.DataFrame, name: str,
 def report(times: dict[bool, list[dict[str, tuple[float, float]]]]) -> None:
     print(f"{'':22}{'Dagster':>9}{'direct':>9}{'ratio':>7}   {'CPU: Dagster':>12}{'direct':>8}{'ratio':>7}"
           "   wall spread Dagster / direct (s)")
+    def pick(runs, halves, clock):
+        return [sum(run[half][clock] for half in halves) for run in runs]
+
     for label, halves in (("sending half", ("sending",)), ("receiving half", ("receiving",)),
                           ("full quarter", ("sending", "receiving"))):
-        def pick(runs, clock):
-            return [sum(run[half][clock] for half in halves) for run in runs]
-        wall_d, wall_a = pick(times[True], 0), pick(times[False], 0)
-        cpu_d, cpu_a = median(pick(times[True], 1)), median(pick(times[False], 1))
+        wall_d, wall_a = pick(times[True], halves, 0), pick(times[False], halves, 0)
+        cpu_d, cpu_a = median(pick(times[True], halves, 1)), median(pick(times[False], halves, 1))
         print(f"{label:<22}{median(wall_d):9.2f}{median(wall_a):9.2f}{median(wall_d) / median(wall_a):7.2f}"
               f"   {cpu_d:12.2f}{cpu_a:8.2f}{cpu_d / cpu_a:7.2f}   {spread(wall_d)} / {spread(wall_a)}", flush=True)
 

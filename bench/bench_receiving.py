@@ -41,7 +41,7 @@ def main() -> None:
     missing = start + pd.to_timedelta(rng.integers(0, 365, args.entries), unit="D")
     lines = [HEADER] + [
         f"{p}|M{i:09d}|DOE|JAN|20100101|M|W|EMJ|TX0000000|{counties[i % len(counties)]}|{d:%Y%m%d}|{d:%Y%m%d}|"
-        for i, (p, d) in enumerate(zip(persons, missing))]
+        for i, (p, d) in enumerate(zip(persons, missing, strict=True))]
     data = ("\r\n".join(lines) + "\r\n").encode()
     events = pd.DataFrame({
         "PERSON_ID": np.arange(1, args.events + 1), "RUNAWAY_EVENT_ID": np.arange(1, args.events + 1),

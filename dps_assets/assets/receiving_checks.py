@@ -176,7 +176,8 @@ def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
         shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
         description = (f"{len(set_aside)} sa_98 row(s) left out of the matching and the reports"
                        + (f": RUNAWAY_EVENT_ID {shown}" if ids else "")
-                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID" if rows_without_id else ""))
+                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID"
+                          if rows_without_id else ""))
     return AssetCheckResult(
         asset_key="sa_98",
         check_name=SA_98_ROWS_CHECK.name,
@@ -192,7 +193,7 @@ def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
             "query_rows_without_an_event_id": MetadataValue.json(rows_without_id[:_IDS_LISTED]),
             "problems": MetadataValue.json(dict(sorted(problems.items()))),
             "problem_by_event_id": MetadataValue.json(
-                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"])}
+                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"], strict=True)}
                 if len(known) <= _IDS_LISTED else {}),
         },
     )

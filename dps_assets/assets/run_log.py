@@ -149,7 +149,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                 try:
                     quarter = FiscalQuarter.from_partition_key(context.partition_key)
                     RunLog(context, local_files, half, quarter).failed(failure)
-                except Exception as log_error:  # a full disk: Dagster still records the failure
+                except Exception as log_error:  # noqa: BLE001 - a full disk: Dagster still records the failure
                     os_error = os_error_in(log_error)
                     reason = os_reason(os_error) if os_error else type(log_error).__name__
                     failure.add_note(f"the run's log file was not written: {reason}")
@@ -163,7 +163,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                 try:
                     yield from step(*args, **kwargs)
                     return
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any step failure is recorded, then raised
                     failure = recordable(args, kwargs, exc)
                 raise failure
 
@@ -174,7 +174,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
         def logged(*args: Any, **kwargs: Any) -> Any:
             try:
                 return step(*args, **kwargs)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any step failure is recorded, then raised
                 failure = recordable(args, kwargs, exc)
             raise failure
 

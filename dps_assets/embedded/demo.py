@@ -116,7 +116,8 @@ def describe(outcome: DemoOutcome) -> str:
         f"  logs         {layout.base / 'logs'}",
         f"  email        {sorted(layout.mailbox.glob('*.eml'))[-1]}",
         f"               subject: {email['Subject']}",
-        f"  Dagster      {outcome.dagster_url}/runs/{outcome.receive_run_id} (DAGSTER_HOME {layout.base / 'dagster_home'})",
+        f"  Dagster      {outcome.dagster_url}/runs/{outcome.receive_run_id}"
+        f" (DAGSTER_HOME {layout.base / 'dagster_home'})",
     ]
     return "\n".join(lines)
 

@@ -184,7 +184,7 @@ def watch(settings: Settings, stop: threading.Event) -> None:
         if request.exists():
             try:
                 answer_one(settings, request, entries)
-            except Exception as exc:  # a bad request must not kill DPS; say so and go on
+            except Exception as exc:  # noqa: BLE001 - a bad request must not kill DPS; say so and go on
                 log(f"could not answer: {type(exc).__name__}: {exc}")
         stop.wait(settings.poll_s)
 

@@ -39,7 +39,7 @@ class MailboxHandler:
         self._count = 0
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's handler API
         with self._lock:
             self._count += 1
             number = self._count
@@ -54,7 +54,7 @@ class MailboxHandler:
             await asyncio.sleep(self.accept_delay_s)  # a slow relay, not a synchronisation
         return "250 Message accepted for delivery"
 
-    async def handle_QUIT(self, server, session, envelope):
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
         return self.quit_reply if self.quit_reply else "221 Bye"
 
 

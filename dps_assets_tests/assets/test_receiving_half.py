@@ -68,7 +68,8 @@ class Scenario:
         first = lines[0].split("|")
         lines.append("|".join([first[0], "M000000999", *first[2:8], "TX0150000", "Bexar", *first[10:]]))
         lines.append(f"{self.no_event_child}|M000000201|ROE|RAY|20100101|F|B|EME|TX1010000|Harris|20260702|20260701|20260705")
-        lines.append(f"{self.no_event_child}|M000000202|ROE|RAY|20100101|F|B|EME|TX9990000|Caddo Parish|20260802|20260801|")
+        lines.append(f"{self.no_event_child}|M000000202|ROE|RAY|20100101|F|B|EME|TX9990000|Caddo Parish"
+                     "|20260802|20260801|")
         lines.append(f"{self.no_event_child}|M000000203|ROE|RAY|20100101|F|B|EME|TX1010000|Harris|20250802|20250801|20250805")
         return lines
 

@@ -71,7 +71,8 @@ def test_a_whole_quarter_runs_by_itself(running: Running):
     assert totals[-1][0] == "STATEWIDE"
     assert totals[-1][-1] == len(in_window.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"]))
     for name, sheet in (("IMPACT_not_in_DPS", "IMPACT not in DPS"), ("DPS_not_in_IMPACT", "DPS not in IMPACT")):
-        rows = list(load_workbook(reports / f"{name}_{QUARTER.tag}.xlsx", read_only=True)[sheet].iter_rows(values_only=True))
+        workbook = load_workbook(reports / f"{name}_{QUARTER.tag}.xlsx", read_only=True)
+        rows = list(workbook[sheet].iter_rows(values_only=True))
         assert len(rows) > 1, f"the simulated discrepancies should appear in {name}"
 
     # The sensor handed the files over once; DPS's folder was cleared into the processed folder.

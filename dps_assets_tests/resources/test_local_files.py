@@ -9,7 +9,6 @@ import pytest
 
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.resources.local_files import TO_DPS, ArchiveError, LocalFilesResource
-from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 STAMP = "20261122T031500Z_1a2b3c4d"
 

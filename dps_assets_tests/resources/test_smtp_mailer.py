@@ -43,7 +43,7 @@ class Relay:
     received: list = field(default_factory=list)
     logins: list = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's handler API
         self.received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
         return "250 OK"
 

@@ -58,7 +58,7 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     shared = end - (header_end + 1) >= _PARALLEL_FROM
     lines = scan(data, header_end + 1, end, len(header), file_name, named, worth_it=shared)
     read = dict(zip(RESULTS_COLUMNS, in_parallel(*(partial(_column, lines, header.index(column), column)
-                                                    for column in RESULTS_COLUMNS), worth_it=shared)))
+                                                    for column in RESULTS_COLUMNS), worth_it=shared), strict=True))
     values = {column: got.values for column, got in read.items()}
     doubtful = {column: got.doubtful for column, got in read.items()}
     ids, nic_numbers = values["DFPS_PERSON_ID"], read["NIC"].numbers
@@ -115,7 +115,7 @@ def _text(lines: Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tu
     if len(rows):
         at = lines.body_start
         texts = [lines.data[at + s:at + e].decode("utf-8", errors="surrogateescape").strip()
-                 for s, e in zip(start[rows].tolist(), end[rows].tolist())]
+                 for s, e in zip(start[rows].tolist(), end[rows].tolist(), strict=True)]
         values[rows] = np.array(texts, dtype=object)
         empty[rows] = np.array([text == "" for text in texts], dtype=bool)
     return values, empty
@@ -178,7 +178,9 @@ def _frame(values: dict[str, object], source_lines: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-_ZEROS, _HIGH_NIBBLES, _SIXES = np.uint64(0x3030303030303030), np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0606060606060606)
+_ZEROS = np.uint64(0x3030303030303030)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_SIXES = np.uint64(0x0606060606060606)
 
 
 def _eight_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -87,7 +87,7 @@ def county_regions(counties: pd.Series, lookup: pd.DataFrame) -> CountyRegions:
     """Each county's spelling in the lookup (the source's value, tidied, where the lookup lacks it)
     and region (`UNKNOWN` where the lookup has none), computed once per distinct name."""
     by_key = {key: (tidy_county(name), region_value(region))
-              for key, name, region in zip(lookup["COUNTY_KEY"], lookup["CNTY_NAME"], lookup["REGION"])}
+              for key, name, region in zip(lookup["COUNTY_KEY"], lookup["CNTY_NAME"], lookup["REGION"], strict=True)}
 
     def one(name: object) -> tuple[str | None, object]:
         return by_key.get(county_key(name), (tidy_county(name), UNKNOWN_REGION))

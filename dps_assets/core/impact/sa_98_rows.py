@@ -61,7 +61,7 @@ def split_sa_98_rows(rows: pd.DataFrame) -> Sa98Rows:
                                   index=frame.index, dtype="object"))
     joined = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype="object")
     for problem in problems:
-        joined = pd.Series([a + b for a, b in zip(joined, problem)], index=frame.index, dtype="object")
+        joined = pd.Series([a + b for a, b in zip(joined, problem, strict=True)], index=frame.index, dtype="object")
     bad = joined.map(bool).astype(bool)
 
     usable = typed.loc[~bad].reset_index(drop=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -206,7 +207,7 @@ def _blocks(count: np.ndarray, pairs_per_block: int) -> list[tuple[int, int]]:
     ends = np.searchsorted(np.cumsum(count), np.arange(1, int(count.sum()) // pairs_per_block + 1) * pairs_per_block,
                            side="right")
     bounds = np.unique(np.r_[0, ends, len(count)])
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    return list(pairwise(bounds.tolist()))
 
 
 def _nearest_in_block(block: slice, first: np.ndarray, count: np.ndarray, entry_missing: np.ndarray,

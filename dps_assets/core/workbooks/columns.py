@@ -50,8 +50,9 @@ def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells
         return _floats(series.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return _moments(series, sheet, tally)
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
-        values = series.to_numpy(dtype=object, na_value=None).tolist() if dtype != object else series.tolist()
+    is_object = pd.api.types.is_object_dtype(dtype)
+    if pd.api.types.is_string_dtype(dtype) or is_object:
+        values = series.tolist() if is_object else series.to_numpy(dtype=object, na_value=None).tolist()
         if set(map(type, values)) <= _TEXT_TYPES:
             texts = _texts(values)
             if texts is not None:

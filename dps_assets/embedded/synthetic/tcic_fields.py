@@ -35,7 +35,7 @@ def oris(rng: np.random.Generator, county: np.ndarray) -> np.ndarray:
     agency = rng.choice(10, size=len(county), p=probabilities([45, 25, 10, 6, 4, 3, 3, 2, 1, 1]))
     fallback = rng.integers(1, 255, len(county))
     return np.array(
-        [f"TX{numbers.get(c, f'{f:03d}')}{a:02d}00" for c, a, f in zip(county, agency, fallback)],
+        [f"TX{numbers.get(c, f'{f:03d}')}{a:02d}00" for c, a, f in zip(county, agency, fallback, strict=True)],
         dtype=object,
     )
 

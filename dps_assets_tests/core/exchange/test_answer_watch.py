@@ -12,7 +12,10 @@ def files(results=(100, 5000), counts=(50, 5000)):
     return [FileState(WANTED[0], *results), FileState(WANTED[1], *counts), FileState("other.txt", 1, 1)]
 
 
-def poll(listing, cursor=None, submissions=(Submission(Q3, 4000.5, "s", 9),), answered=None):
+SUBMITTED = (Submission(Q3, 4000.5, "s", 9),)
+
+
+def poll(listing, cursor=None, submissions=SUBMITTED, answered=None):
     return decide(listing, WatchCursor.from_json(cursor), WANTED, submissions, answered or {})
 
 

@@ -138,7 +138,7 @@ def test_the_operating_systems_error_is_found_however_a_library_wrapped_it():
         try:
             raise full
         except OSError:
-            raise KeyError("PLANTEDNAME")  # raised while handling it: its context
+            raise KeyError("PLANTEDNAME")  # noqa: B904 - raised while handling it: its context, the case under test
     except KeyError as handling:
         assert os_error_in(handling) is full
     assert os_error_in(ValueError("PLANTEDNAME")) is None
