@@ -26,7 +26,7 @@ class FileState:
     size: int
     mtime: int
 
-    def as_list(self) -> list:
+    def as_list(self) -> list[str | int]:
         return [self.name, self.size, self.mtime]
 
 
