@@ -8,7 +8,10 @@ with it, naming columns and shapes, never values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from functools import partial
 
 import pandas as pd
 
@@ -53,13 +56,13 @@ def split_sa_98_rows(rows: pd.DataFrame) -> Sa98Rows:
             problems.append(problem)
     for column in TEXT_COLUMNS:
         if column in frame:
-            problems.append(map_unique(frame[column], lambda v, c=column: _control_problem(v, c)))
+            problems.append(map_unique(frame[column], partial(_control_problem, column=column)))
     if "RUNAWAY_EVENT_ID" in frame:
         ids = typed["RUNAWAY_EVENT_ID"]
         repeated = ids.notna() & ids.duplicated(keep=False)
         problems.append(pd.Series([["RUNAWAY_EVENT_ID repeats"] if r else [] for r in repeated],
                                   index=frame.index, dtype="object"))
-    joined = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype="object")
+    joined: pd.Series = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype="object")
     for problem in problems:
         joined = pd.Series([a + b for a, b in zip(joined, problem, strict=True)], index=frame.index, dtype="object")
     bad = joined.map(bool).astype(bool)
@@ -77,7 +80,7 @@ def split_sa_98_rows(rows: pd.DataFrame) -> Sa98Rows:
     return Sa98Rows(usable=usable, set_aside=set_aside)
 
 
-def _day_in_range(value: object):
+def _day_in_range(value: object) -> date | None:
     day = calendar_day(value)
     if day is not None and not FIRST_DAY <= day <= LAST_DAY:
         raise _OutOfRange
@@ -88,7 +91,8 @@ class _OutOfRange(Unreadable):
     pass
 
 
-def _read(series: pd.Series, reader, column: str, kind: str, required: bool) -> tuple[pd.Series, pd.Series]:
+def _read(series: pd.Series, reader: Callable[[object], object], column: str, kind: str,
+          required: bool) -> tuple[pd.Series, pd.Series]:
     def one(value: object) -> tuple[object, list[str]]:
         try:
             read = reader(value)
