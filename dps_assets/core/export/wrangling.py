@@ -10,9 +10,10 @@ CVS_START or CVS_END that is not a date counts as missing; one a datetime64 colu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import pandas as pd
 
@@ -130,7 +131,7 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps,
     )
 
 
-def _read(series: pd.Series, reader) -> tuple[pd.Series, pd.Series]:
+def _read(series: pd.Series, reader: Callable[[object], object]) -> tuple[pd.Series, pd.Series]:
     """(values, states): each value read by `reader`, None where missing or unreadable; each
     state "missing", "unreadable" or None (read)."""
     def one(value: object) -> tuple[object, str | None]:
@@ -175,6 +176,10 @@ def _length_checks(person_ids: pd.Series, work: pd.DataFrame, limits: Mapping[st
     for column in NAME_COLUMNS:
         if column in limits:
             limit = limits[column]
-            checks.append((work[column].map(lambda name, n=limit: isinstance(name, str) and len(name) > n),
+            checks.append((work[column].map(partial(_longer_than, limit)),
                            REASON_TOO_LONG.format(column=column, limit=limit)))
     return checks
+
+
+def _longer_than(limit: int, name: object) -> bool:
+    return isinstance(name, str) and len(name) > limit
