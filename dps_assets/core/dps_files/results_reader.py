@@ -12,6 +12,7 @@ accept."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import NamedTuple
 
@@ -37,7 +38,8 @@ from dps_assets.core.dps_files.parallel import in_parallel
 from dps_assets.core.dps_files.results_scan import Lines, end_of_last_line, scan, stripped
 
 _PARALLEL_FROM = 1 << 20  # bytes of lines from which the scan and the columns are shared between cores
-_MKE_KEYS = np.array([ord(a) | (ord(b) << 8) | (ord(c) << 16) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
+_MKE_KEYS = np.array([ord(code[0]) | (ord(code[1]) << 8) | (ord(code[2]) << 16) for code in sorted(MKE_CODES)],
+                     dtype=np.int64)
 
 
 def read_results(data: bytes, file_name: str) -> pd.DataFrame:
@@ -64,12 +66,12 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     ids, nic_numbers = values["DFPS_PERSON_ID"], read["NIC"].numbers
     for column, rule in COLUMN_RULES:  # the doubtful values, by the rules, in the rules' order
         index = header.index(column)
-        for row in np.flatnonzero(doubtful[column]):
+        for row in np.flatnonzero(doubtful[column]).tolist():
             value = column_value(lines.text(row).split(DELIMITER)[index].strip(), column, rule, file_name, row + 2)
-            if column == "NIC":
+            if column == "NIC" and isinstance(value, str):
                 nic_numbers[row] = int(value[1:])
-            elif column in RESULTS_DATE_COLUMNS:
-                values[column][row] = np.datetime64("NaT") if value is None else np.datetime64(value, "D")
+            elif column in RESULTS_DATE_COLUMNS:  # a date, or None where empty and allowed
+                values[column][row] = np.datetime64(value, "D") if isinstance(value, date) else np.datetime64("NaT")
             elif column == "DFPS_PERSON_ID":
                 ids[row] = value
     _refuse_repeated_nics(nic_numbers, file_name)
@@ -222,7 +224,8 @@ def _nic_numbers(lines: Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.n
 
 def _mke_ok(lines: Lines, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     key = (lines.word(start) & np.uint64(0xFFFFFF)).astype(np.int64)
-    return (end - start == 3) & np.isin(key, _MKE_KEYS)
+    ok: np.ndarray = (end - start == 3) & np.isin(key, _MKE_KEYS)
+    return ok
 
 
 def _days(lines: Lines, start: np.ndarray, end: np.ndarray, optional: bool) -> tuple[np.ndarray, np.ndarray]:
