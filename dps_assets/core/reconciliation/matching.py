@@ -105,9 +105,9 @@ def _plus(nanoseconds: np.ndarray, delta: int) -> np.ndarray:
     """`nanoseconds + delta`, held at the int64 bounds rather than wrapping around (a RETURN_DATE
     of 2262-04-11 plus the tolerance is past the last day datetime64[ns] holds)."""
     bound = np.iinfo(np.int64)
-    if delta >= 0:
-        return np.minimum(nanoseconds, bound.max - delta) + delta
-    return np.maximum(nanoseconds, bound.min - delta) + delta
+    held: np.ndarray = (np.minimum(nanoseconds, bound.max - delta) if delta >= 0
+                        else np.maximum(nanoseconds, bound.min - delta))
+    return held + delta
 
 
 @dataclass(frozen=True)
