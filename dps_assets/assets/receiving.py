@@ -6,7 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from dps_assets.assets.common import frame_metadata, markdown_table, path_metadata, quarter_metadata
+from dps_assets.assets.common import Metadata, frame_metadata, markdown_table, path_metadata, quarter_metadata
 from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
 from dps_assets.assets.partitions import quarter_of
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
@@ -32,8 +32,8 @@ DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"
 
 
-def _file_metadata(fetched: FetchedFile) -> dict[str, object]:
-    metadata = {
+def _file_metadata(fetched: FetchedFile) -> Metadata:
+    metadata: Metadata = {
         "file": path_metadata(fetched.local_path),
         "sha256": fetched.sha256,
         "bytes": fetched.size,

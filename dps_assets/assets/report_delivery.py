@@ -12,7 +12,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetIn, AssetObservation, AssetsDefinition, Config, MetadataValue, Output
 from pydantic import Field
 
-from dps_assets.assets.common import quarter_metadata, utc_text
+from dps_assets.assets.common import Metadata, quarter_metadata, utc_text
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind, check_distinct
@@ -79,7 +79,7 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
              local_files: LocalFilesResource) -> Output[dict]:
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     workbooks = [report.path for report in reports]
-    metadata: dict[str, object] = {**quarter_metadata(quarter)}
+    metadata: Metadata = {**quarter_metadata(quarter)}
 
     # Check, send and record are one critical section: a second run of this quarter waits here,
     # then finds the first one's record and does not email again. A run that dies between the

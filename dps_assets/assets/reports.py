@@ -2,7 +2,7 @@
 report of the registry (`assets.report_kinds`), each built by `report_asset`."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,7 +75,7 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
 
 
 def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: ExchangeRulesResource,
-           rows: dict[str, int]) -> About:
+           rows: Mapping[str, int]) -> About:
     """Where the numbers came from: the files' checksums and the matching parameters."""
     key = context.partition_key
     _, results = latest_metadata(context.instance, "dps_results", key)

@@ -118,7 +118,8 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
             started.append(event.step_key)
         elif event.event_type in _FINISHED_STEP:
             finished.add(event.step_key)
-    reason = run_end_reason(failure_message, engine_messages, [s for s in started if s not in finished])
+    unfinished = [s for s in started if s is not None and s not in finished]
+    reason = run_end_reason(failure_message, engine_messages, unfinished)
     quarter = FiscalQuarter.from_partition_key_or_none(run.tags.get("dagster/partition"))
     if half and quarter:
         try:
