@@ -71,7 +71,7 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
 
 
 def _step_failure_line(event: DagsterEvent) -> str:
-    error = event.event_specific_data.error if event.event_specific_data else None
+    error = event.step_failure_data.error  # a STEP_FAILURE event's
     chain = []
     while error is not None:  # Dagster's wrapper first, then the step's error and causes
         # Dagster's message starts with the qualified class name (`dps_assets.….SftpError: …`).

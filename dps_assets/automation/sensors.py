@@ -4,6 +4,7 @@ quarter. Thin: it gathers a listing, the ledger and its cursor, and pure functio
 The operators' other alerts are in `alert_sensors`."""
 
 import json
+from typing import TYPE_CHECKING
 
 from dagster import (
     DefaultSensorStatus,
@@ -26,12 +27,16 @@ from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.sftp import SftpResource
 
+if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export its name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 
 def sensor_status(running: bool) -> DefaultSensorStatus:
     return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
 
 
-def build_dps_files_sensor(job: JobDefinition, poll_interval_s: int, running: bool) -> SensorDefinition:
+def build_dps_files_sensor(job: "JobDefinition | UnresolvedAssetJobDefinition", poll_interval_s: int,
+                           running: bool) -> SensorDefinition:
     @sensor(
         name="dps_files_sensor",
         job=job,
