@@ -108,9 +108,8 @@ def build_answer(ids: Sequence[int], entries: pd.DataFrame, quarter: FiscalQuart
     extra = before.sort_values("NIC").head(max(1, round(len(inside) * OUTSIDE_WINDOW_SHARE)) if len(before) else 0)
     answer = pd.concat([inside, extra]).sort_values("NIC")
     lines = ["|".join(RESULTS_HEADER)]
-    for row in answer.itertuples(index=False):
-        values = row._asdict()
-        lines.append("|".join(_field(values[c]) for c in RESULTS_HEADER))
+    for row in zip(*(answer[c] for c in RESULTS_HEADER), strict=True):
+        lines.append("|".join(_field(value) for value in row))
     results = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
     persons = int(answer["DFPS_PERSON_ID"].nunique()) + (1 if corrupt_counts else 0)
     counts = ("MEASURE|COUNT\r\n"
@@ -192,9 +191,9 @@ def watch(settings: Settings, stop: threading.Event) -> None:
 def start_simulated_dps(*, root: Path, state: Path, warehouse: Path, tcic: Path, delay_s: float = 5,
                         write_pause_s: float = 0.2, today: date | None = None,
                         corrupt_counts: bool = False) -> ReadyProcess:
-    argv = [sys.executable, "-m", "dps_assets.embedded.simulated_dps", "--root", root, "--state", state,
-            "--warehouse", warehouse, "--tcic", tcic, "--delay-s", str(delay_s),
-            "--write-pause-s", str(write_pause_s)]
+    argv: list[str | os.PathLike[str]] = [
+        sys.executable, "-m", "dps_assets.embedded.simulated_dps", "--root", root, "--state", state,
+        "--warehouse", warehouse, "--tcic", tcic, "--delay-s", str(delay_s), "--write-pause-s", str(write_pause_s)]
     if today:
         argv += ["--today", today.isoformat()]
     if corrupt_counts:

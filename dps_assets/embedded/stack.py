@@ -76,6 +76,8 @@ class StackLayout:
     @classmethod
     def of(cls, config: ExchangeConfig) -> StackLayout:
         """The layout a configuration's paths point into (data/caps.duckdb two levels down)."""
+        if config.database.duckdb_path is None:
+            raise ValueError("the embedded stack needs database.duckdb_path")
         layout = cls(Path(config.database.duckdb_path).parent.parent)
         if Path(config.sftp.known_hosts_file) != layout.known_hosts:
             raise ValueError(f"sftp.known_hosts_file should be {layout.known_hosts} for this stack")

@@ -191,7 +191,7 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
             got = con.execute(
                 f"select count(*) from ({SA_98_QUERY})",
                 {"fy_start_dt": fy_start, "fy_end_dt": fy_end},
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             dates = data.runaway_event["runaway_date"]
             expected = int(dates.between(pd.Timestamp(fy_start), pd.Timestamp(fy_end)).sum())
             if got != expected:
@@ -204,7 +204,7 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
                 """select count(distinct person_id) from caps.main.cvs_episode
                    where cvs_start <= $fy_end and (cvs_end is null or cvs_end >= $fy_start)""",
                 {"fy_start": fy_start, "fy_end": fy_end},
-            ).fetchone()[0]
+            ).fetchall()[0][0]
     finally:
         con.close()
     return children, events
