@@ -9,7 +9,8 @@ import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-NOT_IN_PRODUCTION = ("pytest", "selenium", "asyncssh", "aiosmtpd", "duckdb", "import-linter")
+NOT_IN_PRODUCTION = ("pytest", "selenium", "asyncssh", "aiosmtpd", "duckdb", "import-linter", "ruff", "mypy",
+                     "pandas-stubs", "types-pyyaml", "types-paramiko")
 
 
 def pins(lock: str) -> dict[str, str]:
