@@ -20,19 +20,19 @@ import sys
 import tempfile
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, bench_stack, machine, median, spread  # noqa: E402
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter  # noqa: E402
-
-from dps_assets.assets.partitions import fiscal_quarter_partitions  # noqa: E402
-from dps_assets.core.privacy.private_files import write_private  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port  # noqa: E402
-from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids  # noqa: E402
-from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402
+from common import REPO, bench_stack, machine, median, spread
+from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.private_files import write_private
+from dps_assets.embedded.dagster_dev import LOCATION, DagsterDev, free_port
+from dps_assets.embedded.simulated_dps import COUNTS_NAME, RESULTS_NAME, build_answer, load_tcic, submitted_ids
+from dps_assets.embedded.warehouse import TCIC_FILE
 
 VARIANT_WORKSPACE = f"""load_from:
   - python_file:
@@ -79,6 +79,10 @@ def receiving_run(instance: DagsterInstance, quarter: FiscalQuarter):
     runs = instance.get_runs(RunsFilter(job_name="receive_from_dps",
                                         tags={"dagster/partition": quarter.partition_key}))
     return runs[0] if runs else None
+
+
+def run_ended(instance: DagsterInstance, run_id: str) -> bool:
+    return instance.get_run_by_id(run_id).status in (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE)
 
 
 TICKS_QUERY = ("query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { ... on Sensor {"
@@ -153,7 +157,8 @@ def main() -> None:
         if args.sensor_interval_less_one:
             workspace = Path(base) / "workspace.yaml"
             workspace.write_text(VARIANT_WORKSPACE, encoding="utf-8")
-        with DagsterDev(home, env, port=free_port(), workspace=workspace) as dagster, DagsterInstance.from_config(str(home)) as instance:
+        with (DagsterDev(home, env, port=free_port(), workspace=workspace) as dagster,
+              DagsterInstance.from_config(str(home)) as instance):
             instance.add_dynamic_partitions(fiscal_quarter_partitions.name,
                                             [q.partition_key for q in QUARTERS[:args.quarters]
                                              if not instance.has_dynamic_partition(fiscal_quarter_partitions.name,
@@ -164,11 +169,10 @@ def main() -> None:
                     raise SystemExit(f"the sending run of {quarter.label} did not succeed: {dagster.url}/runs/{send}")
                 known = {p.name for p in stack.mailbox.glob("*.eml")} if stack.mailbox.is_dir() else set()
                 files_at = drop_answer(stack.sftp_root, quarter, entries)
-                email = wait_for(lambda: new_email(stack.mailbox, known), 600, f"the email of {quarter.label}")
+                email = wait_for(partial(new_email, stack.mailbox, known), 600, f"the email of {quarter.label}")
                 emailed_at = email.stat().st_mtime
-                run = wait_for(lambda: receiving_run(instance, quarter), 60, "the receiving run")
-                wait_for(lambda: instance.get_run_by_id(run.run_id).status in
-                         (DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE), 600, "the receiving run's end", 0.5)
+                run = wait_for(partial(receiving_run, instance, quarter), 60, "the receiving run")
+                wait_for(partial(run_ended, instance, run.run_id), 600, "the receiving run's end", 0.5)
                 latency = emailed_at - files_at
                 latencies.append(latency)
                 stages.append(breakdown(instance, run.run_id, files_at, emailed_at))

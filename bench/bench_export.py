@@ -13,16 +13,15 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import measured  # noqa: E402
-
-from dps_assets.config.schema import load_config  # noqa: E402
-from dps_assets.core.export.wrangling import CodeMaps, wrangle_export  # noqa: E402
-from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402
-from dps_assets.core.schemas import EXPORT_SCHEMA, validate  # noqa: E402
-from dps_assets.core.export.text_file import TextLayout, render_text_file  # noqa: E402
-from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.resources.database import WarehouseResource  # noqa: E402
+from common import measured
+from dps_assets.config.schema import load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.text_file import TextLayout, render_text_file
+from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
+from dps_assets.core.schemas import EXPORT_SCHEMA, validate
+from dps_assets.embedded.warehouse import build_embedded_data
+from dps_assets.resources.database import WarehouseResource
 
 REPO = Path(__file__).resolve().parents[1]
 

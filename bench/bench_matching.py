@@ -118,7 +118,7 @@ def ours(events: pd.DataFrame, entries: pd.DataFrame, lookup: pd.DataFrame) -> t
     times.append(time.perf_counter())
     dps_total_runaway_events(match, lookup, QUARTER)
     times.append(time.perf_counter())
-    return match.assignments, dict(zip(STEPS, np.diff(times).tolist()))
+    return match.assignments, dict(zip(STEPS, np.diff(times).tolist(), strict=True))
 
 
 def anchor(events: pd.DataFrame, entries: pd.DataFrame, threads: int | None = None) -> pd.DataFrame:

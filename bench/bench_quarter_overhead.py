@@ -23,39 +23,46 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BenchStack, bench_stack, machine, median, peak_rss_mib, spread  # noqa: E402
+from dagster import AssetSelection, DagsterInstance, DynamicPartitionsDefinition, materialize
 
-from dagster import AssetSelection, DagsterInstance, DynamicPartitionsDefinition, materialize  # noqa: E402
-
-from dps_assets.assets import receiving, report_delivery, reports, sending  # noqa: E402
-from dps_assets.assets import receiving_checks  # noqa: E402
-from dps_assets.assets.report_kinds import REPORTS  # noqa: E402
-from dps_assets.config.schema import DirectoriesConfig, load_config  # noqa: E402
-from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile  # noqa: E402
-from dps_assets.core.reconciliation.emails import report_email  # noqa: E402
-from dps_assets.core.export.wrangling import wrangle_export  # noqa: E402
-from dps_assets.core.export.workbook import build_export_workbook  # noqa: E402
-from dps_assets.core.reconciliation.matching import match_entries  # noqa: E402
-from dps_assets.core.privacy.private_files import write_private  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.core.impact.regions import build_region_lookup, unmapped_counties  # noqa: E402
-from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary  # noqa: E402
-from dps_assets.core.impact.sa_98_rows import split_sa_98_rows  # noqa: E402
-from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, EXPORT_REJECTED_SCHEMA,  # noqa: E402
-                                     EXPORT_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA, calendar_days, validate)
-from dps_assets.core.export.text_file import render_text_file, submitted_person_ids  # noqa: E402
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
-from dps_assets.embedded.dagster_dev import prepare_dagster_home  # noqa: E402
-from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids  # noqa: E402
-from dps_assets.embedded.warehouse import TCIC_FILE  # noqa: E402
-from dps_assets.resources import build_resources  # noqa: E402
-from dps_assets.resources.local_files import FROM_DPS, TO_DPS, run_stamp  # noqa: E402
+from common import BenchStack, bench_stack, machine, median, peak_rss_mib, spread
+from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending
+from dps_assets.assets.report_kinds import REPORTS
+from dps_assets.config.schema import DirectoriesConfig, load_config
+from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.text_file import render_text_file, submitted_person_ids
+from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.wrangling import wrangle_export
+from dps_assets.core.impact.regions import build_region_lookup, unmapped_counties
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
+from dps_assets.core.privacy.private_files import write_private
+from dps_assets.core.reconciliation.emails import report_email
+from dps_assets.core.reconciliation.matching import match_entries
+from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary
+from dps_assets.core.schemas import (
+    COUNTY_REGION_SCHEMA,
+    DPS_RESULTS_SCHEMA,
+    EXPORT_REJECTED_SCHEMA,
+    EXPORT_SCHEMA,
+    SA_98_DATE_COLUMNS,
+    SA_98_SCHEMA,
+    calendar_days,
+    validate,
+)
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.embedded.dagster_dev import prepare_dagster_home
+from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
+from dps_assets.embedded.warehouse import TCIC_FILE
+from dps_assets.resources import build_resources
+from dps_assets.resources.local_files import FROM_DPS, TO_DPS, run_stamp
 
 QUARTER = FiscalQuarter(2026, 4)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission]
@@ -130,7 +137,7 @@ class Direct:
                 for name, r in round_.resources.items()}
         self.warehouse, self.sftp, self.files = live["warehouse"], live["sftp"], live["local_files"]
         self.rules, self.mailer = live["exchange_rules"], live["mailer"]
-        self.stamp = run_stamp("direct0" + "0" * 25, datetime.now(timezone.utc))
+        self.stamp = run_stamp("direct0" + "0" * 25, datetime.now(UTC))
 
     def send(self) -> None:
         q, rules = QUARTER, self.rules
@@ -149,7 +156,7 @@ class Direct:
             ("Partition", q.label), ("Window start", q.window_start), ("Window end", q.window_end),
             ("Rows sent", len(sent)), ("Rows rejected", len(rejected)), ("Text file", rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0))])
+            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0))])
         hashlib.sha256(workbook.read_bytes()).hexdigest()
         with self.sftp.session() as session:
             session.upload_atomically(text_path, self.sftp.from_folder, rules.text_file_name)
@@ -192,7 +199,7 @@ class Direct:
                            *((f"Rows: {n}", c) for n, c in kind.about_lines(frame).items()),
                            ("Match tolerance (days)", rules.match_tolerance_days)))
             path = files.archive_report(q.tag, self.stamp, f"{kind.file_stem}_{q.tag}.xlsx",
-                                        lambda writing: write_workbook(writing, [sheet], about))
+                                        partial(write_workbook, sheets=[sheet], about=about))
             hashlib.sha256(path.read_bytes()).hexdigest()
             written.append(ReportWorkbook(path=path, rows=len(frame)))
         # The delivery.
@@ -244,12 +251,13 @@ def one_round(stack: BenchStack, entries: pd.DataFrame, name: str,
 def report(times: dict[bool, list[dict[str, tuple[float, float]]]]) -> None:
     print(f"{'':22}{'Dagster':>9}{'direct':>9}{'ratio':>7}   {'CPU: Dagster':>12}{'direct':>8}{'ratio':>7}"
           "   wall spread Dagster / direct (s)")
+    def pick(runs, halves, clock):
+        return [sum(run[half][clock] for half in halves) for run in runs]
+
     for label, halves in (("sending half", ("sending",)), ("receiving half", ("receiving",)),
                           ("full quarter", ("sending", "receiving"))):
-        def pick(runs, clock):
-            return [sum(run[half][clock] for half in halves) for run in runs]
-        wall_d, wall_a = pick(times[True], 0), pick(times[False], 0)
-        cpu_d, cpu_a = median(pick(times[True], 1)), median(pick(times[False], 1))
+        wall_d, wall_a = pick(times[True], halves, 0), pick(times[False], halves, 0)
+        cpu_d, cpu_a = median(pick(times[True], halves, 1)), median(pick(times[False], halves, 1))
         print(f"{label:<22}{median(wall_d):9.2f}{median(wall_a):9.2f}{median(wall_d) / median(wall_a):7.2f}"
               f"   {cpu_d:12.2f}{cpu_a:8.2f}{cpu_d / cpu_a:7.2f}   {spread(wall_d)} / {spread(wall_a)}", flush=True)
 

@@ -15,16 +15,14 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import measured  # noqa: E402
-
-from dps_assets.core.dps_files.reading import parse_results  # noqa: E402
-from dps_assets.core.reconciliation.matching import match_entries  # noqa: E402
-from dps_assets.core.impact.regions import build_region_lookup  # noqa: E402
-from dps_assets.core.reconciliation.reports import (dps_not_in_impact, dps_total_runaway_events,  # noqa: E402
-                                                   impact_not_in_dps)
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
-from dps_assets.embedded.synthetic.counties import county_lookup_frame  # noqa: E402
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
+from common import measured
+from dps_assets.core.dps_files.reading import parse_results
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import build_region_lookup
+from dps_assets.core.reconciliation.matching import match_entries
+from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.embedded.synthetic.counties import county_lookup_frame
 
 HEADER = "DFPS_PERSON_ID|NIC|LAST_NAME|FIRST_NAME|DOB|SEX|RACE|MKE|ORI|AGENCY_COUNTY|ENTRY_DATE|MISSING_DATE|CLEAR_DATE"
 
@@ -43,7 +41,7 @@ def main() -> None:
     missing = start + pd.to_timedelta(rng.integers(0, 365, args.entries), unit="D")
     lines = [HEADER] + [
         f"{p}|M{i:09d}|DOE|JAN|20100101|M|W|EMJ|TX0000000|{counties[i % len(counties)]}|{d:%Y%m%d}|{d:%Y%m%d}|"
-        for i, (p, d) in enumerate(zip(persons, missing))]
+        for i, (p, d) in enumerate(zip(persons, missing, strict=True))]
     data = ("\r\n".join(lines) + "\r\n").encode()
     events = pd.DataFrame({
         "PERSON_ID": np.arange(1, args.events + 1), "RUNAWAY_EVENT_ID": np.arange(1, args.events + 1),

@@ -18,10 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT.parent))
+from dagster import DagsterInstance, Definitions, build_sensor_context  # noqa: E402
+
 from common import machine, median, spread  # noqa: E402
-
-from dagster import Definitions, DagsterInstance, build_sensor_context  # noqa: E402
-
 from dps_assets.automation.jobs import receive_from_dps_job  # noqa: E402
 from dps_assets.automation.sensors import build_dps_files_sensor  # noqa: E402
 from dps_assets.config.schema import load_config  # noqa: E402

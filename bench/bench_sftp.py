@@ -22,9 +22,8 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT.parent))
 from common import measured  # noqa: E402
-
-from dps_assets.embedded.sftp_server import start_sftp_server  # noqa: E402
 from dps_assets.config.schema import SftpConfig  # noqa: E402
+from dps_assets.embedded.sftp_server import start_sftp_server  # noqa: E402
 from dps_assets.resources.settings import from_config  # noqa: E402
 from dps_assets.resources.sftp import SftpResource  # noqa: E402
 

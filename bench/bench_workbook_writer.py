@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook  # noqa: E402
+from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
 GOAL = 1.2
 LAST = ["GARCIA", "SMITH", "NGUYEN", "WASHINGTON", "DE LA CRUZ", "O'BRIEN", "JOHNSON-LEE", "TRAN"]
@@ -78,7 +78,7 @@ def write_anchor(frame: pd.DataFrame, path: Path) -> None:
     for i in date_columns:
         worksheet.set_column(i, i, 12, date_format)
     columns = [frame[c].astype(object).where(frame[c].notna(), None).tolist() for c in frame.columns]
-    for row, values in enumerate(zip(*columns), start=1):
+    for row, values in enumerate(zip(*columns, strict=True), start=1):
         for column, value in enumerate(values):
             if value is None:
                 continue

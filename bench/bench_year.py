@@ -21,15 +21,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import REPO, machine  # noqa: E402
+from common import REPO, machine
 
 sys.path.insert(0, str(REPO))
-from dps_assets.core.exchange.quarters import FiscalQuarter  # noqa: E402
-from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
-from dps_assets_tests.conftest import TODAY  # noqa: E402
-from dps_assets_tests.support.year_deployment import YearDeployment  # noqa: E402
-from dps_assets_tests.support.year_exchange import (check_quarter_delivered, check_year, figures,  # noqa: E402
-                                                    run_quarter, year_plan)
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.warehouse import build_embedded_data
+from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.year_deployment import YearDeployment
+from dps_assets_tests.support.year_exchange import check_quarter_delivered, check_year, figures, run_quarter, year_plan
 
 
 def main() -> None:

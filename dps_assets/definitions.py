@@ -9,11 +9,11 @@ import os
 from dagster import Definitions, definitions, load_asset_checks_from_modules, load_assets_from_modules
 
 from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
+from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
 from dps_assets.automation.quarter_calendar import build_quarter_calendar_sensor
 from dps_assets.automation.retention import build_retention_schedule, expire_old_records_job
 from dps_assets.automation.schedules import build_submission_schedule
-from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 from dps_assets.automation.sensors import build_dps_files_sensor
 from dps_assets.config.schema import ExchangeConfig, load_config
 from dps_assets.instance.run_workers import recorded_in_process_executor

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 
 import pytest
+from dagster import DagsterInstance, instance_for_test
 
+from dps_assets.assets.partitions import add_closed_quarters
+from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config
+from dps_assets.embedded.warehouse import build_embedded_data
+from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY
+from dps_assets.resources import build_mailer, build_resources
+from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.sftp import SftpResource
 from dps_assets_tests.support.servers import SSHD, OpenSshServer
+
+# Fixtures defined in support modules, for every test: `small_disk` (a 200 KiB tmpfs).
+pytest_plugins = ["dps_assets_tests.support.small_disk"]
 
 
 @pytest.fixture(scope="session")
@@ -40,19 +53,6 @@ def sftp_resource(openssh_server: OpenSshServer) -> SftpResource:
 
 
 # --- the pipeline on the embedded warehouse ---------------------------------------------------
-
-from contextlib import contextmanager  # noqa: E402
-from datetime import date  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from dagster import DagsterInstance, instance_for_test  # noqa: E402
-
-from dps_assets.assets.partitions import add_closed_quarters  # noqa: E402
-from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY  # noqa: E402
-from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config  # noqa: E402
-from dps_assets.embedded.warehouse import build_embedded_data  # noqa: E402
-from dps_assets.resources import build_mailer, build_resources  # noqa: E402
-from dps_assets.resources.mailer import Mailer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 22)

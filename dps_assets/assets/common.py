@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,10 +12,18 @@ from dagster import MetadataValue, TableColumn, TableSchema
 
 from dps_assets.core.exchange.quarters import FiscalQuarter
 
+if TYPE_CHECKING:
+    # What Dagster takes as a metadata value (a MetadataValue, text, a number, a TableSchema, …);
+    # Dagster does not export the name.
+    from dagster._core.definitions.metadata import RawMetadataValue
+
 OWNERS = ["team:dfps-data-analytics"]
 
+# An asset's or a check's metadata, entry by entry.
+Metadata = dict[str, "RawMetadataValue"]
 
-def quarter_metadata(quarter: FiscalQuarter) -> dict[str, object]:
+
+def quarter_metadata(quarter: FiscalQuarter) -> Metadata:
     """Shown on every materialisation, so the UI reads `FY2025-Q1`, not just `2024-09-01`."""
     return {
         "fiscal_quarter": quarter.label,
@@ -22,7 +31,7 @@ def quarter_metadata(quarter: FiscalQuarter) -> dict[str, object]:
     }
 
 
-def frame_metadata(frame: pd.DataFrame) -> dict[str, object]:
+def frame_metadata(frame: pd.DataFrame) -> Metadata:
     """Row count and column schema: the shape of the data, never its values."""
     return {
         "dagster/row_count": len(frame),
@@ -53,4 +62,4 @@ def path_metadata(path: Path) -> MetadataValue:
 
 def utc_text(epoch: float) -> str:
     """Seconds since the epoch as an ISO 8601 UTC time to the second (`2026-09-06T11:00:00+00:00`)."""
-    return datetime.fromtimestamp(float(epoch), timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(float(epoch), UTC).isoformat(timespec="seconds")

@@ -11,14 +11,14 @@ from typing import Literal
 from dagster import AssetExecutionContext, Config, RetryRequested
 from pydantic import Field
 
+from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.core.exchange.answer_watch import FileState, choose_quarter
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sftp_errors import HostKeyError, SftpError
-from dps_assets.assets.run_log import this_run_stamp
-from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 
 TAG_PREFIX = "dps/"
 FINGERPRINT_TAG = "dps/fingerprint"

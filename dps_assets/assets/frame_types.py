@@ -32,7 +32,7 @@ def checked_frame_type(schema: pa.DataFrameSchema, what: str) -> DagsterType:
         failure = None
         try:
             check_frame(schema, value, what)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the check raised is turned into our own error
             failure = recordable_failure(f"{what} (its type check)", exc)
         if failure is not None:  # raised here, not in the except block, so with no context
             raise failure

@@ -7,15 +7,16 @@ from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, DagsterInstance, DynamicPartitionsDefinition
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE, FiscalQuarter, quarters_missing
+from dps_assets.core.privacy.errors import ExchangeError
 
 # A partition per closed fiscal quarter, keyed by its label (`FY2026-Q4`): the name analysts
 # use is the name the UI lists, its picker and URLs accept and `dg launch --partition` takes.
 # A time-window partitioning cannot key by that label (its keys are strftime of the window's
 # start), so the keys are dynamic: the `fiscal_quarter_calendar` sensor adds each quarter once
 # it has closed, and the submission schedule adds its quarter before it asks for a run.
-fiscal_quarter_partitions = DynamicPartitionsDefinition(name="fiscal_quarter")
+FISCAL_QUARTER = "fiscal_quarter"  # the partitions' name (the definition's `name` is optional)
+fiscal_quarter_partitions = DynamicPartitionsDefinition(name=FISCAL_QUARTER)
 
 
 def agency_today() -> date:
@@ -25,14 +26,14 @@ def agency_today() -> date:
 
 def quarters_not_yet_partitions(instance: DagsterInstance, today: date) -> list[FiscalQuarter]:
     """The closed quarters the instance does not list yet, oldest first."""
-    return quarters_missing(instance.get_dynamic_partitions(fiscal_quarter_partitions.name), today)
+    return quarters_missing(instance.get_dynamic_partitions(FISCAL_QUARTER), today)
 
 
 def add_closed_quarters(instance: DagsterInstance, today: date) -> list[FiscalQuarter]:
     """Adds every closed quarter that is not yet a partition; returns those it added."""
     missing = quarters_not_yet_partitions(instance, today)
     if missing:
-        instance.add_dynamic_partitions(fiscal_quarter_partitions.name, [q.partition_key for q in missing])
+        instance.add_dynamic_partitions(FISCAL_QUARTER, [q.partition_key for q in missing])
     return missing
 
 

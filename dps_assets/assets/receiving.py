@@ -6,29 +6,35 @@ import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output
 from dagster_pandera import pandera_schema_to_dagster_type
 
-from dps_assets.assets.common import frame_metadata, markdown_table, path_metadata, quarter_metadata
-from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
-from dps_assets.core.dps_files.reading import DpsCounts, DpsFileError, parse_counts, parse_results
-from dps_assets.core.impact.regions import build_region_lookup, region_value, sort_regions
-from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
-from dps_assets.core.schemas import (COUNTY_REGION_SCHEMA, DPS_RESULTS_SCHEMA, SA_98_DATE_COLUMNS, SA_98_SCHEMA,
-                                     calendar_days, validate)
+from dps_assets.assets.common import Metadata, frame_metadata, markdown_table, path_metadata, quarter_metadata
 from dps_assets.assets.dps_fetch import FetchConfig, FetchedFile, fetch_dps_file
 from dps_assets.assets.frame_types import checked_frame_type
 from dps_assets.assets.partitions import quarter_of
+from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
+from dps_assets.assets.receiving_checks import SA_98_ROWS_CHECK, sa_98_rows_result
+from dps_assets.assets.run_log import RunLog
+from dps_assets.core.dps_files.reading import DpsCounts, DpsFileError, parse_counts, parse_results
+from dps_assets.core.impact.regions import build_region_lookup, region_value, sort_regions
+from dps_assets.core.impact.sa_98_rows import split_sa_98_rows
+from dps_assets.core.schemas import (
+    COUNTY_REGION_SCHEMA,
+    DPS_RESULTS_SCHEMA,
+    SA_98_DATE_COLUMNS,
+    SA_98_SCHEMA,
+    calendar_days,
+    validate,
+)
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.assets.run_log import RunLog
-from dps_assets.assets.quarterly import quarterly_asset, quarter_and_log
 
 DPS_GROUP = "from_dps"
 IMPACT_GROUP = "impact"
 
 
-def _file_metadata(fetched: FetchedFile) -> dict[str, object]:
-    metadata = {
+def _file_metadata(fetched: FetchedFile) -> Metadata:
+    metadata: Metadata = {
         "file": path_metadata(fetched.local_path),
         "sha256": fetched.sha256,
         "bytes": fetched.size,

@@ -4,15 +4,21 @@ checks warn about data an analyst should look at."""
 from collections import Counter
 
 import pandas as pd
-from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetIn,
-                     MetadataValue)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetIn,
+    MetadataValue,
+)
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
 from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.impact.regions import unmapped_counties
 from dps_assets.core.export.text_file import submitted_person_ids
+from dps_assets.core.impact.regions import unmapped_counties
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
@@ -170,7 +176,8 @@ def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
         shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
         description = (f"{len(set_aside)} sa_98 row(s) left out of the matching and the reports"
                        + (f": RUNAWAY_EVENT_ID {shown}" if ids else "")
-                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID" if rows_without_id else ""))
+                       + (f"; {len(rows_without_id)} row(s) without a readable RUNAWAY_EVENT_ID"
+                          if rows_without_id else ""))
     return AssetCheckResult(
         asset_key="sa_98",
         check_name=SA_98_ROWS_CHECK.name,
@@ -186,7 +193,7 @@ def sa_98_rows_result(set_aside: pd.DataFrame) -> AssetCheckResult:
             "query_rows_without_an_event_id": MetadataValue.json(rows_without_id[:_IDS_LISTED]),
             "problems": MetadataValue.json(dict(sorted(problems.items()))),
             "problem_by_event_id": MetadataValue.json(
-                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"])}
+                {str(int(i)): p for i, p in zip(known["RUNAWAY_EVENT_ID"], known["PROBLEM"], strict=True)}
                 if len(known) <= _IDS_LISTED else {}),
         },
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetIn, AssetObservation, AssetsDefinition, Config, MetadataValue, Output
 from pydantic import Field
 
-from dps_assets.assets.common import quarter_metadata, utc_text
+from dps_assets.assets.common import Metadata, quarter_metadata, utc_text
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind, check_distinct
@@ -26,9 +26,9 @@ from dps_assets.instance.critical_section import REPORT_DELIVERY, exclusive
 from dps_assets.instance.ledger import latest_email_record, latest_metadata, other_runs_in_flight
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.sftp import SftpResource
 from dps_assets.resources.sharepoint import SharePointResource
-from dps_assets.resources.mailer import Mailer
 
 # The matching is an input for the numbers the email states (core.reconciliation.emails.MATCHING_LINES).
 MATCHING = "runaway_event_matches"
@@ -79,7 +79,7 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
              local_files: LocalFilesResource) -> Output[dict]:
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     workbooks = [report.path for report in reports]
-    metadata: dict[str, object] = {**quarter_metadata(quarter)}
+    metadata: Metadata = {**quarter_metadata(quarter)}
 
     # Check, send and record are one critical section: a second run of this quarter waits here,
     # then finds the first one's record and does not email again. A run that dies between the

@@ -16,7 +16,7 @@ from types import ModuleType
 import pandas as pd
 from dagster import MetadataValue
 
-from dps_assets.assets.common import markdown_table
+from dps_assets.assets.common import Metadata, markdown_table
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.impact.regions import region_order
 from dps_assets.core.reconciliation.reports import is_region_totals
@@ -42,7 +42,7 @@ class ReportKind:
     # The report's own lines for the About sheet's `Rows: ...`; by default the sheet's rows.
     about_rows: Callable[[pd.DataFrame], Mapping[str, int]] | None = None
     # Extra metadata on the asset's materialisation (counts only, never a value from the rows).
-    metadata: Callable[[pd.DataFrame], Mapping[str, object]] | None = None
+    metadata: Callable[[pd.DataFrame], Metadata] | None = None
     chart: Callable[[pd.DataFrame, FiscalQuarter], BarChartSpec] | None = None
 
     def __post_init__(self) -> None:
@@ -60,12 +60,12 @@ class ReportKind:
     def about_lines(self, frame: pd.DataFrame) -> Mapping[str, int]:
         return self.about_rows(frame) if self.about_rows else {self.sheet: len(frame)}
 
-    def extra_metadata(self, frame: pd.DataFrame) -> Mapping[str, object]:
+    def extra_metadata(self, frame: pd.DataFrame) -> Metadata:
         """The report's own metadata; a table of counts by region also shows itself (Markdown)."""
         return {**region_totals(frame), **(self.metadata(frame) if self.metadata else {})}
 
 
-def rows_by_region(frame: pd.DataFrame) -> dict[str, object]:
+def rows_by_region(frame: pd.DataFrame) -> Metadata:
     """Metadata for a report listing rows by REGION: how many rows each region has, as a small
     Markdown table in the regions' natural order (counts only)."""
     counts = frame.groupby("REGION", sort=False).size()
@@ -74,7 +74,7 @@ def rows_by_region(frame: pd.DataFrame) -> dict[str, object]:
     return {"rows_by_region": MetadataValue.md(markdown_table(ordered))}
 
 
-def region_totals(frame: pd.DataFrame) -> dict[str, object]:
+def region_totals(frame: pd.DataFrame) -> Metadata:
     """Metadata for a table of counts by region (`core.reconciliation.reports.is_region_totals`):
     the table itself, in Markdown."""
     return {"region_totals": MetadataValue.md(markdown_table(frame))} if is_region_totals(frame) else {}

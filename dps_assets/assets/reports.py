@@ -2,8 +2,8 @@
 report of the registry (`assets.report_kinds`), each built by `report_asset`."""
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -14,8 +14,8 @@ from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
-from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.reconciliation.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
 from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
@@ -75,7 +75,7 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
 
 
 def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: ExchangeRulesResource,
-           rows: dict[str, int]) -> About:
+           rows: Mapping[str, int]) -> About:
     """Where the numbers came from: the files' checksums and the matching parameters."""
     key = context.partition_key
     _, results = latest_metadata(context.instance, "dps_results", key)
@@ -93,7 +93,7 @@ def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: Exchan
         ("Matching rule", "same person; RUNAWAY_DATE - T <= MISSING_DATE <= (RETURN_DATE or window end) + T; "
                           "nearest RUNAWAY_DATE, then earlier, then smaller RUNAWAY_EVENT_ID"),
         ("Dagster run", context.run_id),
-        ("Created at (UTC)", datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)),
+        ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
     ))
 
 

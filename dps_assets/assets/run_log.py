@@ -12,18 +12,25 @@ import functools
 import inspect
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dagster import (AssetCheckExecutionContext, AssetExecutionContext, DagsterEventType, DagsterInstance,
-                     DagsterRun, Failure, RetryRequested)
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetExecutionContext,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    Failure,
+    RetryRequested,
+)
 
-from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
-from dps_assets.core.operations.run_end import run_end_reason
-from dps_assets.core.privacy.step_failures import detached, recordable_failure
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.operations.run_end import run_end_reason
+from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
 from dps_assets.core.privacy.private_files import FILE_MODE
+from dps_assets.core.privacy.step_failures import detached, recordable_failure
 from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
@@ -41,8 +48,8 @@ def run_started_at(context: StepContext) -> datetime:
 def _created_at(instance: DagsterInstance, run_id: str) -> datetime:
     record = instance.get_run_record_by_id(run_id)
     if record is None or record.create_timestamp is None:
-        return datetime.now(timezone.utc)
-    return record.create_timestamp.astimezone(timezone.utc)
+        return datetime.now(UTC)
+    return record.create_timestamp.astimezone(UTC)
 
 
 def run_log_path(files: LocalFilesResource, half: str, quarter: FiscalQuarter, stamp: str) -> Path:
@@ -86,7 +93,7 @@ class RunLog:
 
 
 def _append_line(path: Path, step: str, level: str, message: str) -> None:
-    moment = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    moment = datetime.now(UTC).isoformat(timespec="seconds")
     line = f"{moment} {level:<7} {step}: {message}\n".encode()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:
@@ -111,7 +118,8 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
             started.append(event.step_key)
         elif event.event_type in _FINISHED_STEP:
             finished.add(event.step_key)
-    reason = run_end_reason(failure_message, engine_messages, [s for s in started if s not in finished])
+    unfinished = [s for s in started if s is not None and s not in finished]
+    reason = run_end_reason(failure_message, engine_messages, unfinished)
     quarter = FiscalQuarter.from_partition_key_or_none(run.tags.get("dagster/partition"))
     if half and quarter:
         try:
@@ -142,7 +150,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                 try:
                     quarter = FiscalQuarter.from_partition_key(context.partition_key)
                     RunLog(context, local_files, half, quarter).failed(failure)
-                except Exception as log_error:  # a full disk: Dagster still records the failure
+                except Exception as log_error:  # noqa: BLE001 - a full disk: Dagster still records the failure
                     os_error = os_error_in(log_error)
                     reason = os_reason(os_error) if os_error else type(log_error).__name__
                     failure.add_note(f"the run's log file was not written: {reason}")
@@ -156,7 +164,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
                 try:
                     yield from step(*args, **kwargs)
                     return
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any step failure is recorded, then raised
                     failure = recordable(args, kwargs, exc)
                 raise failure
 
@@ -167,7 +175,7 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
         def logged(*args: Any, **kwargs: Any) -> Any:
             try:
                 return step(*args, **kwargs)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any step failure is recorded, then raised
                 failure = recordable(args, kwargs, exc)
             raise failure
 

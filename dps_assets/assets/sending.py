@@ -5,12 +5,20 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-from dagster import (AssetExecutionContext, AssetIn, AssetObservation, AssetOut, BackfillPolicy, Config,
-                     MetadataValue, Output)
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AssetObservation,
+    AssetOut,
+    BackfillPolicy,
+    Config,
+    MetadataValue,
+    Output,
+)
 from dagster_pandera import pandera_schema_to_dagster_type
 from pydantic import Field
 
@@ -18,15 +26,20 @@ from dps_assets.assets.common import OWNERS, frame_metadata, path_metadata, quar
 from dps_assets.assets.partitions import refuse_multi_quarter_backfill
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset, quarterly_multi_asset
 from dps_assets.assets.run_log import this_run_stamp
-from dps_assets.assets.submission_records import (SubmissionReceipt, already_submitted, receipt_metadata,
-                                                  report_left_on_server, unrecorded_upload)
-from dps_assets.core.privacy.errors import ExchangeError
-from dps_assets.core.export.wrangling import wrangle_export
-from dps_assets.core.export.workbook import build_export_workbook
-from dps_assets.core.privacy.private_files import write_private
-from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
+from dps_assets.assets.submission_records import (
+    SubmissionReceipt,
+    already_submitted,
+    receipt_metadata,
+    report_left_on_server,
+    unrecorded_upload,
+)
 from dps_assets.core.exchange.submissions import ExportSizeError, check_can_submit, judge_export_size
 from dps_assets.core.export.text_file import render_text_file
+from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.wrangling import wrangle_export
+from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.privacy.private_files import write_private
+from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource
@@ -122,7 +135,7 @@ def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
             ("Rows rejected", len(dps_export_rejected)),
             ("Text file", exchange_rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)),
+            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
         ],
     )
     log.info(f"{quarter.label}: wrote {text_path.name} ({len(text)} bytes, sha256 {text_sha256}) "

@@ -1,20 +1,24 @@
 """Asset check of the sending half: an export that is empty, or whose size moved more than the
 configured share from the same quarter's a year earlier, is not uploaded unless the run forces it."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, MetadataValue
 
-from dps_assets.core.exchange.submissions import judge_export_size
+from dps_assets.assets.quarterly import quarterly_check
+from dps_assets.assets.run_log import RunLog
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import judge_export_size
+from dps_assets.instance.ledger import recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
-from dps_assets.assets.run_log import RunLog
-from dps_assets.instance.ledger import recorded_submissions
-from dps_assets.assets.quarterly import quarterly_check
 
 
 def forced_upload(context: AssetCheckExecutionContext) -> bool:
     """The one switch an operator sets to send anyway: dps_submission's `force`."""
-    ops = (context.run.run_config or {}).get("ops", {})
+    run_config: Mapping[str, Any] = context.run.run_config or {}
+    ops = run_config.get("ops", {})
     return bool(ops.get("dps_submission", {}).get("config", {}).get("force", False))
 
 

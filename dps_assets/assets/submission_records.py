@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from dagster import AssetExecutionContext, MetadataValue, Output
 
-from dps_assets.assets.common import quarter_metadata, utc_text
+from dps_assets.assets.common import Metadata, quarter_metadata, utc_text
 from dps_assets.assets.run_log import RunLog
-from dps_assets.core.operations.alerts import Alert
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import Submission, sent_before
+from dps_assets.core.operations.alerts import Alert
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.operator_alerts import OperatorAlertsResource
@@ -40,7 +40,7 @@ class SubmissionReceipt:
 
 
 def receipt_metadata(quarter: FiscalQuarter, receipt: SubmissionReceipt, upload: Upload | None,
-                     reconciled: bool = False) -> dict[str, object]:
+                     reconciled: bool = False) -> Metadata:
     """`upload`: what this run put on DPS's server, or found there recorded by no run
     (`reconciled`); None when it sent nothing."""
     uploaded = upload is not None and not reconciled
@@ -53,7 +53,7 @@ def receipt_metadata(quarter: FiscalQuarter, receipt: SubmissionReceipt, upload:
         "submitted_at": MetadataValue.timestamp(receipt.submitted_at),
         "submitted_at_utc": utc_text(receipt.submitted_at),
     }
-    if uploaded:
+    if upload is not None and not reconciled:
         metadata["bytes"] = upload.size
     if reconciled:
         metadata["reconciled_from_server"] = True

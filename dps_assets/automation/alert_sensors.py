@@ -7,16 +7,25 @@ from __future__ import annotations
 import json
 import time
 
-from dagster import (DagsterEvent, DagsterRun, RunFailureSensorContext, SensorDefinition,
-                     SensorEvaluationContext, SensorResult, SkipReason, run_failure_sensor, sensor)
+from dagster import (
+    DagsterEvent,
+    DagsterRun,
+    RunFailureSensorContext,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from dps_assets.assets.run_log import record_run_end
 from dps_assets.automation.jobs import HALF_OF_JOB, SENDING_ASSETS
 from dps_assets.automation.sensors import sensor_status
-from dps_assets.core.operations.alerts import Alert, what_to_do
-from dps_assets.core.privacy.errors import chain_failure_text
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import overdue, submission_id
+from dps_assets.core.operations.alerts import Alert, what_to_do
+from dps_assets.core.privacy.errors import chain_failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
 from dps_assets.resources.mailer import Mailer
@@ -62,7 +71,7 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
 
 
 def _step_failure_line(event: DagsterEvent) -> str:
-    error = event.event_specific_data.error if event.event_specific_data else None
+    error = event.step_failure_data.error  # a STEP_FAILURE event's
     chain = []
     while error is not None:  # Dagster's wrapper first, then the step's error and causes
         # Dagster's message starts with the qualified class name (`dps_assets.….SftpError: …`).

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
-from dps_assets.assets.partitions import add_closed_quarters, agency_today, fiscal_quarter_partitions
+from dps_assets.assets.partitions import FISCAL_QUARTER, add_closed_quarters, agency_today
 from dps_assets.core.exchange.quarters import FiscalQuarter
 
 SELECTIONS = {
@@ -46,7 +46,7 @@ def launch_command(half: str, label: str, passed_on: Sequence[str]) -> list[str]
         if added:
             print(f"dps-launch: added {len(added)} closed quarter(s) to the instance "
                   f"({added[0].label} … {added[-1].label})", file=sys.stderr)
-        if quarter.partition_key not in instance.get_dynamic_partitions(fiscal_quarter_partitions.name):
+        if quarter.partition_key not in instance.get_dynamic_partitions(FISCAL_QUARTER):
             raise LaunchRefused(f"{quarter.label} is before the first quarter this exchange knows of")
     dg = str(Path(sys.executable).with_name("dg"))
     return [dg, "launch", "-m", "dps_assets.definitions", "--assets", SELECTIONS[half],

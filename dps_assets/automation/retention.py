@@ -4,11 +4,19 @@ deleted, and the run says what it removed (counts and paths, never content).
 No `from __future__ import annotations` here: Dagster reads the op's config type from its signature."""
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster import (Config, DefaultScheduleStatus, MetadataValue, OpExecutionContext, Output, ScheduleDefinition,
-                     job, op)
+from dagster import (
+    Config,
+    DefaultScheduleStatus,
+    MetadataValue,
+    OpExecutionContext,
+    Output,
+    ScheduleDefinition,
+    job,
+    op,
+)
 from pydantic import Field
 
 from dps_assets.core.operations.retention import expired
@@ -26,7 +34,7 @@ def expire_old_records(context: OpExecutionContext, config: RetentionConfig,
     archive, logs = Path(local_files.archive_root), Path(local_files.log_root)
     runs = [p for p in archive.glob("*/*/*") if p.is_dir()] if archive.is_dir() else []
     log_files = [p for p in logs.glob("*/*.log") if p.is_file()] if logs.is_dir() else []
-    old = expired(runs, log_files, datetime.now(timezone.utc), config.archive_days, config.log_days)
+    old = expired(runs, log_files, datetime.now(UTC), config.archive_days, config.log_days)
     for folder in old.archive_runs:
         shutil.rmtree(folder)
     for path in old.log_files:

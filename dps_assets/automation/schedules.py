@@ -1,5 +1,7 @@
 """The quarterly schedule that starts the sending half some days after each quarter closes."""
 
+from typing import TYPE_CHECKING
+
 from dagster import (
     DefaultScheduleStatus,
     JobDefinition,
@@ -12,14 +14,17 @@ from dagster import (
 from dps_assets.assets.partitions import add_closed_quarters
 from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE, FiscalQuarter
 
+if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export its name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 
 def submission_cron(days_after_quarter_end: int, hour: int) -> str:
     """Quarters end on the last day of Feb, May, Aug and Nov: day N of the next month is N days on."""
     return f"0 {hour} {days_after_quarter_end} 3,6,9,12 *"
 
 
-def build_submission_schedule(job: JobDefinition, days_after_quarter_end: int, hour: int,
-                              running: bool) -> ScheduleDefinition:
+def build_submission_schedule(job: "JobDefinition | UnresolvedAssetJobDefinition", days_after_quarter_end: int,
+                              hour: int, running: bool) -> ScheduleDefinition:
     @schedule(
         name="quarterly_submission",
         cron_schedule=submission_cron(days_after_quarter_end, hour),

@@ -4,13 +4,22 @@ quarter. Thin: it gathers a listing, the ledger and its cursor, and pure functio
 The operators' other alerts are in `alert_sensors`."""
 
 import json
+from typing import TYPE_CHECKING
 
-from dagster import (DefaultSensorStatus, JobDefinition, RunRequest, SensorDefinition, SensorEvaluationContext,
-                     SensorResult, SkipReason, sensor)
+from dagster import (
+    DefaultSensorStatus,
+    JobDefinition,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
 
 from dps_assets.assets.dps_fetch import handover_tags
-from dps_assets.core.operations.alerts import SensorHealth, after_tick
 from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, decide
+from dps_assets.core.operations.alerts import SensorHealth, after_tick
 from dps_assets.core.privacy.errors import ExchangeError, failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
@@ -18,12 +27,16 @@ from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.sftp import SftpResource
 
+if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export its name
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 
 def sensor_status(running: bool) -> DefaultSensorStatus:
     return DefaultSensorStatus.RUNNING if running else DefaultSensorStatus.STOPPED
 
 
-def build_dps_files_sensor(job: JobDefinition, poll_interval_s: int, running: bool) -> SensorDefinition:
+def build_dps_files_sensor(job: "JobDefinition | UnresolvedAssetJobDefinition", poll_interval_s: int,
+                           running: bool) -> SensorDefinition:
     @sensor(
         name="dps_files_sensor",
         job=job,

@@ -29,7 +29,7 @@ class ConfigError(ExchangeError, ValueError):
 class _DuplicateKeyError(yaml.constructor.ConstructorError):
     def __init__(self, key: object, first: yaml.Mark, again: yaml.Mark):
         super().__init__(None, None, "duplicate key", again)
-        self.key, self.first = key, first
+        self.key, self.first, self.again = key, first, again
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -62,7 +62,7 @@ def read_mapping(path: Path) -> dict:
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKeyError as exc:
-        again, first = exc.problem_mark, exc.first
+        again, first = exc.again, exc.first
         raise ConfigError(f"{path}, line {again.line + 1}, column {again.column + 1}: key "
                           f"'{key_name(exc.key)}' is given twice at the same level (first at line "
                           f"{first.line + 1}, column {first.column + 1}); a later one would "

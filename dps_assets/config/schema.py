@@ -20,8 +20,7 @@ from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
-from dps_assets.config.values import (EmailAddress, FileName, HostName, PlainPath, private_file_mode,
-                                      same_remote_folder)
+from dps_assets.config.values import EmailAddress, FileName, HostName, PlainPath, private_file_mode, same_remote_folder
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -229,11 +228,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:
 
 
 def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
-    def resolve(value: str | None) -> str | None:
-        if value is None:
-            return None
+    def resolve_path(value: str) -> str:
         expanded = Path(os.path.expanduser(value))
         return str(expanded if expanded.is_absolute() else (base / expanded).resolve())
+
+    def resolve(value: str | None) -> str | None:
+        return None if value is None else resolve_path(value)
 
     database = config.database.model_copy(update={"duckdb_path": resolve(config.database.duckdb_path)})
     sftp = config.sftp.model_copy(
@@ -244,9 +244,9 @@ def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
     )
     email = config.email.model_copy(update={"ca_file": resolve(config.email.ca_file)})
     directories = DirectoriesConfig(
-        archive_root=resolve(config.directories.archive_root),
-        log_root=resolve(config.directories.log_root),
-        work_root=resolve(config.directories.work_root),
+        archive_root=resolve_path(config.directories.archive_root),
+        log_root=resolve_path(config.directories.log_root),
+        work_root=resolve_path(config.directories.work_root),
     )
     return config.model_copy(
         update={"database": database, "sftp": sftp, "email": email, "directories": directories}

@@ -18,6 +18,7 @@ class Section(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_empty_text(cls, value: object, info: ValidationInfo) -> object:
+        assert info.field_name is not None  # a field validator's
         if get_origin(cls.model_fields[info.field_name].annotation) is Literal:
             return value  # one of the listed values (line_ending "\r\n" is not blank)
         return not_blank(value)

@@ -30,6 +30,7 @@ class SqlConfig(Section):
     @field_validator("export", "sa_98", "county_region")
     @classmethod
     def _binds_it_is_given(cls, sql: str, info: ValidationInfo) -> str:
+        assert info.field_name is not None  # a field validator's
         given = GIVEN_BINDS[info.field_name]
         used = bind_names(sql)
         named = " and ".join(f":{name}" for name in given) or "no binds"

@@ -150,7 +150,7 @@ def _describe(exc: SchemaErrors, what: str) -> str:
                                           for (column, check), group in grouped])
 
 
-def _violations(what: str, count: int, failures: list[tuple[str, str, int, list]]) -> str:
+def _violations(what: str, count: int, failures: list[tuple[str, str, int, list[int]]]) -> str:
     """The message: per (column, check), how many cases and at which rows (1-based positions)."""
     lines = [f"{what}: {count} schema violation(s)"]
     for column, check, cases, at in failures:
@@ -201,7 +201,7 @@ def _column_failures(column: pa.Column, values: pd.Series) -> list[tuple[str, li
     """(check, failing row positions; none for the column as a whole) of one column. As pandera
     does, a column of the wrong type is still checked for nulls, repeats and its checks."""
     series = values.reset_index(drop=True)
-    failures = []
+    failures: list[tuple[str, list[int]]] = []
     typed = column.dtype is None or column.dtype.check(pandas_engine.Engine.dtype(series.dtype))
     if not typed:
         failures.append((f"dtype('{column.dtype}')", []))
@@ -216,13 +216,13 @@ def _column_failures(column: pa.Column, values: pd.Series) -> list[tuple[str, li
     if not column.nullable and missing.any():
         failures.append(("not_nullable", np.flatnonzero(missing).tolist()))
     factorized = pd.factorize(series) if column.unique or any(c.name == "str_matches" for c in column.checks) else None
-    if column.unique and len(factorized[1]) < len(series) - int(missing.sum()):
+    if column.unique and factorized is not None and len(factorized[1]) < len(series) - int(missing.sum()):
         repeated = series.duplicated(keep=False).to_numpy() & ~missing
         failures.append(("field_uniqueness", np.flatnonzero(repeated).tolist()))
     for check in column.checks:
         try:
             passed = _passes(check, series, factorized, all_text)
-        except Exception:  # a check that cannot run on these values (say, >= on text) fails
+        except Exception:  # noqa: BLE001 - a check that cannot run on these values (say, >= on text) fails
             failures.append((check.error or check.name, []))
             continue
         if check.ignore_na:
@@ -232,17 +232,20 @@ def _column_failures(column: pa.Column, values: pd.Series) -> list[tuple[str, li
     return failures
 
 
-def _passes(check: pa.Check, series: pd.Series, factorized: tuple | None, all_text: bool) -> np.ndarray:
+def _passes(check: pa.Check, series: pd.Series, factorized: tuple[np.ndarray, pd.Index] | None,
+            all_text: bool) -> np.ndarray:
     """Where `series` passes `check`: str_matches tries its pattern once per distinct value (a
     regular expression is Python's to run); any other check as pandera runs it (isin,
     greater_than, str_length, …: pandas, in bulk)."""
     if check.name == "str_matches":
+        assert factorized is not None and check.statistics is not None  # factorized for str_matches
         codes, distinct = factorized
         pattern = re.compile(check.statistics["pattern"])
         matched = np.fromiter(map(bool, map(pattern.match, distinct)) if all_text else
                               (isinstance(v, str) and pattern.match(v) is not None for v in distinct),
                               bool, len(distinct))
-        return np.append(matched, False)[codes]  # code -1, a missing value: False, as pandera's na=False
+        found: np.ndarray = np.append(matched, False)[codes]  # code -1, missing: False, as pandera's na=False
+        return found
     output = check(series).check_output
     if not isinstance(output, pd.Series):
         return np.full(len(series), bool(output))

@@ -10,11 +10,11 @@ earlier version left more open is restricted when it starts."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-import sys
-import json
 import stat
+import sys
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from dagster_graphql import DagsterGraphQLClient
 
-from dps_assets.embedded.process import ReadyProcess, start_ready_process
 from dps_assets.core.privacy.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
+from dps_assets.embedded.process import ReadyProcess, start_ready_process
 
 REPO = Path(__file__).resolve().parents[2]
 INSTANCE_YAML = """\

@@ -17,18 +17,18 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from dps_assets.assets.partitions import FISCAL_QUARTER
 from dps_assets.config.schema import load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import DEMO_CONFIG, EmbeddedStack, StackLayout, StackSettings
-from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.exchange.quarters import FiscalQuarter
 
 # What a demo run leaves behind; --keep-history keeps it, otherwise each run starts clean.
 STATE_FOLDERS = ("dagster_home", "sftp", "dps", "mail", "archive", "logs", "work")
@@ -75,7 +75,7 @@ def wait_for_quarter(home: Path, quarter: FiscalQuarter, timeout_s: float) -> No
     adds every closed quarter a moment after the daemon starts."""
     deadline = time.monotonic() + timeout_s
     with DagsterInstance.from_config(str(home)) as instance:
-        while not instance.has_dynamic_partition(fiscal_quarter_partitions.name, quarter.partition_key):
+        while not instance.has_dynamic_partition(FISCAL_QUARTER, quarter.partition_key):
             if time.monotonic() > deadline:
                 raise DemoError(f"{quarter.label} is not a partition {timeout_s:g} s after the daemon "
                                 "started: is the fiscal_quarter_calendar sensor running?")
@@ -83,7 +83,7 @@ def wait_for_quarter(home: Path, quarter: FiscalQuarter, timeout_s: float) -> No
 
 
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, timezone.utc)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def run_quarter(layout: StackLayout, dagster: DagsterDev, quarter: FiscalQuarter,
@@ -116,7 +116,8 @@ def describe(outcome: DemoOutcome) -> str:
         f"  logs         {layout.base / 'logs'}",
         f"  email        {sorted(layout.mailbox.glob('*.eml'))[-1]}",
         f"               subject: {email['Subject']}",
-        f"  Dagster      {outcome.dagster_url}/runs/{outcome.receive_run_id} (DAGSTER_HOME {layout.base / 'dagster_home'})",
+        f"  Dagster      {outcome.dagster_url}/runs/{outcome.receive_run_id}"
+        f" (DAGSTER_HOME {layout.base / 'dagster_home'})",
     ]
     return "\n".join(lines)
 
@@ -157,7 +158,9 @@ def _demo() -> None:
 
     print(f"Starting the embedded stack in {layout.base} (first run builds the warehouse)…", flush=True)
     with EmbeddedStack(layout, settings):
-        env = {"DPS_CONFIG": str(config_path), config.sftp.password_env: password}
+        env = {"DPS_CONFIG": str(config_path)}
+        if config.sftp.password_env:  # None where the SFTP login is by key alone
+            env[config.sftp.password_env] = password
         with DagsterDev(layout.base / "dagster_home", env, port=args.port) as dagster:
             print(f"Dagster UI and daemon at {dagster.url}", flush=True)
             print(describe(run_quarter(layout, dagster, quarter)), flush=True)

@@ -29,15 +29,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import asyncssh
 
 from dps_assets.embedded.sftp_host_key import HOST, known_hosts_line, load_or_create_host_key, write_private_file
-from dps_assets.embedded.sftp_server_process import (DEFAULT_FOLDERS, DEFAULT_PASSWORD_ENV, EmbeddedSftpServer,
-                                                     start_sftp_server)
+from dps_assets.embedded.sftp_server_process import DEFAULT_PASSWORD_ENV, EmbeddedSftpServer, start_sftp_server
 
 __all__ = ["EmbeddedSftpServer", "main", "start_sftp_server"]
 
@@ -67,7 +66,7 @@ class _ChrootedSFTPServer(asyncssh.SFTPServer):
     def __init__(self, chan: asyncssh.SSHServerChannel) -> None:
         super().__init__(chan, chroot=self.root)
 
-    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None | Awaitable[None]:
         if not self.offers_posix_rename:  # a client may send it unoffered (paramiko does)
             raise asyncssh.SFTPOpUnsupported(f"{POSIX_RENAME.decode()} is not offered by this server")
         return super().posix_rename(oldpath, newpath)

@@ -24,14 +24,14 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from dps_assets.embedded.process import ReadyProcess, start_ready_process
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.process import ReadyProcess, start_ready_process
 
 REQUEST_NAME = "End_txt_file.txt"
 RESULTS_NAME = "Dfps-missing-person-results.txt"
@@ -108,16 +108,15 @@ def build_answer(ids: Sequence[int], entries: pd.DataFrame, quarter: FiscalQuart
     extra = before.sort_values("NIC").head(max(1, round(len(inside) * OUTSIDE_WINDOW_SHARE)) if len(before) else 0)
     answer = pd.concat([inside, extra]).sort_values("NIC")
     lines = ["|".join(RESULTS_HEADER)]
-    for row in answer.itertuples(index=False):
-        values = row._asdict()
-        lines.append("|".join(_field(values[c]) for c in RESULTS_HEADER))
+    for row in zip(*(answer[c] for c in RESULTS_HEADER), strict=True):
+        lines.append("|".join(_field(value) for value in row))
     results = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
     persons = int(answer["DFPS_PERSON_ID"].nunique()) + (1 if corrupt_counts else 0)
     counts = ("MEASURE|COUNT\r\n"
               f"RECORDS_RECEIVED|{len(ids)}\r\n"
               f"PERSONS_MATCHED|{persons}\r\n"
               f"MISSING_PERSON_ENTRIES|{len(answer)}\r\n"
-              "SEARCH_RUN_SECONDS|42\r\n").encode("utf-8")
+              "SEARCH_RUN_SECONDS|42\r\n").encode()
     return Answer(quarter, results, counts, len(answer), len(extra))
 
 
@@ -156,13 +155,13 @@ class Settings:
 
 
 def log(message: str) -> None:
-    print(f"{datetime.now(timezone.utc):%H:%M:%S} simulated DPS: {message}", file=sys.stderr, flush=True)
+    print(f"{datetime.now(UTC):%H:%M:%S} simulated DPS: {message}", file=sys.stderr, flush=True)
 
 
 def answer_one(settings: Settings, request: Path, entries: pd.DataFrame) -> None:
     received = settings.state / "received"
     received.mkdir(mode=0o700, parents=True, exist_ok=True)
-    taken = received / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}_{REQUEST_NAME}"
+    taken = received / f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{REQUEST_NAME}"
     os.replace(request, taken)  # DPS takes the request out of the shared folder
     ids = submitted_ids(taken.read_bytes())
     quarter = infer_quarter(ids, settings.warehouse, settings.today or date.today())
@@ -184,7 +183,7 @@ def watch(settings: Settings, stop: threading.Event) -> None:
         if request.exists():
             try:
                 answer_one(settings, request, entries)
-            except Exception as exc:  # a bad request must not kill DPS; say so and go on
+            except Exception as exc:  # noqa: BLE001 - a bad request must not kill DPS; say so and go on
                 log(f"could not answer: {type(exc).__name__}: {exc}")
         stop.wait(settings.poll_s)
 
@@ -192,9 +191,9 @@ def watch(settings: Settings, stop: threading.Event) -> None:
 def start_simulated_dps(*, root: Path, state: Path, warehouse: Path, tcic: Path, delay_s: float = 5,
                         write_pause_s: float = 0.2, today: date | None = None,
                         corrupt_counts: bool = False) -> ReadyProcess:
-    argv = [sys.executable, "-m", "dps_assets.embedded.simulated_dps", "--root", root, "--state", state,
-            "--warehouse", warehouse, "--tcic", tcic, "--delay-s", str(delay_s),
-            "--write-pause-s", str(write_pause_s)]
+    argv: list[str | os.PathLike[str]] = [
+        sys.executable, "-m", "dps_assets.embedded.simulated_dps", "--root", root, "--state", state,
+        "--warehouse", warehouse, "--tcic", tcic, "--delay-s", str(delay_s), "--write-pause-s", str(write_pause_s)]
     if today:
         argv += ["--today", today.isoformat()]
     if corrupt_counts:

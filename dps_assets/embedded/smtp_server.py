@@ -11,15 +11,15 @@ options make it behave like a troubled relay, for tests: take S seconds to accep
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
-import asyncio
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -39,11 +39,11 @@ class MailboxHandler:
         self._count = 0
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's handler API
         with self._lock:
             self._count += 1
             number = self._count
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         final = self.mailbox / f"{stamp}_{number:04d}.eml"
         temporary = final.with_name(f".{final.name}.partial")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -54,7 +54,7 @@ class MailboxHandler:
             await asyncio.sleep(self.accept_delay_s)  # a slow relay, not a synchronisation
         return "250 Message accepted for delivery"
 
-    async def handle_QUIT(self, server, session, envelope):
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler API
         return self.quit_reply if self.quit_reply else "221 Bye"
 
 

@@ -25,12 +25,12 @@ from pathlib import Path
 import yaml
 
 from dps_assets.config.schema import PACKAGE_DIR, ExchangeConfig, load_config
+from dps_assets.core.privacy.private_files import private_folder
 from dps_assets.embedded.process import ReadyProcess
 from dps_assets.embedded.sftp_server import EmbeddedSftpServer, start_sftp_server
 from dps_assets.embedded.simulated_dps import start_simulated_dps
 from dps_assets.embedded.smtp_server import start_smtp_server
 from dps_assets.embedded.warehouse import TCIC_FILE, WAREHOUSE_FILE, build_embedded_data
-from dps_assets.core.privacy.private_files import private_folder
 
 DEMO_CONFIG = PACKAGE_DIR.parent / "dps_config.demo.yml"
 SFTP_USER = "dps"
@@ -76,6 +76,8 @@ class StackLayout:
     @classmethod
     def of(cls, config: ExchangeConfig) -> StackLayout:
         """The layout a configuration's paths point into (data/caps.duckdb two levels down)."""
+        if config.database.duckdb_path is None:
+            raise ValueError("the embedded stack needs database.duckdb_path")
         layout = cls(Path(config.database.duckdb_path).parent.parent)
         if Path(config.sftp.known_hosts_file) != layout.known_hosts:
             raise ValueError(f"sftp.known_hosts_file should be {layout.known_hosts} for this stack")

@@ -26,11 +26,7 @@ import pandas as pd
 from dps_assets.embedded.duckdb_files import insert_frame, sql_literal, write_atomically
 from dps_assets.embedded.synthetic.agency_data import AgencyData, generate_agency_data
 from dps_assets.embedded.synthetic.fiscal_calendar import fiscal_year_bounds
-from dps_assets.embedded.synthetic.tcic_entries import (
-    DISCREPANCY_KINDS,
-    TcicData,
-    generate_tcic_entries,
-)
+from dps_assets.embedded.synthetic.tcic_entries import DISCREPANCY_KINDS, TcicData, generate_tcic_entries
 from dps_assets.embedded.warehouse_catalogue import (
     AGENCY_TABLES,
     SA_98_QUERY,
@@ -195,7 +191,7 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
             got = con.execute(
                 f"select count(*) from ({SA_98_QUERY})",
                 {"fy_start_dt": fy_start, "fy_end_dt": fy_end},
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             dates = data.runaway_event["runaway_date"]
             expected = int(dates.between(pd.Timestamp(fy_start), pd.Timestamp(fy_end)).sum())
             if got != expected:
@@ -208,7 +204,7 @@ def _verify_warehouse(path: Path, data: AgencyData) -> tuple[dict[int, int], dic
                 """select count(distinct person_id) from caps.main.cvs_episode
                    where cvs_start <= $fy_end and (cvs_end is null or cvs_end >= $fy_start)""",
                 {"fy_start": fy_start, "fy_end": fy_end},
-            ).fetchone()[0]
+            ).fetchall()[0][0]
     finally:
         con.close()
     return children, events

@@ -73,7 +73,7 @@ def read_agency_data(path: str | Path) -> AgencyData:
         con.execute(f"attach '{sql_literal(str(path))}' as caps (read_only)")
         seed, first_fy, last_day, scale = con.execute(
             "select seed, first_fiscal_year, last_day, scale from caps.main.synthetic_build_info"
-        ).fetchone()
+        ).fetchall()[0]
         frames = {
             table: _normalise(con.execute(f"select * from caps.main.{table} order by {key}").df())
             for table, key in AGENCY_TABLES
@@ -92,5 +92,6 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].astype("datetime64[ns]")
         elif frame[column].dtype == object:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+            # pandas takes other=None (missing stays None, not NaN); pandas-stubs' `other` leaves None out.
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)  # type: ignore[call-overload]
     return frame

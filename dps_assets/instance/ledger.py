@@ -13,12 +13,13 @@ therefore the ledger, and the UI shows the same history the sensor and the guard
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, EventLogRecord, RunsFilter
 
 from dps_assets.core.exchange.email_record import EmailRecord
-from dps_assets.core.exchange.submissions import Submission
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission
 
 SUBMISSION_KEY = AssetKey("dps_submission")
 RESULTS_KEY = AssetKey("dps_results")
@@ -56,9 +57,9 @@ def recorded_submissions(instance: DagsterInstance) -> list[Submission]:
     for record in records:
         event = record.asset_observation or record.asset_materialization
         quarter = FiscalQuarter.from_partition_key_or_none(event.partition if event else None)
-        if quarter is None:
+        if quarter is None or event is None:
             continue
-        metadata = {k: v.value for k, v in event.metadata.items()}
+        metadata: dict[str, Any] = {k: v.value for k, v in event.metadata.items()}
         if "submitted_at" not in metadata:
             continue
         submission = Submission(
@@ -103,7 +104,7 @@ def latest_email_record(instance: DagsterInstance, partition_key: str) -> EmailR
             AssetRecordsFilter(asset_key=DELIVERY_KEY, asset_partitions=[partition_key]), limit=_PAGE, cursor=cursor)
         for record in page.records:  # newest first
             event = record.asset_observation
-            metadata = {k: v.value for k, v in event.metadata.items()} if event else {}
+            metadata: dict[str, Any] = {k: v.value for k, v in event.metadata.items()} if event else {}
             for entry, confirmed in (("emailed_at", True), ("email_intent_at", False)):
                 if entry in metadata:
                     return EmailRecord(message_id=str(metadata.get("message_id", "")), at=float(metadata[entry]),

@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from dagster import DagsterEventType, DagsterRun, DefaultRunLauncher, executor
 from dagster._core.definitions.executor_definition import IN_PROC_CONFIG, _core_in_process_executor_creation
 from dagster._core.events import DagsterEvent, EngineEventData
-from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.execution.context.system import PlanOrchestrationContext
+from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.executor.in_process import InProcessExecutor
 from dagster._core.launcher.base import CheckRunHealthResult, WorkerStatus
 

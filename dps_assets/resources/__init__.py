@@ -28,7 +28,7 @@ _RULES_FIELDS = {"fields": "text_fields", "tolerance_days": "match_tolerance_day
 
 def build_mailer(email: EmailConfig, **values: object) -> Mailer:
     """The mailer `email.transport` names, with the email section's settings."""
-    return from_config(MAILERS[email.transport], email, leave_out={"transport"}, **values)
+    return from_config(MAILERS[email.transport], email, rename=None, leave_out={"transport"}, **values)
 
 
 def build_resources(config: ExchangeConfig) -> dict[str, object]:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from dagster import ConfigurableResource
@@ -80,7 +80,9 @@ class WarehouseResource(ConfigurableResource):
         return pd.DataFrame.from_records(rows, columns=columns)
 
     @contextmanager
-    def _connection(self) -> Iterator[object]:
+    def _connection(self) -> Iterator[Any]:
+        """A DB-API 2 connection of either driver (the two share no type)."""
+        connection: Any
         if self.driver == "oracle":
             import oracledb  # thin mode: no Oracle client libraries needed
 

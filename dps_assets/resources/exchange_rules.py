@@ -5,8 +5,8 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from dps_assets.core.export.wrangling import CodeMaps
 from dps_assets.core.export.text_file import TextLayout
+from dps_assets.core.export.wrangling import CodeMaps
 
 
 class ExchangeRulesResource(ConfigurableResource):

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -29,8 +29,8 @@ FROM_DPS = "from_dps"
 
 def run_stamp(run_id: str, moment: datetime | None = None) -> str:
     """`20261122T031500Z_1a2b3c4d`: sorts by time, unique per run."""
-    moment = moment or datetime.now(timezone.utc)
-    return f"{moment.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{run_id[:8]}"
+    moment = moment or datetime.now(UTC)
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}_{run_id[:8]}"
 
 
 class LocalFilesResource(ConfigurableResource):

@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.core.operations.alerts import Alert
-from dps_assets.core.reconciliation.emails import alert_email
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.privacy.private_files import FILE_MODE, private_folder
+from dps_assets.core.reconciliation.emails import alert_email
 from dps_assets.resources.mailer import Mailer
 
 
@@ -76,4 +76,4 @@ class OperatorAlertsResource(ConfigurableResource):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

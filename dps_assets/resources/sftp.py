@@ -227,7 +227,9 @@ class SftpResource(ConfigurableResource):
                 sftp = client.open_sftp()
             except TRANSFER_ERRORS as exc:
                 raise SftpError(f"{self.where}: the server refused an SFTP session: {exc}") from exc
-            sftp.get_channel().settimeout(self.io_timeout_s)
+            channel = sftp.get_channel()
+            assert channel is not None  # an open SFTP session's
+            channel.settimeout(self.io_timeout_s)
             try:
                 yield sftp
             finally:

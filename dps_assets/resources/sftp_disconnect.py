@@ -25,7 +25,8 @@ def disconnect(client: paramiko.SSHClient, timeout_s: float) -> None:
         goodbye.add_string("done")
         goodbye.add_string("")
         try:
-            transport._send_user_message(goodbye)  # no public API for it (see above)
+            # no public API for it (see above); types-paramiko leaves the private method out
+            transport._send_user_message(goodbye)  # type: ignore[attr-defined]
             transport.join(timeout_s)  # its thread ends when the server has closed the connection
         except (OSError, EOFError, paramiko.SSHException):
             pass  # a broken connection is closed all the same, below

@@ -28,9 +28,20 @@ from typing import Literal
 import paramiko
 
 from dps_assets.resources.sftp_errors import TRANSFER_ERRORS, SftpError
-from dps_assets.resources.sftp_leftovers import (PARTIAL, PREVIOUS, OnServer, Reconnect, connection_lost, drop,
-                                                 exists, remove_if_there, remove_quietly, sweep, take_back,
-                                                 temporary_name)
+from dps_assets.resources.sftp_leftovers import (
+    PARTIAL,
+    PREVIOUS,
+    OnServer,
+    Reconnect,
+    connection_lost,
+    drop,
+    exists,
+    remove_if_there,
+    remove_quietly,
+    sweep,
+    take_back,
+    temporary_name,
+)
 
 UploadStrategy = Literal["temporary_name", "final_name"]
 UPLOAD_STRATEGY_HELP = (

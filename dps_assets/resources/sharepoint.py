@@ -40,6 +40,8 @@ class SharePointResource(ConfigurableResource):
         """Upload (replacing) each file; returns the web URLs SharePoint gives back."""
         if not self.enabled:
             return []
+        if self.library_path is None:
+            raise SharePointError("sharepoint.library_path is not set")
         token = self._token()
         urls = []
         drive = f"{self.graph_url.rstrip('/')}/sites/{self.site_id}/drive/root:"

@@ -30,6 +30,7 @@ class StoredFramesIOManager(ConfigurableIOManager):
                 parts.append(context.asset_partition_key)
         else:  # an op's output, or the input it feeds
             output = context if isinstance(context, OutputContext) else context.upstream_output
+            assert output is not None  # an input fed by an op's output
             parts = list(output.get_identifier())
         for part in parts:
             if not part or "/" in part or part in (".", ".."):

@@ -18,12 +18,16 @@ import pytest
 from dagster import DagsterInstance
 from openpyxl import load_workbook
 
-from dps_assets.core.export.wrangling import (REASON_BAD_PERSON_ID, REASON_DOB_BEFORE_FIRST_DAY, REASON_NO_LAST_NAME,
-                                              REASON_TOO_LONG)
+from dps_assets.core.export.wrangling import (
+    REASON_BAD_PERSON_ID,
+    REASON_DOB_BEFORE_FIRST_DAY,
+    REASON_NO_LAST_NAME,
+    REASON_TOO_LONG,
+)
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources.database import WarehouseResource
+from dps_assets_tests.assets.test_receiving_half import Scenario, sheet_rows
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
-from dps_assets_tests.assets.test_receiving_half import Q4, Scenario, sheet_rows
 
 # Planted names (long, unusual words the leak search can find) and the planted birth date.
 OLD_NAME, CONTROL_NAME, COUNTY_CHILD = "QUIMBERLEY", "XANTHIPPUS", "WOLFGANGIA"
@@ -117,14 +121,14 @@ def test_bad_warehouse_rows_are_rejected_or_set_aside_and_the_quarter_goes_throu
     assert reasons[planted.long_name_id] == REASON_TOO_LONG.format(column="LAST_NAME", limit=30)
     # The rejected row's source values as they came, the characters XML forbids as U+FFFD.
     header = sheet_rows(book, "Rejected")[0]
-    control_row = dict(zip(header, rejected[planted.control_id]))
+    control_row = dict(zip(header, rejected[planted.control_id], strict=True))
     assert control_row["LAST_NAME"] == "\ufffd\ufffd" and control_row["FIRST_NAME"] == "RAY\ufffdMOND"
-    assert dict(zip(header, rejected[planted.old_dob_id]))["DOB"] == "0201-03-04"
+    assert dict(zip(header, rejected[planted.old_dob_id], strict=True))["DOB"] == "0201-03-04"
     sent_ids = set(scenario.export["PERSON_ID"])
     assert planted.county_id in sent_ids
     assert not sent_ids & {0, 1, 2, planted.old_dob_id, planted.control_id, planted.long_name_id}
     export_rows = sheet_rows(book, "Export")
-    county_row = dict(zip(export_rows[0], next(r for r in export_rows if r[0] == planted.county_id)))
+    county_row = dict(zip(export_rows[0], next(r for r in export_rows if r[0] == planted.county_id), strict=True))
     assert county_row["CNTY_NAME"] == "Travis\ufffd" and county_row.get("CVS_END") is None  # 9999-12-31
     sent = (openssh_server.from_folder / "End_txt_file.txt").read_bytes().decode("ascii").split("\r\n")
     assert len(sent) - 2 == len(scenario.export)

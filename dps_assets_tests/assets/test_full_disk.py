@@ -16,7 +16,6 @@ from dps_assets.config.schema import load_config
 from dps_assets.resources import build_resources
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
 from dps_assets_tests.conftest import REPO, exchange_instance
-from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, report_inputs
 
 STAMP = r"\d{8}T\d{6}Z_[0-9a-f]{8}"

@@ -101,7 +101,8 @@ def test_the_readme_names_every_metadata_entry_a_quarter_records_and_no_other(
     received = materialize([*SENDING, *RECEIVING, *CHECKS, dps_export_size_plausible],
                            partition_key=Q4.partition_key, resources=receiving_resources,
                            instance=dagster_instance,
-                           selection=AssetSelection.assets(*RECEIVING) | AssetSelection.checks(dps_export_size_plausible))
+                           selection=(AssetSelection.assets(*RECEIVING)
+                                      | AssetSelection.checks(dps_export_size_plausible)))
     assert received.success
     recorded = recorded_entries(dagster_instance, Q4.partition_key)
     assert set(recorded) == assets | checks  # every asset and check of the code location recorded

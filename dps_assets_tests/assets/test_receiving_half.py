@@ -11,18 +11,18 @@ from dagster import AssetKey, AssetSelection, materialize
 from openpyxl import load_workbook
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
+from dps_assets.assets.dps_fetch import file_tag
 from dps_assets.assets.receiving_checks import (
     counties_have_regions,
     dps_counts_reconcile,
     dps_entries_in_window,
     dps_person_ids_were_submitted,
 )
-from dps_assets.assets.dps_fetch import file_tag
-from dps_assets.embedded.smtp_server import read_mailbox
-from dps_assets.core.schemas import SA_98_DATE_COLUMNS
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
+from dps_assets.core.schemas import SA_98_DATE_COLUMNS
+from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.conftest import exchange_instance
+from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 
 Q4 = FiscalQuarter(2026, 4)
 SENDING = [sending.dps_export, sending.dps_export_files, sending.dps_submission]
@@ -68,7 +68,8 @@ class Scenario:
         first = lines[0].split("|")
         lines.append("|".join([first[0], "M000000999", *first[2:8], "TX0150000", "Bexar", *first[10:]]))
         lines.append(f"{self.no_event_child}|M000000201|ROE|RAY|20100101|F|B|EME|TX1010000|Harris|20260702|20260701|20260705")
-        lines.append(f"{self.no_event_child}|M000000202|ROE|RAY|20100101|F|B|EME|TX9990000|Caddo Parish|20260802|20260801|")
+        lines.append(f"{self.no_event_child}|M000000202|ROE|RAY|20100101|F|B|EME|TX9990000|Caddo Parish"
+                     "|20260802|20260801|")
         lines.append(f"{self.no_event_child}|M000000203|ROE|RAY|20100101|F|B|EME|TX1010000|Harris|20250802|20250801|20250805")
         return lines
 

@@ -82,7 +82,8 @@ def test_a_report_added_in_one_module_is_materialised_and_emailed(scenario, smtp
                            "DPS_total_runaway_events_FY2026_Q4.xlsx", "DPS_outside_window_FY2026_Q4.xlsx"]
     lines = body_lines(email)
     at = lines.index("  DPS_outside_window_FY2026_Q4.xlsx")  # its name, then its rows in its own words
-    assert lines[at + 1] == "    DPS entries whose missing date is outside the quarter's window (counted, not matched): 1"
+    assert lines[at + 1] == ("    DPS entries whose missing date is outside the quarter's window"
+                             " (counted, not matched): 1")
     delivered = materialised[AssetKey("dps_report_delivery")]
     assert [p.rsplit("/", 1)[-1] for p in delivered["workbooks"].value] == attachments
 

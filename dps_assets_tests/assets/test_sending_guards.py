@@ -10,11 +10,10 @@ from dagster import AssetCheckKey, AssetKey, AssetMaterialization, materialize
 
 from dps_assets.assets import sending
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.config.schema import load_config
-from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.resources import build_resources
 from dps_assets.assets.sending_checks import dps_export_size_plausible
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.instance.ledger import recorded_submissions
+from dps_assets.resources import build_resources
 from dps_assets_tests.conftest import demo_config_for as configured_for
 
 Q3, Q4 = FiscalQuarter(2026, 3), FiscalQuarter(2026, 4)

@@ -8,8 +8,8 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from dps_assets.assets import sending
-from dps_assets.core.exchange.submissions import OutstandingSubmissionError
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import OutstandingSubmissionError
 from dps_assets.instance.ledger import recorded_submissions
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 

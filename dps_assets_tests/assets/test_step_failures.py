@@ -11,16 +11,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-from dagster import (AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check,
-                     materialize)
+from dagster import AssetCheckResult, AssetExecutionContext, DagsterEventType, asset, asset_check, materialize
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.assets.partitions import fiscal_quarter_partitions
-from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets.assets.run_log import failures_logged
 from dps_assets.config.schema import load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.definitions import build_definitions
+from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
 from dps_assets_tests.conftest import exchange_instance
 
 Q4 = FiscalQuarter(2026, 4)
@@ -54,7 +53,8 @@ def our_error_raised_while_handling_a_library_error() -> None:
     try:
         openpyxl_quotes_a_name()
     except Exception:  # noqa: BLE001 - IllegalCharacterError is no ValueError
-        raise PlantedFileError("end_export.xlsx, sheet Export, row 2: a name holds a control character")
+        message = "end_export.xlsx, sheet Export, row 2: a name holds a control character"
+        raise PlantedFileError(message)  # noqa: B904 - raised while handling, not from: the case under test
 
 
 def a_step(failing: Callable[[], None]):

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import stat
 
-from dagster import (AssetKey, AssetRecordsFilter, FloatMetadataValue, IntMetadataValue, MarkdownMetadataValue,
-                     PathMetadataValue, TimestampMetadataValue, materialize)
+from dagster import (
+    AssetKey,
+    AssetRecordsFilter,
+    FloatMetadataValue,
+    IntMetadataValue,
+    MarkdownMetadataValue,
+    PathMetadataValue,
+    TimestampMetadataValue,
+    materialize,
+)
 
 from dps_assets.assets import receiving
-
-from dps_assets_tests.assets.test_receiving_half import RECEIVING, SENDING, Q4, Scenario
+from dps_assets_tests.assets.test_receiving_half import Q4, RECEIVING, SENDING, Scenario
 from dps_assets_tests.support.privacy import leaks, synthetic_identities
 
 REPORTS = ("impact_not_in_dps_report", "dps_not_in_impact_report", "dps_total_runaway_events_report")

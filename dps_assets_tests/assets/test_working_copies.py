@@ -4,7 +4,6 @@ and the quarter can still be received again from the archive."""
 
 from __future__ import annotations
 
-
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.assets.test_receiving_half import Scenario
 from dps_assets_tests.support.privacy import files_holding, files_under, synthetic_identities
@@ -21,7 +20,8 @@ def test_a_delivered_quarter_leaves_no_childs_record_outside_the_archive(receivi
     scenario.put(*scenario.good_files())
     result = scenario.receive()
     assert result.success
-    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "dps_report_delivery"]
+    [event] = [e for e in result.get_asset_materialization_events()
+               if e.asset_key.to_user_string() == "dps_report_delivery"]
     assert event.materialization.metadata["working_copies_removed"].value >= 5
     # The county lookup is not personal (ANDERSON is a county as well as a surname).
     kept = [p for p in files_under(work) if "county_region_lookup" not in p.parts]

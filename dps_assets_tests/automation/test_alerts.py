@@ -6,10 +6,10 @@ from pathlib import Path
 from dagster import Definitions, build_run_status_sensor_context, build_sensor_context, load_assets_from_modules
 
 from dps_assets.assets import sending
-from dps_assets.embedded.smtp_server import read_mailbox
+from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
 from dps_assets.automation.jobs import send_to_dps_job
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
+from dps_assets.embedded.smtp_server import read_mailbox
 
 Q4 = FiscalQuarter(2026, 4)
 

@@ -3,7 +3,7 @@ run stamp in their names; anything else is never touched; the run says what it r
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dagster import DagsterInstance
@@ -12,7 +12,7 @@ from dps_assets.automation.retention import expire_old_records_job
 from dps_assets.core.operations.retention import expired, stamped_at
 from dps_assets.resources.local_files import LocalFilesResource
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 def stamp(days_ago: float) -> str:

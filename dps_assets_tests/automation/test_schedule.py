@@ -12,12 +12,12 @@ from dagster import DagsterInstance, Definitions, build_schedule_context, instan
 from dagster._utils.schedules import cron_string_iterator  # the daemon's own tick arithmetic
 
 from dps_assets.assets import sending
-from dps_assets.config.schema import load_config
-from dps_assets.automation.jobs import send_to_dps_job
 from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.automation.jobs import send_to_dps_job
+from dps_assets.automation.schedules import build_submission_schedule
+from dps_assets.config.schema import load_config
 from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE
 from dps_assets.resources import build_resources
-from dps_assets.automation.schedules import build_submission_schedule
 
 CENTRAL = ZoneInfo(AGENCY_TIMEZONE)
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "dps_config.demo.yml"

@@ -3,18 +3,12 @@
 import os
 
 import pytest
-from dagster import (
-    AssetMaterialization,
-    Definitions,
-    build_sensor_context,
-    load_assets_from_modules,
-    materialize,
-)
+from dagster import AssetMaterialization, Definitions, build_sensor_context, load_assets_from_modules, materialize
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
 from dps_assets.automation.jobs import receive_from_dps_job
-from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.automation.sensors import build_dps_files_sensor
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 Q4 = FiscalQuarter(2026, 4)
 RESULTS, COUNTS = "Dfps-missing-person-results.txt", "Dfps-missing-person-counts.txt"

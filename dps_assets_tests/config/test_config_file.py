@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.config.file import read_mapping
+from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.core.privacy.errors import failure_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from pandera.errors import SchemaErrors
 
-from dps_assets.core.schemas import (DPS_RESULTS_SCHEMA, EXPORT_SCHEMA, FrameValidationError, check_frame,
-                                     frame_failures)
+from dps_assets.core.schemas import DPS_RESULTS_SCHEMA, EXPORT_SCHEMA, FrameValidationError, check_frame, frame_failures
 
 
 def results_frame(rows: int = 6) -> pd.DataFrame:

@@ -4,8 +4,8 @@
 import pytest
 
 from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile
-from dps_assets.embedded.simulated_dps import build_answer, infer_quarter, load_tcic, submitted_ids
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.simulated_dps import build_answer, infer_quarter, load_tcic, submitted_ids
 from dps_assets_tests.conftest import TODAY
 
 

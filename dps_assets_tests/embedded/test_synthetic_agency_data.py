@@ -13,15 +13,7 @@ from dps_assets.embedded.synthetic.agency_data import generate_agency_data
 from dps_assets.embedded.synthetic.tcic_entries import generate_tcic_entries
 from dps_assets.embedded.warehouse import WAREHOUSE_FILE
 from dps_assets.embedded.warehouse_catalogue import read_agency_data
-from dps_assets_tests.support.embedded_files import (
-    FIRST_FY,
-    LAST_DAY,
-    SCALE,
-    SEED,
-    query_warehouse,
-    sa_98,
-    tcic_table,
-)
+from dps_assets_tests.support.embedded_files import FIRST_FY, LAST_DAY, SCALE, SEED, query_warehouse, sa_98, tcic_table
 
 
 def test_no_date_after_last_day_except_wrong_dobs(warehouse_folder: Path) -> None:

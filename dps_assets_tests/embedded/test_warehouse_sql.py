@@ -54,7 +54,7 @@ def test_lookup_has_every_county_and_region(warehouse_folder: Path) -> None:
     assert rows["cnty_name"].map(county_key).nunique() == 254
     assert set(rows["region"]) == {str(r) for r in range(1, 12)}
     assert "DeWitt County" in set(rows["cnty_name"])  # spelling dirt the pipeline must absorb
-    regions = dict(zip(rows["cnty_name"].map(county_key), rows["region"]))
+    regions = dict(zip(rows["cnty_name"].map(county_key), rows["region"], strict=True))
     assert regions["HARRIS"] == "6" and regions["DALLAS"] == "3" and regions["ELPASO"] == "10"
     assert regions["HIDALGO"] == "11" and regions["LUBBOCK"] == "1" and regions["BEXAR"] == "8"
 

@@ -139,7 +139,8 @@ def test_a_killed_dg_launch_run_is_failed_alerted_and_its_slot_freed(deployment)
         try:
             with DagsterInstance.get() as instance:
                 known = {r.run_id for r in instance.get_runs()}
-                run = wait_for("the CLI's run", lambda: [r for r in instance.get_runs() if r.run_id not in known], 300)[0]
+                run = wait_for("the CLI's run",
+                               lambda: [r for r in instance.get_runs() if r.run_id not in known], 300)[0]
             held_in_submission(run.run_id)
         finally:
             os.killpg(launched.pid, signal.SIGKILL)

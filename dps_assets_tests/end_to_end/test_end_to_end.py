@@ -2,7 +2,6 @@
 persistent DAGSTER_HOME, the SFTP sensor picking up the simulated DPS's answer, the SMTP server
 receiving the email. Then the UI, in headless Chromium."""
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,11 +9,11 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from openpyxl import load_workbook
 
-from dps_assets.core.dps_files.reading import parse_results, reconcile, parse_counts
-from dps_assets.embedded.demo import DemoOutcome, run_quarter
-from dps_assets.embedded.dagster_dev import DagsterDev, free_port
-from dps_assets.embedded.stack import EmbeddedStack, StackLayout
+from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.dagster_dev import DagsterDev, free_port
+from dps_assets.embedded.demo import DemoOutcome, run_quarter
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
@@ -72,7 +71,8 @@ def test_a_whole_quarter_runs_by_itself(running: Running):
     assert totals[-1][0] == "STATEWIDE"
     assert totals[-1][-1] == len(in_window.drop_duplicates(["DFPS_PERSON_ID", "MISSING_DATE"]))
     for name, sheet in (("IMPACT_not_in_DPS", "IMPACT not in DPS"), ("DPS_not_in_IMPACT", "DPS not in IMPACT")):
-        rows = list(load_workbook(reports / f"{name}_{QUARTER.tag}.xlsx", read_only=True)[sheet].iter_rows(values_only=True))
+        workbook = load_workbook(reports / f"{name}_{QUARTER.tag}.xlsx", read_only=True)
+        rows = list(workbook[sheet].iter_rows(values_only=True))
         assert len(rows) > 1, f"the simulated discrepancies should appear in {name}"
 
     # The sensor handed the files over once; DPS's folder was cleared into the processed folder.

@@ -29,10 +29,10 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 
 from dps_assets.config.schema import ExchangeConfig, load_config
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import DagsterDev, free_port
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.embedded.stack import EmbeddedStack, StackLayout
-from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.privacy import emails_as_text, files_holding, files_under, leaks, synthetic_identities

@@ -15,14 +15,14 @@ import pytest
 import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from dps_assets.embedded.demo import run_quarter
 from dps_assets.assets.dps_fetch import file_tag
-from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.embedded.demo import run_quarter
+from dps_assets.embedded.stack import EmbeddedStack, StackLayout
 from dps_assets.instance.ledger import recorded_submissions
 from dps_assets_tests.conftest import TODAY
-from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.dagster_service import DagsterService, listening_addresses
+from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.postgres_server import PostgresServer
 
 pytestmark = pytest.mark.e2e

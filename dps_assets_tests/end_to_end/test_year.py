@@ -9,8 +9,9 @@ results file being read out over a slowed link), mid-email after DATA (the relay
 message and holds its 250), between steps (the next step waiting for the pool's slot, which
 another run holds), a run's worker, the code server, and every process at once (a run waiting
 for a lock the test holds), each followed by what systemd and an operator do (re-execute; for
-the email, `email_arrived` once the re-execution has refused). After each quarter: submitted once, emailed once, nothing of ours on DPS's server, no
-working copy left, nothing in flight; after the year: every killed run failed and alerted once.
+the email, `email_arrived` once the re-execution has refused). After each quarter: submitted
+once, emailed once, nothing of ours on DPS's server, no working copy left, nothing in flight;
+after the year: every killed run failed and alerted once.
 
 `DPS_YEAR_TEST=ci` (the default: what `bin/test` runs) takes two quarters (FY2025-Q4, FY2026-Q1)
 and their kill points; `DPS_YEAR_TEST=full` five quarters and eight points, which
@@ -34,7 +35,7 @@ MODE = os.environ.get("DPS_YEAR_TEST", "ci")
 
 def test_a_year_of_quarters_with_its_processes_killed_on_the_way(tmp_path: Path, embedded_data: Path):
     plans = year_plan(FiscalQuarter.latest_closed(TODAY), MODE)
-    assert any((a.quarter.quarter, b.quarter.quarter) == (4, 1) for a, b in zip(plans, plans[1:])), \
+    assert any((a.quarter.quarter, b.quarter.quarter) == (4, 1) for a, b in zip(plans, plans[1:], strict=False)), \
         "the quarters cross no Q4 -> Q1 turn"
     outcomes = []
     with YearDeployment(tmp_path / "year", embedded_data, TODAY) as deployment:

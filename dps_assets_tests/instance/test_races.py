@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.smtp_server import read_mailbox, start_smtp_server
-from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets_tests.support.postgres_server import PostgresServer
+from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY
 from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.support.postgres_server import PostgresServer
 from dps_assets_tests.support.racing_runs import RECEIVING, SENDING, ExchangeHome, openssh_settings, pool_limits_of
 from dps_assets_tests.support.throttled_link import ThrottledLink
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,7 @@ def child():
 
 def identity_of(process: subprocess.Popen) -> WorkerIdentity:
     mine = WorkerIdentity.of_this_process()
-    ticks = int(open(f"/proc/{process.pid}/stat").read().rpartition(")")[2].split()[19])
+    ticks = int(Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()[19])
     return dataclasses.replace(mine, pid=process.pid, start_ticks=ticks)
 
 

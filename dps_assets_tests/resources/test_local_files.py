@@ -9,7 +9,6 @@ import pytest
 
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.resources.local_files import TO_DPS, ArchiveError, LocalFilesResource
-from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 STAMP = "20261122T031500Z_1a2b3c4d"
 
@@ -59,7 +58,7 @@ def test_an_archive_is_never_overwritten_and_hidden_partial_folders_are_not_arch
     files = export_files(tmp_path / "work", text_bytes=400, workbook_bytes=100)
     [first, _] = local_files.archive_files(TO_DPS, "FY2026_Q4", STAMP, files)
     # What a worker killed mid-copy leaves behind.
-    left_over = first.parent.parent / f".20261123T000000Z_99999999.k3j2.partial"
+    left_over = first.parent.parent / ".20261123T000000Z_99999999.k3j2.partial"
     left_over.mkdir()
     (left_over / "End_txt_file.txt").write_bytes(b"half")
 

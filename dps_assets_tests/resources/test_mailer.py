@@ -14,11 +14,11 @@ import yaml
 from dagster import build_run_status_sensor_context, job, op
 
 from dps_assets.automation.alert_sensors import build_run_failure_alert
-from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.resources import MAILERS, build_resources
 from dps_assets.resources.local_files import LocalFilesResource
 from dps_assets.resources.mailer import Mailer
+from dps_assets.resources.operator_alerts import OperatorAlertsResource
 from dps_assets.resources.smtp_mailer import SmtpMailer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ import pytest
 
 from dps_assets.resources.sftp import SftpError, SftpResource
 from dps_assets_tests.support.servers import OpenSshServer, known_hosts_entry, write_private_file
-from dps_assets_tests.support.tcp_relay import TcpRelay
 from dps_assets_tests.support.sftp_files import write_local
+from dps_assets_tests.support.tcp_relay import TcpRelay
 
 NAME = "End_txt_file.txt"
 BIG = 6 * 1024 * 1024

@@ -18,8 +18,8 @@ from dps_assets.config.schema import SftpConfig
 from dps_assets.embedded.sftp_server import start_sftp_server
 from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import RemoteFile, SftpError, SftpResource
-from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 from dps_assets_tests.support.servers import OpenSshServer
+from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 
 NAME = "End_txt_file.txt"
 PARTIAL = re.compile(rf"^\.{re.escape(NAME)}\.[0-9a-f]{{12}}\.partial$")

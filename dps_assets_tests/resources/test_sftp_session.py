@@ -15,15 +15,8 @@ import paramiko
 import pytest
 
 from dps_assets.resources.sftp import RemoteFile, SftpError, SftpResource
-from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 from dps_assets_tests.support.servers import OpenSshServer, free_port, generate_ed25519_key, known_hosts_entry
-
-
-
-
-
-
-
+from dps_assets_tests.support.sftp_files import partials, sha256, write_local
 
 # --------------------------------------------------------------------------------------------
 # host key pinning, credentials, connection errors

@@ -35,14 +35,14 @@ class GraphStandIn(BaseHTTPRequestHandler):
         self.server.requests.append((self.command, self.path, dict(self.headers), body))
         return body
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         form = urllib.parse.parse_qs(self._record().decode())
         if self.path == "/tenant-1/oauth2/v2.0/token" and form.get("client_secret") == [SECRET]:
             self._answer(200, {"access_token": "token-1", "token_type": "Bearer"})
         else:
             self._answer(401, {"error": "invalid_client"})
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._record()
         if self.server.busy_puts > 0:  # Graph throttling or a gateway hiccup
             self.server.busy_puts -= 1

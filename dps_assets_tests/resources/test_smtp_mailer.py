@@ -43,7 +43,7 @@ class Relay:
     received: list = field(default_factory=list)
     logins: list = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's handler API
         self.received.append((session.authenticated, envelope.rcpt_tos, envelope.content))
         return "250 OK"
 
@@ -58,7 +58,7 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, standing in for the agency's internal CA."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test relay")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -181,13 +181,13 @@ def test_a_relay_whose_certificate_is_not_trusted_receives_nothing(relay):
 @pytest.mark.parametrize("relay", ["plain"], indirect=True)
 def test_a_message_arrives_with_a_date_header_in_local_time(relay):
     mode, server = relay
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     _resource(mode, server).send(_message())  # composed without a Date
     [(_, _, content)] = server.received
     received = message_from_bytes(content, policy=policy.default)
     sent_at = parsedate_to_datetime(received["Date"])
     assert sent_at.utcoffset() == dt.datetime.now().astimezone().utcoffset()  # local, with its offset
-    assert before <= sent_at <= dt.datetime.now(dt.timezone.utc)
+    assert before <= sent_at <= dt.datetime.now(dt.UTC)
     assert not received["Date"].endswith("-0000")  # RFC 5322's "offset unknown"
 
 

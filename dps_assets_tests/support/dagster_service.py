@@ -17,9 +17,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from dps_assets.instance.critical_section import POOLS
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
+from dps_assets.instance.critical_section import POOLS
 from dps_assets_tests.support.processes import descendants, group_members, wait_until_gone
 from dps_assets_tests.support.servers import free_port
 

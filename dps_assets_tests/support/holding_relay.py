@@ -26,7 +26,7 @@ class _HoldingHandler(MailboxHandler):
         super().__init__(mailbox)
         self.relay = relay
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's handler API
         answer = await super().handle_DATA(server, session, envelope)  # the message is in the mailbox
         if not self.relay._released.is_set():
             os.write(self.relay._arrived_in, b"m")

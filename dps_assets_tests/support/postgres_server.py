@@ -56,7 +56,7 @@ class PostgresServer:
                     name="postgres", ready_pattern="database system is ready to accept connections",
                     ready_stream="stderr", timeout_s=60, cwd=self.folder)
                 break
-            except Exception as exc:  # noqa: BLE001 - retried only for a port taken meanwhile
+            except Exception as exc:
                 if "Address already in use" not in str(exc):
                     raise
         self.create_database(DATABASE)

@@ -20,9 +20,8 @@ import yaml
 from dagster import AssetKey, DagsterInstance
 
 from dps_assets.assets.partitions import add_closed_quarters, agency_today
-from dps_assets.instance.critical_section import POOLS
-
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
+from dps_assets.instance.critical_section import POOLS
 from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,11 +19,11 @@ import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from dps_assets.embedded.process import ProcessStartError, ReadyProcess, start_ready_process
-from dps_assets_tests.support.processes import descendants, pids_holding, tcp_socket_inode, wait_until_gone
 from dps_assets.config.schema import SftpConfig
+from dps_assets.embedded.process import ProcessStartError, ReadyProcess, start_ready_process
 from dps_assets.resources.settings import from_config
 from dps_assets.resources.sftp import SftpResource
+from dps_assets_tests.support.processes import descendants, pids_holding, tcp_socket_inode, wait_until_gone
 
 SSHD = Path("/usr/sbin/sshd")
 LOCALHOST = "127.0.0.1"

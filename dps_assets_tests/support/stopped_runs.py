@@ -53,7 +53,8 @@ class StoppedRun:
         if said != STOPPED:
             self.kill()
             tail = self.log_file.read_text(errors="replace")[-3000:]
-            raise AssertionError(f"the run never reached its stopping point ({'ended' if ready else 'timed out'}):\n{tail}")
+            why = "ended" if ready else "timed out"
+            raise AssertionError(f"the run never reached its stopping point ({why}):\n{tail}")
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
-from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
 from dps_assets.core.impact.regions import build_region_lookup
+from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 
 QUARTER = FiscalQuarter(2026, 3)

@@ -24,9 +24,21 @@ from dps_assets.assets.report_delivery import PERSONAL_FRAMES
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS
 from dps_assets_tests.support.year_deployment import Recovery, YearDeployment
-from dps_assets_tests.support.year_kill_points import (RECEIVING, SENDING, AfterTheRename, BetweenSteps, CodeServer,
-                                                       EveryProcess, KillPoint, MidEmailAfterData, MidFetch,
-                                                       MidUpload, Worker, report_subject, submissions_of)
+from dps_assets_tests.support.year_kill_points import (
+    RECEIVING,
+    SENDING,
+    AfterTheRename,
+    BetweenSteps,
+    CodeServer,
+    EveryProcess,
+    KillPoint,
+    MidEmailAfterData,
+    MidFetch,
+    MidUpload,
+    Worker,
+    report_subject,
+    submissions_of,
+)
 
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]

@@ -67,7 +67,9 @@ def refuse_cr_only(data: bytes, file_name: str) -> None:
 
 
 def blank(line: str | bytes) -> bool:
-    return not line.strip(" " if isinstance(line, str) else b" ")
+    if isinstance(line, str):
+        return not line.strip(" ")
+    return not line.strip(b" ")
 
 
 def read_header(line: str, file_name: str, required: Sequence[str]) -> list[str]:

@@ -11,9 +11,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dps_assets.core.dps_files.layout_rules import (INTEGER, MKE_CODES, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    DpsFileError, blank, check_line, int64_or_none, read_header,
-                                                    refuse_cr_only, without_bom)
+from dps_assets.core.dps_files.layout_rules import (
+    INTEGER,
+    MKE_CODES,
+    RESULTS_COLUMNS,
+    RESULTS_DATE_COLUMNS,
+    DpsFileError,
+    blank,
+    check_line,
+    int64_or_none,
+    read_header,
+    refuse_cr_only,
+    without_bom,
+)
 from dps_assets.core.dps_files.results_reader import read_results
 from dps_assets.core.privacy.shapes import shape_of
 

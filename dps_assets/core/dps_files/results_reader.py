@@ -11,21 +11,34 @@ every doubtful case and the bulk path only ever accepts values they accept."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, FIRST_DAY, LAST_DAY, MKE_CODES,
-                                                    OPTIONAL_COLUMNS, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    DpsFileError, column_value, read_header, refuse_cr_only,
-                                                    without_bom)
+from dps_assets.core.dps_files.layout_rules import (
+    COLUMN_RULES,
+    DELIMITER,
+    FIRST_DAY,
+    LAST_DAY,
+    MKE_CODES,
+    OPTIONAL_COLUMNS,
+    RESULTS_COLUMNS,
+    RESULTS_DATE_COLUMNS,
+    DpsFileError,
+    column_value,
+    read_header,
+    refuse_cr_only,
+    without_bom,
+)
 from dps_assets.core.dps_files.parallel import in_parallel
 from dps_assets.core.dps_files.results_scan import Lines, end_of_last_line, scan, stripped
 
 _PARALLEL_FROM = 1 << 20  # bytes of lines from which the scan and the columns are shared between cores
-_MKE_KEYS = np.array([ord(a) | (ord(b) << 8) | (ord(c) << 16) for a, b, c in sorted(MKE_CODES)], dtype=np.int64)
+_MKE_KEYS = np.array([ord(code[0]) | (ord(code[1]) << 8) | (ord(code[2]) << 16) for code in sorted(MKE_CODES)],
+                     dtype=np.int64)
 
 
 def read_results(data: bytes, file_name: str) -> pd.DataFrame:
@@ -46,18 +59,18 @@ def read_results(data: bytes, file_name: str) -> pd.DataFrame:
     shared = end - (header_end + 1) >= _PARALLEL_FROM
     lines = scan(data, header_end + 1, end, len(header), file_name, named, worth_it=shared)
     read = dict(zip(RESULTS_COLUMNS, in_parallel(*(partial(_column, lines, header.index(column), column)
-                                                    for column in RESULTS_COLUMNS), worth_it=shared)))
+                                                    for column in RESULTS_COLUMNS), worth_it=shared), strict=True))
     values = {column: got.values for column, got in read.items()}
     doubtful = {column: got.doubtful for column, got in read.items()}
     ids, nic_numbers = values["DFPS_PERSON_ID"], read["NIC"].numbers
     for column, rule in COLUMN_RULES:  # the doubtful values, by the rules, in the rules' order
         index = header.index(column)
-        for row in np.flatnonzero(doubtful[column]):
+        for row in np.flatnonzero(doubtful[column]).tolist():
             value = column_value(lines.text(row).split(DELIMITER)[index].strip(), column, rule, file_name, row + 2)
-            if column == "NIC":
+            if column == "NIC" and isinstance(value, str):
                 nic_numbers[row] = int(value[1:])
-            elif column in RESULTS_DATE_COLUMNS:
-                values[column][row] = np.datetime64("NaT") if value is None else np.datetime64(value, "D")
+            elif column in RESULTS_DATE_COLUMNS:  # a date, or None where empty and allowed
+                values[column][row] = np.datetime64(value, "D") if isinstance(value, date) else np.datetime64("NaT")
             elif column == "DFPS_PERSON_ID":
                 ids[row] = value
     _refuse_repeated_nics(nic_numbers, file_name)
@@ -111,7 +124,7 @@ def _text(lines: Lines, start: np.ndarray, end: np.ndarray, repeats: bool) -> tu
     if len(rows):
         at = lines.body_start
         texts = [lines.data[at + s:at + e].decode("utf-8", errors="surrogateescape").strip()
-                 for s, e in zip(start[rows].tolist(), end[rows].tolist())]
+                 for s, e in zip(start[rows].tolist(), end[rows].tolist(), strict=True)]
         values[rows] = np.array(texts, dtype=object)
         empty[rows] = np.array([text == "" for text in texts], dtype=bool)
     return values, empty
@@ -190,7 +203,9 @@ def _frame(values: dict[str, object], source_lines: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-_ZEROS, _HIGH_NIBBLES, _SIXES = np.uint64(0x3030303030303030), np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0606060606060606)
+_ZEROS = np.uint64(0x3030303030303030)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_SIXES = np.uint64(0x0606060606060606)
 
 
 def _eight_digits(word: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +247,8 @@ def _nic_numbers(lines: Lines, start: np.ndarray, end: np.ndarray) -> tuple[np.n
 
 def _mke_ok(lines: Lines, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     key = (lines.word(start) & np.uint64(0xFFFFFF)).astype(np.int64)
-    return (end - start == 3) & np.isin(key, _MKE_KEYS)
+    ok: np.ndarray = (end - start == 3) & np.isin(key, _MKE_KEYS)
+    return ok
 
 
 def _days(lines: Lines, start: np.ndarray, end: np.ndarray, optional: bool) -> tuple[np.ndarray, np.ndarray]:

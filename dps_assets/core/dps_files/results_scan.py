@@ -9,6 +9,7 @@ ASCII ones do. What the scan finds (`Lines`) is where each line and each field s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -47,13 +48,14 @@ class Lines:
         return start, end
 
     def byte(self, at: np.ndarray) -> np.ndarray:
-        return self.body[np.minimum(at, len(self.body) - 1)]
+        picked: np.ndarray = self.body[np.minimum(at, len(self.body) - 1)]
+        return picked
 
     def word(self, at: np.ndarray) -> np.ndarray:
         """The 8 bytes from `at` on as one little-endian uint64 each (the first byte lowest)."""
         words = np.ndarray((len(self.data) - 7,), dtype="<u8", buffer=self.data, strides=(1,))
         position = np.maximum(self.body_start + at, 0)
-        word = words[np.minimum(position, len(words) - 1)]
+        word: np.ndarray = words[np.minimum(position, len(words) - 1)]
         over = np.flatnonzero(position >= len(words))
         if len(over):  # words that would run off the end: from the last bytes, padded
             tail = np.ndarray((17,), dtype="<u8", buffer=self.data[-16:] + bytes(8), strides=(1,))
@@ -79,7 +81,7 @@ def end_of_last_line(data: bytes, offset: int) -> int:
     return end
 
 
-def _positions(body: np.ndarray, wanted) -> np.ndarray:
+def _positions(body: np.ndarray, wanted: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Offsets in `body` where `wanted(bytes)` holds, scanned a block at a time."""
     found = [np.flatnonzero(wanted(body[at:at + _BLOCK])) + at for at in range(0, len(body), _BLOCK)]
     return np.concatenate(found) if found else np.zeros(0, np.int64)
@@ -136,10 +138,11 @@ def _refused_runs(lines: Lines, at: np.ndarray) -> np.ndarray:
     longer = np.flatnonzero(~short)
     if len(longer):
         at_data = lines.body_start + start[longer]
-        runs = [lines.data[s:s + n] for s, n in zip(at_data.tolist(), length[longer].tolist())]
+        runs = [lines.data[s:s + n] for s, n in zip(at_data.tolist(), length[longer].tolist(), strict=True)]
         bad = {run for run in set(runs) if _refused(run)}
         refused[longer] = [run in bad for run in runs]
-    return start[refused]
+    found: np.ndarray = start[refused]
+    return found
 
 
 def _refused(run: bytes) -> bool:

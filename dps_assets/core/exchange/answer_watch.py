@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from dps_assets.core.exchange.submissions import Submission, awaiting_answer, latest_per_quarter
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission, awaiting_answer, latest_per_quarter
 
 # How many handed-over fingerprints the cursor remembers (run keys guard beyond that).
 _REMEMBERED = 50
@@ -26,7 +26,7 @@ class FileState:
     size: int
     mtime: int
 
-    def as_list(self) -> list:
+    def as_list(self) -> list[str | int]:
         return [self.name, self.size, self.mtime]
 
 

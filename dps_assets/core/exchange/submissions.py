@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.privacy.errors import ExchangeError
 
 
 @dataclass(frozen=True)

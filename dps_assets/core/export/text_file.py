@@ -51,8 +51,8 @@ def render_text_file(export: pd.DataFrame, layout: TextLayout) -> bytes:
         columns.append(text.fillna("").tolist())
     lines = [layout.delimiter.join(layout.fields)]
     limits = [layout.max_lengths.get(name) for name in layout.fields]
-    for row_number, row in enumerate(zip(*columns), start=1):
-        for name, value, limit in zip(layout.fields, row, limits):
+    for row_number, row in enumerate(zip(*columns, strict=True), start=1):
+        for name, value, limit in zip(layout.fields, row, limits, strict=True):
             if layout.delimiter in value or "\r" in value or "\n" in value:
                 raise TextLayoutError(
                     f"export row {row_number}, field {name}: value contains the delimiter or a line break"

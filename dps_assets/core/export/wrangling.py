@@ -10,16 +10,23 @@ CVS_START or CVS_END that is not a date counts as missing; one a datetime64 colu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import pandas as pd
 
-from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.impact.names import normalize_person_name
-from dps_assets.core.impact.warehouse_values import (FIRST_DAY, Unreadable, as_timestamp, calendar_day, map_unique,
-                                                     whole_number)
+from dps_assets.core.impact.warehouse_values import (
+    FIRST_DAY,
+    Unreadable,
+    as_timestamp,
+    calendar_day,
+    map_unique,
+    whole_number,
+)
+from dps_assets.core.privacy.errors import ExchangeError
 
 SOURCE_COLUMNS = (
     "PERSON_ID", "FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "DOB",
@@ -124,7 +131,7 @@ def wrangle_export(rows: pd.DataFrame, window_end: date, codes: CodeMaps,
     )
 
 
-def _read(series: pd.Series, reader) -> tuple[pd.Series, pd.Series]:
+def _read(series: pd.Series, reader: Callable[[object], object]) -> tuple[pd.Series, pd.Series]:
     """(values, states): each value read by `reader`, None where missing or unreadable; each
     state "missing", "unreadable" or None (read)."""
     def one(value: object) -> tuple[object, str | None]:
@@ -169,6 +176,10 @@ def _length_checks(person_ids: pd.Series, work: pd.DataFrame, limits: Mapping[st
     for column in NAME_COLUMNS:
         if column in limits:
             limit = limits[column]
-            checks.append((work[column].map(lambda name, n=limit: isinstance(name, str) and len(name) > n),
+            checks.append((work[column].map(partial(_longer_than, limit)),
                            REASON_TOO_LONG.format(column=column, limit=limit)))
     return checks
+
+
+def _longer_than(limit: int, name: object) -> bool:
+    return isinstance(name, str) and len(name) > limit

@@ -8,7 +8,9 @@ where it is one (`region_value`). Every per-county step is taken once per distin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,15 +39,15 @@ def build_region_lookup(rows: pd.DataFrame) -> pd.DataFrame:
         "REGION": frame["REGION"].map(lambda v: None if pd.isna(v) else str(v).strip() or None),
         "COUNTY_KEY": frame["CNTY_NAME"].map(county_key),
     }).dropna(subset=["COUNTY_KEY", "REGION"])
-    conflicting = lookup.groupby("COUNTY_KEY")["REGION"].nunique()
-    conflicting = sorted(conflicting[conflicting > 1].index)
+    regions_per_county = lookup.groupby("COUNTY_KEY")["REGION"].nunique()
+    conflicting = sorted(regions_per_county[regions_per_county > 1].index)
     if conflicting:
         raise ValueError(f"county-region query: counties with two regions: {', '.join(conflicting)}")
     lookup = lookup.drop_duplicates("COUNTY_KEY", keep="first")
     return lookup.sort_values(["REGION", "COUNTY_KEY"], key=_sort_key).reset_index(drop=True)
 
 
-def per_distinct(series: pd.Series, function) -> pd.Series:
+def per_distinct(series: pd.Series, function: Callable[[Any], object]) -> pd.Series:
     """`function` applied once per distinct value of `series` (once for all its missing values,
     called with None) and spread back over the rows: an object series on the same index."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
@@ -57,7 +59,7 @@ def per_distinct(series: pd.Series, function) -> pd.Series:
     return pd.Series(results[codes], index=series.index, dtype="object")
 
 
-def region_value(region: object) -> object:
+def region_value(region: object) -> int | str:
     """A region as a report shows it: a whole number where it is one (`"7"` -> 7), text otherwise
     (`UNKNOWN`, `STATEWIDE`, `6a`)."""
     if isinstance(region, (int, np.integer)) and not isinstance(region, bool):
@@ -87,7 +89,7 @@ def county_regions(counties: pd.Series, lookup: pd.DataFrame) -> CountyRegions:
     """Each county's spelling in the lookup (the source's value, tidied, where the lookup lacks it)
     and region (`UNKNOWN` where the lookup has none), computed once per distinct name."""
     by_key = {key: (tidy_county(name), region_value(region))
-              for key, name, region in zip(lookup["COUNTY_KEY"], lookup["CNTY_NAME"], lookup["REGION"])}
+              for key, name, region in zip(lookup["COUNTY_KEY"], lookup["CNTY_NAME"], lookup["REGION"], strict=True)}
 
     def one(name: object) -> tuple[str | None, object]:
         return by_key.get(county_key(name), (tidy_county(name), UNKNOWN_REGION))
@@ -125,7 +127,7 @@ def _hashable(region: object) -> object:
     return None if region is None or (isinstance(region, float) and region != region) else region
 
 
-def region_sort_key(region: object) -> tuple:
+def region_sort_key(region: object) -> tuple[object, ...]:
     """Natural order: numbered regions by number, then other names, then UNKNOWN, then STATEWIDE."""
     text = "" if region is None else str(region)
     if text == STATEWIDE:
@@ -145,6 +147,6 @@ def _sort_key(series: pd.Series) -> pd.Series:
     return series
 
 
-def sort_regions(regions) -> list:
+def sort_regions(regions: Iterable[object]) -> list[int | str]:
     """The distinct regions as reports show them (`region_value`), in natural order."""
     return sorted({region_value(r) for r in regions}, key=region_sort_key)

@@ -8,12 +8,23 @@ with it, naming columns and shapes, never values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from functools import partial
 
 import pandas as pd
 
-from dps_assets.core.impact.warehouse_values import (FIRST_DAY, LAST_DAY, Unreadable, as_timestamp, calendar_day,
-                                                     control_characters, map_unique, whole_number)
+from dps_assets.core.impact.warehouse_values import (
+    FIRST_DAY,
+    LAST_DAY,
+    Unreadable,
+    as_timestamp,
+    calendar_day,
+    control_characters,
+    map_unique,
+    whole_number,
+)
 
 ID_COLUMNS = ("PERSON_ID", "RUNAWAY_EVENT_ID")
 DATE_COLUMNS = ("DOB", "RUNAWAY_DATE", "RETURN_DATE")
@@ -45,15 +56,15 @@ def split_sa_98_rows(rows: pd.DataFrame) -> Sa98Rows:
             problems.append(problem)
     for column in TEXT_COLUMNS:
         if column in frame:
-            problems.append(map_unique(frame[column], lambda v, c=column: _control_problem(v, c)))
+            problems.append(map_unique(frame[column], partial(_control_problem, column=column)))
     if "RUNAWAY_EVENT_ID" in frame:
         ids = typed["RUNAWAY_EVENT_ID"]
         repeated = ids.notna() & ids.duplicated(keep=False)
         problems.append(pd.Series([["RUNAWAY_EVENT_ID repeats"] if r else [] for r in repeated],
                                   index=frame.index, dtype="object"))
-    joined = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype="object")
+    joined: pd.Series = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype="object")
     for problem in problems:
-        joined = pd.Series([a + b for a, b in zip(joined, problem)], index=frame.index, dtype="object")
+        joined = pd.Series([a + b for a, b in zip(joined, problem, strict=True)], index=frame.index, dtype="object")
     bad = joined.map(bool).astype(bool)
 
     usable = typed.loc[~bad].reset_index(drop=True)
@@ -69,7 +80,7 @@ def split_sa_98_rows(rows: pd.DataFrame) -> Sa98Rows:
     return Sa98Rows(usable=usable, set_aside=set_aside)
 
 
-def _day_in_range(value: object):
+def _day_in_range(value: object) -> date | None:
     day = calendar_day(value)
     if day is not None and not FIRST_DAY <= day <= LAST_DAY:
         raise _OutOfRange
@@ -80,7 +91,8 @@ class _OutOfRange(Unreadable):
     pass
 
 
-def _read(series: pd.Series, reader, column: str, kind: str, required: bool) -> tuple[pd.Series, pd.Series]:
+def _read(series: pd.Series, reader: Callable[[object], object], column: str, kind: str,
+          required: bool) -> tuple[pd.Series, pd.Series]:
     def one(value: object) -> tuple[object, list[str]]:
         try:
             read = reader(value)

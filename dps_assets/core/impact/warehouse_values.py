@@ -9,12 +9,14 @@ one by one and says what is wrong with each, without quoting it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import NaTType
 
 from dps_assets.core.privacy.shapes import CONTROL_CHARACTERS
 
@@ -78,12 +80,12 @@ def _pandas_day(text: str) -> date:
         moment = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
         raise Unreadable from None
-    if moment is pd.NaT:
+    if pd.isna(moment):  # "NaT" and its spellings
         raise Unreadable
     return moment.date()
 
 
-def as_timestamp(day: date | None) -> pd.Timestamp:
+def as_timestamp(day: date | None) -> pd.Timestamp | NaTType:
     """A day as a midnight Timestamp, NaT when it is missing or outside what pandas holds."""
     if day is None or not PANDAS_FIRST_DAY <= day <= LAST_DAY:
         return pd.NaT
@@ -101,8 +103,8 @@ def whole_number(value: object) -> int | None:
         number = int(value)
     elif isinstance(value, (Decimal, str)):
         number = _decimal_whole_number(value)
-    elif isinstance(value, Real):
-        if not math.isfinite(float(value)) or value != int(value):
+    elif isinstance(value, float | np.floating):
+        if not math.isfinite(value) or value != int(value):
             raise Unreadable
         number = int(value)
     else:
@@ -130,7 +132,7 @@ def control_characters(text: str) -> int:
     return len(CONTROL_CHARACTERS.findall(text))
 
 
-def map_unique(series: pd.Series, function) -> pd.Series:
+def map_unique(series: pd.Series, function: Callable[[object], object]) -> pd.Series:
     """Apply `function` once per distinct value (dates and names repeat a lot across 60,000
     rows), giving an object series on the same index."""
     lookup: dict[object, object] = {}

@@ -6,7 +6,9 @@ do about that kind of failure. Pure: the automation layer sends it through every
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 # The first error class a failure line names -> what the operator does about it.
 WHAT_TO_DO = {
@@ -70,11 +72,11 @@ class SensorHealth:
     alerted: bool = False
     last_problem: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"failures": self.failures, "alerted": self.alerted, "last_problem": self.last_problem}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> SensorHealth:
+    def from_dict(cls, data: Mapping[str, Any] | None) -> SensorHealth:
         data = data or {}
         return cls(int(data.get("failures", 0)), bool(data.get("alerted", False)), str(data.get("last_problem", "")))
 

@@ -13,7 +13,8 @@ _SIGNAL = re.compile(r"terminated by signal (\d+) \((\w+)\)")
 _EXIT_CODE = re.compile(r"unexpectedly exited with code (-?\d+)")
 # Run monitoring's words when the launcher's health check failed: `Detected run worker status
 # FAILED: 'the run worker (pid 12 on host h) is gone: no such process'. Marking run … as failed.`
-_WORKER_GONE = re.compile(r"Detected run worker status FAILED: '(the run worker \(pid \d+ on host [^)]*\) is gone[^']*)'")
+_WORKER_GONE = re.compile(r"Detected run worker status FAILED: "
+                          r"'(the run worker \(pid \d+ on host [^)]*\) is gone[^']*)'")
 _MAX_CHARS = 300
 
 

@@ -82,7 +82,7 @@ def _safe_details(exc: Exception) -> str:
         for name in ("filename", "filename2"):
             if getattr(os_error, name, None) is not None:
                 parts.append(f"file {getattr(os_error, name)}")
-    if isinstance(exc, UnicodeError) and isinstance(getattr(exc, "start", None), int):
+    if isinstance(exc, UnicodeDecodeError | UnicodeEncodeError | UnicodeTranslateError):
         parts.append(f"{getattr(exc, 'encoding', '?')} byte {exc.start}")
     for attribute, label in (("lineno", "line"), ("colno", "column")):
         value = getattr(exc, attribute, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -108,9 +109,9 @@ def _plus(nanoseconds: np.ndarray, delta: int) -> np.ndarray:
     """`nanoseconds + delta`, held at the int64 bounds rather than wrapping around (a RETURN_DATE
     of 2262-04-11 plus the tolerance is past the last day datetime64[ns] holds)."""
     bound = np.iinfo(np.int64)
-    if delta >= 0:
-        return np.minimum(nanoseconds, bound.max - delta) + delta
-    return np.maximum(nanoseconds, bound.min - delta) + delta
+    held: np.ndarray = (np.minimum(nanoseconds, bound.max - delta) if delta >= 0
+                        else np.maximum(nanoseconds, bound.min - delta))
+    return held + delta
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def _blocks(count: np.ndarray, pairs_per_block: int) -> list[tuple[int, int]]:
     ends = np.searchsorted(np.cumsum(count), np.arange(1, int(count.sum()) // pairs_per_block + 1) * pairs_per_block,
                            side="right")
     bounds = np.unique(np.r_[0, ends, len(count)])
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    return list(pairwise(bounds.tolist()))
 
 
 def _nearest_in_block(block: slice, first: np.ndarray, count: np.ndarray, entry_missing: np.ndarray,

@@ -9,11 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import (
+    STATEWIDE,
+    UNKNOWN_REGION,
+    county_regions,
+    per_distinct,
+    region_order,
+    sort_regions,
+)
 from dps_assets.core.reconciliation.integer_sort import stable_argsort
 from dps_assets.core.reconciliation.matching import NANOSECONDS_PER_DAY, MatchResult
-from dps_assets.core.impact.regions import (STATEWIDE, UNKNOWN_REGION, county_regions, per_distinct, region_order,
-                                            sort_regions)
-from dps_assets.core.exchange.quarters import FiscalQuarter
 
 IMPACT_NOT_IN_DPS_COLUMNS = (
     "FISCAL_QUARTER", "REGION", "CNTY_NAME", "PERSON_ID", "RUNAWAY_EVENT_ID", "LAST_NAME",
@@ -160,7 +166,8 @@ def _report(source: pd.DataFrame, rows: np.ndarray, date_column: str, county_col
     ranked_column, rank = ranked if ranked else (None, None)
     keys = {name: computed[name] if name in computed else source[name].iloc[rows].reset_index(drop=True)
             for name in sort_by if name != ranked_column}
-    order = _stable_order([rank[rows] if name == ranked_column else _sort_codes(keys[name]) for name in sort_by])
+    order = _stable_order([rank[rows] if rank is not None and name == ranked_column else _sort_codes(keys[name])
+                           for name in sort_by])
     positions = rows[order]
     # copy=False: each column its own block, not stacked by dtype into a copy (a third of the time).
     return pd.DataFrame({

@@ -28,7 +28,7 @@ class BarChartSpec:
     value_axis_title: str = ""
 
 
-def _font(size: int, bold: bool = False) -> dict:
+def _font(size: int, bold: bool = False) -> dict[str, object]:
     return {"name": FONT_NAME, "size": size, "bold": bold}
 
 
@@ -40,7 +40,7 @@ def add_chart(workbook: Workbook, worksheet: Worksheet, columns: Sequence[str], 
     series_columns = [*spec.value_columns, *([spec.total_column] if spec.total_column else [])]
     for column in series_columns:
         index = list(columns).index(column)
-        series = {
+        series: dict[str, object] = {
             "name": [name, 0, index],
             "categories": [name, 1, 0, last, 0],
             "values": [name, 1, index, last, index],

@@ -8,13 +8,23 @@ an object column of odd values, or a date column with times, infinities, or days
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
-from dps_assets.core.workbooks.excel_values import (DATE_FORMAT, EXCEL_MAX_CELL_CHARS, RuleTally, StyledValue,
-                                                    XML_FORBIDDEN, cell_text, cell_value, excel_serials)
+from dps_assets.core.workbooks.excel_values import (
+    DATE_FORMAT,
+    EXCEL_MAX_CELL_CHARS,
+    XML_FORBIDDEN,
+    RuleTally,
+    StyledValue,
+    cell_text,
+    cell_value,
+    excel_serials,
+)
 
 TEXT, NUMBER, BOOLEAN, DATE, MIXED = "text", "number", "boolean", "date", "mixed"
 
@@ -25,7 +35,7 @@ _TEXT_TYPES = frozenset({str, _NONE, float})  # float: the NaN pandas puts in a 
 @dataclass(frozen=True)
 class ColumnCells:
     kind: str
-    values: list  # one per row; None is an empty cell
+    values: Sequence[object]  # one per row; None is an empty cell
     number_format: str | None = None  # DATE: the format of every cell
 
 
@@ -37,13 +47,14 @@ def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells
     if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
         return ColumnCells(BOOLEAN, series.to_numpy(dtype=bool).tolist())
     if pd.api.types.is_integer_dtype(dtype):
-        return ColumnCells(NUMBER, series.to_numpy(dtype=object, na_value=None).tolist())
+        return ColumnCells(NUMBER, _objects(series))
     if pd.api.types.is_float_dtype(dtype):
         return _floats(series.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return _moments(series, sheet, tally)
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
-        values = series.to_numpy(dtype=object, na_value=None).tolist() if dtype != object else series.tolist()
+    is_object = pd.api.types.is_object_dtype(dtype)
+    if pd.api.types.is_string_dtype(dtype) or is_object:
+        values = series.tolist() if is_object else _objects(series)
         if set(map(type, values)) <= _TEXT_TYPES:
             texts = _texts(values)
             if texts is not None:
@@ -52,16 +63,24 @@ def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells
     return _mixed(series.tolist(), sheet, tally)
 
 
-def _texts(values: list) -> list | None:
-    """`values` with NaN as None, or None if a float other than NaN is among them."""
+def _objects(series: pd.Series) -> list[object]:
+    """The values as Python objects, pandas' NA as None."""
+    # pandas takes (and documents) na_value=None; pandas-stubs' na_value leaves None out.
+    values: list[object] = series.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
+    return values
+
+
+def _texts(values: list[object]) -> list[str | None] | None:
+    """`values` (str, None or float, as `column_cells` checked) with NaN as None, or None if a float
+    other than NaN is among them."""
     if not any(type(v) is float for v in values):
-        return values
+        return cast("list[str | None]", values)  # str and None alone: their types were checked
     if any(type(v) is float and v == v for v in values):
         return None
-    return [None if type(v) is float else v for v in values]
+    return cast("list[str | None]", [None if type(v) is float else v for v in values])
 
 
-def _clean(texts: list, sheet: str, tally: RuleTally) -> list:
+def _clean(texts: list[str | None], sheet: str, tally: RuleTally) -> list[str | None]:
     """Text by the rules, looking at each cell only when the block as a whole needs it."""
     present = [t for t in texts if t is not None]
     if not present:
@@ -97,8 +116,9 @@ def _moments(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:
     out = values.tolist()
     for index in np.flatnonzero(~missing & (~midnight | ~in_calendar)):
         if in_calendar[index]:
-            out[index] = StyledValue(out[index], number_format=cell_value(
-                series.iloc[index], sheet, tally).number_format)
+            moment = cell_value(series.iloc[index], sheet, tally)
+            assert isinstance(moment, StyledValue)  # a day in Excel's calendar with a time of day
+            out[index] = StyledValue(out[index], number_format=moment.number_format)
         else:
             out[index] = cell_value(series.iloc[index], sheet, tally)  # ISO text, counted
     for index in np.flatnonzero(~missing & midnight & in_calendar):
@@ -106,5 +126,5 @@ def _moments(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:
     return ColumnCells(MIXED, out)
 
 
-def _mixed(values: list, sheet: str, tally: RuleTally) -> ColumnCells:
+def _mixed(values: list[object], sheet: str, tally: RuleTally) -> ColumnCells:
     return ColumnCells(MIXED, [cell_value(v, sheet, tally) for v in values])

@@ -67,7 +67,7 @@ class StyledValue:
 class RuleTally:
     """How often each rule was applied, per sheet."""
 
-    counts: dict[str, Counter] = field(default_factory=dict)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
 
     def add(self, sheet: str, rule: str) -> None:
         self.counts.setdefault(sheet, Counter())[rule] += 1
@@ -99,9 +99,9 @@ def _cut_utf16(text: str, units: int) -> str:
 def cell_value(value: object, sheet: str, tally: RuleTally) -> object:
     """`value` as the writer writes it: None (an empty cell), str, bool, int, float, or a
     `StyledValue` (a date, datetime, time or duration with its number format; or forced text)."""
-    kind = type(value)
-    if kind is str:
+    if type(value) is str:
         return _text(value, sheet, tally)
+    kind = type(value)
     if value is None or kind is bool:
         return value
     if isinstance(value, int):

@@ -38,7 +38,7 @@ class Formats:
 
     def __init__(self, workbook: Workbook) -> None:
         self._workbook = workbook
-        self._made: dict[tuple, Format] = {}
+        self._made: dict[tuple[str | None, bool, bool, bool], Format] = {}
         self.header = workbook.add_format({
             "font_name": FONT_NAME, "font_size": FONT_SIZE, "bold": True, "text_wrap": True,
             "valign": "top", "bg_color": HEADER_FILL, "border": 1, "border_color": BORDER_COLOR,

@@ -4,19 +4,20 @@ writer method their column's kind calls for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.workbooks.excel_values import RuleTally, StyledValue
 from dps_assets.core.workbooks.columns import BOOLEAN, DATE, NUMBER, TEXT, ColumnCells, column_cells
+from dps_assets.core.workbooks.excel_values import RuleTally, StyledValue
 from dps_assets.core.workbooks.layout import Formats
 
 BLOCK_ROWS = 8_192
 
 Write = Callable[[int, int, object, "Format | None"], object]
+Plan = tuple[Write, Sequence[object], "Format | None"]  # a column's writer, cells and format
 
 
 def write_rows(worksheet: Worksheet, formats: Formats, frame: pd.DataFrame, first_row: int,
@@ -26,7 +27,7 @@ def write_rows(worksheet: Worksheet, formats: Formats, frame: pd.DataFrame, firs
     row = first_row
     for start in range(0, len(frame), BLOCK_ROWS):
         block = frame.iloc[start:start + BLOCK_ROWS]
-        plan = []
+        plan: list[Plan] = []
         for column in block.columns:
             cells = column_cells(block[column], tally_as, tally)
             plan.append(_plan(worksheet, formats, cells, bold=totals, wrap=wrap))
@@ -42,7 +43,7 @@ def write_rows(worksheet: Worksheet, formats: Formats, frame: pd.DataFrame, firs
     return row
 
 
-def _write_totals(worksheet: Worksheet, formats: Formats, plan: list, count: int, row: int,
+def _write_totals(worksheet: Worksheet, formats: Formats, plan: list[Plan], count: int, row: int,
                   rule_row: int) -> int:
     for index in range(count):
         for column_index, (write, values, cell_format) in enumerate(plan):
@@ -63,7 +64,7 @@ def _with_rule(formats: Formats, cell_format: Format | None) -> Format:
 
 
 def _plan(worksheet: Worksheet, formats: Formats, cells: ColumnCells, *, bold: bool,
-          wrap: bool) -> tuple[Write, list, Format | None]:
+          wrap: bool) -> Plan:
     plain = formats.body(wrap=wrap, bold=bold) if (bold or wrap) else None
     if cells.kind == TEXT:
         return worksheet.write_string, cells.values, plain
@@ -87,7 +88,7 @@ def _mixed_writer(worksheet: Worksheet, formats: Formats, *, bold: bool, wrap: b
             return worksheet.write_boolean(row, column, value, cell_format)
         if kind is int or kind is float:
             return worksheet.write_number(row, column, value, cell_format)
-        if kind is StyledValue:
+        if isinstance(value, StyledValue):
             if value.as_text:
                 return worksheet.write_string(row, column, value.value, cell_format)
             styled = formats.body(value.number_format, wrap=wrap, bold=bold,

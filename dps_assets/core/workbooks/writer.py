@@ -19,9 +19,9 @@ import pandas as pd
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
 from dps_assets.core.privacy.private_files import private_file, private_scratch
 from dps_assets.core.workbooks.chart import BarChartSpec, add_chart
+from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
 from dps_assets.core.workbooks.layout import Formats, holds_personal_information, set_properties, set_up_pages
 from dps_assets.core.workbooks.rows import write_rows
 

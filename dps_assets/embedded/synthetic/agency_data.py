@@ -11,16 +11,9 @@ import pandas as pd
 from dps_assets.embedded.synthetic.children import assign_person_ids, person_frame
 from dps_assets.embedded.synthetic.counties import county_lookup_frame
 from dps_assets.embedded.synthetic.episodes import cvs_episode_frame, simulate_episodes
-from dps_assets.embedded.synthetic.fiscal_calendar import (
-    day_number,
-    fiscal_year_bounds,
-    fiscal_year_of,
-)
+from dps_assets.embedded.synthetic.fiscal_calendar import day_number, fiscal_year_bounds, fiscal_year_of
 from dps_assets.embedded.synthetic.random_draws import seeded_rng
-from dps_assets.embedded.synthetic.runaway_events import (
-    runaway_event_frame,
-    simulate_runaway_events,
-)
+from dps_assets.embedded.synthetic.runaway_events import runaway_event_frame, simulate_runaway_events
 
 
 @dataclass(frozen=True)

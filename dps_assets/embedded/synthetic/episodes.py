@@ -54,7 +54,7 @@ def simulate_episodes(
         )
         parts.append((who, s2, e2, c2))
         prev_person, prev_end = who, e2
-    p, s, e, c = (np.concatenate(cols) for cols in zip(*parts))
+    p, s, e, c = (np.concatenate(cols) for cols in zip(*parts, strict=True))
 
     # Keep the children with an episode reaching into the covered years (with all their rows).
     kept = np.zeros(n, bool)

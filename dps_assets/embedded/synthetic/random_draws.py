@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 
 def seeded_rng(seed: int, stream: int) -> np.random.Generator:
@@ -15,7 +16,7 @@ def pick(rng: np.random.Generator, n: int, share: float, minimum: int = 1) -> np
     return rng.choice(n, size=k, replace=False) if k else np.empty(0, dtype="int64")
 
 
-def probabilities(weights: np.ndarray) -> np.ndarray:
+def probabilities(weights: npt.ArrayLike) -> np.ndarray:
     return np.asarray(weights, dtype=float) / np.sum(weights)
 
 

@@ -204,7 +204,7 @@ def _unmatched_entries(
             pd.DataFrame({"person_id": ev["person_id"], "r": run_day, "b": busy_end}),
             on="person_id",
         )
-        gap = np.maximum.reduce([near["r"] - near["day"], near["day"] - near["b"],
+        gap = np.maximum.reduce([(near["r"] - near["day"]).to_numpy(), (near["day"] - near["b"]).to_numpy(),
                                  np.zeros(len(near), "int64")])
         cand = cand.drop(index=near.loc[gap <= 30, "index"].unique()).head(k)
         m = len(cand)

@@ -35,7 +35,7 @@ def oris(rng: np.random.Generator, county: np.ndarray) -> np.ndarray:
     agency = rng.choice(10, size=len(county), p=probabilities([45, 25, 10, 6, 4, 3, 3, 2, 1, 1]))
     fallback = rng.integers(1, 255, len(county))
     return np.array(
-        [f"TX{numbers.get(c, f'{f:03d}')}{a:02d}00" for c, a, f in zip(county, agency, fallback)],
+        [f"TX{numbers.get(c, f'{f:03d}')}{a:02d}00" for c, a, f in zip(county, agency, fallback, strict=True)],
         dtype=object,
     )
 
@@ -55,8 +55,9 @@ def add_person_columns(
     first = np.where(pd.isna(first), spare_first[rng.integers(0, len(spare_first), m)], first)
 
     code = people["sex"].astype("string").str.strip().str.upper().fillna("").to_numpy(object)
-    sex = np.where(np.isin(code, ["M", "MALE"]), "M", np.where(np.isin(code, ["F", "FEMALE"]),
-                                                               "F", None))
+    sex = np.full(len(code), None, dtype=object)
+    sex[np.isin(code, ["M", "MALE"])] = "M"
+    sex[np.isin(code, ["F", "FEMALE"])] = "F"
     unknown = pd.isna(sex)
     sex[unknown] = rng.choice(np.array(["M", "F"], dtype=object), int(unknown.sum()))
     race_code = people["race"].astype("string").str.strip().str.upper()

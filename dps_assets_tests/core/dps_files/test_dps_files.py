@@ -245,7 +245,8 @@ def test_control_characters_in_the_header_and_the_counts_file():
 
 
 def test_a_line_of_control_characters_is_not_a_blank_line_and_not_ignored():
-    with pytest.raises(DpsFileError, match=r"line 3, column DFPS_PERSON_ID: a control character U\+000B at character 1 of the field"):
+    with pytest.raises(DpsFileError,
+                       match=r"line 3, column DFPS_PERSON_ID: a control character U\+000B at character 1 of the field"):
         parse_results(results(LINE_A, "\x0b"), RESULTS)
 
 
@@ -278,7 +279,8 @@ def test_bytes_that_are_not_utf8_are_reported_with_line_and_column():
 @pytest.mark.parametrize(
     "text, shape",
     [("", "an empty value"), ("A", "1 character: letters"), ("GARCIA LOPEZ", "12 characters: letters and spaces"),
-     ("O'BRIEN-2", "9 characters: digits, letters and punctuation"), ("Peña", "4 characters: letters and non-ASCII letters"),
+     ("O'BRIEN-2", "9 characters: digits, letters and punctuation"),
+     ("Peña", "4 characters: letters and non-ASCII letters"),
      ("\u0661\u00a0\x00", "3 characters: non-ASCII digits, other white space and control characters"),
      ("\udcff\u2028€", "3 characters: control characters, undecodable bytes and other characters")],
 )

@@ -10,17 +10,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dps_assets.core.dps_files.layout_rules import (
+    COLUMN_RULES,
+    DELIMITER,
+    RESULTS_COLUMNS,
+    RESULTS_DATE_COLUMNS,
+    column_value,
+)
 from dps_assets.core.dps_files.reading import DpsFileError, _split_table, parse_results
-from dps_assets.core.dps_files.layout_rules import (COLUMN_RULES, DELIMITER, RESULTS_COLUMNS, RESULTS_DATE_COLUMNS,
-                                                    column_value)
 
 FILE = "Dfps-missing-person-results.txt"
 HEADER = list(RESULTS_COLUMNS)
 GOOD = [
-    ["101", "M000000001", "PENA", "JOSE", "20090307", "M", "W", "EMJ", "TX2270000", "Travis", "20250110", "20250108", "20250112"],
+    ["101", "M000000001", "PENA", "JOSE", "20090307", "M", "W", "EMJ", "TX2270000", "Travis",
+     "20250110", "20250108", "20250112"],
     ["102", "M000000002", "DOE", "ANA", "20100101", "F", "B", "EME", "TX0150000", "Bexar", "20250202", "20250201", ""],
-    ["-7", "M999999999", "NGUYỄN", "LÊ", "19991231", "F", "A", "EMO", "TX0010000", "Doña Ana", "20240229", "20240229", ""],
-    ["+0009", "M123456789", "O'BRIEN-SMITH", "MARY ANN", "16770922", "X", "U", "EMV", "TX9990000", "SAN SABA", "22620411", "20000101", "20000102"],
+    ["-7", "M999999999", "NGUYỄN", "LÊ", "19991231", "F", "A", "EMO", "TX0010000", "Doña Ana",
+     "20240229", "20240229", ""],
+    ["+0009", "M123456789", "O'BRIEN-SMITH", "MARY ANN", "16770922", "X", "U", "EMV", "TX9990000", "SAN SABA",
+     "22620411", "20000101", "20000102"],
 ]
 
 
@@ -76,7 +84,8 @@ def mutate(rng: random.Random, header: list[str], rows: list[list[str]]) -> None
     if kind == 0:
         rows[row][column] = rng.choice(ODD_VALUES)
     elif kind == 1:
-        rows[row][column] = rng.choice([" ", "  ", "\u00a0", "\u2003"]) + rows[row][column] + rng.choice(["", " ", "\u00a0"])
+        padded = rng.choice([" ", "  ", "\u00a0", "\u2003"]) + rows[row][column] + rng.choice(["", " ", "\u00a0"])
+        rows[row][column] = padded
     elif kind == 2:
         value = rows[row][column]
         at = rng.randrange(len(value) + 1)

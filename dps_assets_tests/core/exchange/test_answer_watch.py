@@ -1,8 +1,8 @@
 """The SFTP sensor's decision, as a pure function of listing, cursor and ledger."""
 
 from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, choose_quarter, decide
-from dps_assets.core.exchange.submissions import Submission
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import Submission
 
 WANTED = ("Dfps-missing-person-results.txt", "Dfps-missing-person-counts.txt")
 Q3, Q4 = FiscalQuarter(2025, 3), FiscalQuarter(2025, 4)
@@ -12,7 +12,10 @@ def files(results=(100, 5000), counts=(50, 5000)):
     return [FileState(WANTED[0], *results), FileState(WANTED[1], *counts), FileState("other.txt", 1, 1)]
 
 
-def poll(listing, cursor=None, submissions=(Submission(Q3, 4000.5, "s", 9),), answered=None):
+SUBMITTED = (Submission(Q3, 4000.5, "s", 9),)
+
+
+def poll(listing, cursor=None, submissions=SUBMITTED, answered=None):
     return decide(listing, WatchCursor.from_json(cursor), WANTED, submissions, answered or {})
 
 

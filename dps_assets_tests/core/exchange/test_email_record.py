@@ -5,9 +5,14 @@ import re
 
 import pytest
 
+from dps_assets.core.exchange.email_record import (
+    EmailAction,
+    EmailArrivedError,
+    EmailNotConfirmedError,
+    EmailRecord,
+    email_action,
+)
 from dps_assets.core.operations.alerts import what_to_do
-from dps_assets.core.exchange.email_record import (EmailAction, EmailArrivedError, EmailNotConfirmedError, EmailRecord,
-                                          email_action)
 
 Q4 = "FY2026-Q4"
 SENT = "<177000000000.4242.1234567890123456789@dfps.texas.gov>"

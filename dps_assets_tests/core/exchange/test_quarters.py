@@ -1,9 +1,15 @@
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
-from dps_assets.core.exchange.quarters import (FIRST_QUARTER, FiscalQuarter, closed_quarters, quarter_label_of,
-                                              quarters_missing)
+from dps_assets.core.exchange.quarters import (
+    FIRST_QUARTER,
+    FiscalQuarter,
+    closed_quarters,
+    quarter_label_of,
+    quarters_missing,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +126,7 @@ def test_the_partitions_are_the_closed_quarters_in_order():
     assert keys[-1] == "FY2026-Q4" and len(keys) == 7 * 4
     quarters = [FiscalQuarter.from_partition_key(k) for k in keys]
     assert quarters[0] == FIRST_QUARTER
-    assert all(a.next() == b for a, b in zip(quarters, quarters[1:]))  # no gaps, no repeats
+    assert all(a.next() == b for a, b in pairwise(quarters))  # no gaps, no repeats
 
 
 def test_a_quarter_becomes_a_partition_the_day_after_it_ends():

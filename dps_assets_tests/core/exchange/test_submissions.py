@@ -1,13 +1,13 @@
 import pytest
 
-from dps_assets.core.exchange.submissions import (
-             OutstandingSubmissionError,
-             Submission,
-             awaiting_answer,
-             check_can_submit,
-             judge_export_size,
-         )
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.exchange.submissions import (
+    OutstandingSubmissionError,
+    Submission,
+    awaiting_answer,
+    check_can_submit,
+    judge_export_size,
+)
 
 Q3, Q4 = FiscalQuarter(2025, 3), FiscalQuarter(2025, 4)
 

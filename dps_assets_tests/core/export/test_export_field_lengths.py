@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from dps_assets.config.export_layout import TEXT_FILE_FIELDS, ExportLayoutConfig
+from dps_assets.core.export.text_file import TextLayout, TextLayoutError, render_text_file
 from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
 from dps_assets.core.schemas import EXPORT_SCHEMA, validate
-from dps_assets.core.export.text_file import TextLayout, TextLayoutError, render_text_file
 
 WINDOW_END = date(2025, 5, 31)
 CODES = CodeMaps(sex={"F": "F"}, race={"WT": "W"})

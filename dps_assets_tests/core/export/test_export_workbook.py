@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.privacy.private_files import PrivateFileError
 from dps_assets.core.workbooks.layout import CONFIDENTIAL, FONT_NAME
-from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames
 
 

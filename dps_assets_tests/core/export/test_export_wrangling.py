@@ -6,17 +6,17 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core.export.wrangling import (
-              REASON_DOB_AFTER_WINDOW,
-              REASON_NO_DOB,
-              REASON_NO_FIRST_NAME,
-              REASON_NO_LAST_NAME,
-              CodeMaps,
-              ExportSourceError,
-              map_code,
-              wrangle_export,
-          )
 from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.wrangling import (
+    REASON_DOB_AFTER_WINDOW,
+    REASON_NO_DOB,
+    REASON_NO_FIRST_NAME,
+    REASON_NO_LAST_NAME,
+    CodeMaps,
+    ExportSourceError,
+    map_code,
+    wrangle_export,
+)
 from dps_assets.core.impact.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
 
@@ -265,9 +265,9 @@ def test_values_are_read_whatever_type_the_driver_gives():
         with pytest.raises(Unreadable):
             whole_number(value)
     day = date(201, 3, 4)
-    assert [calendar_day(v) for v in (day, datetime(201, 3, 4, 23, 59), np.datetime64("0201-03-04"),
-                                      "0201-03-04", "0201-03-04 10:00:00", pd.Timestamp("2010-01-02 10:00"),
-                                      None, pd.NaT, np.datetime64("NaT"), "")] == [day] * 5 + [date(2010, 1, 2)] + [None] * 4
+    values = (day, datetime(201, 3, 4, 23, 59), np.datetime64("0201-03-04"), "0201-03-04", "0201-03-04 10:00:00",
+              pd.Timestamp("2010-01-02 10:00"), None, pd.NaT, np.datetime64("NaT"), "")
+    assert [calendar_day(v) for v in values] == [day] * 5 + [date(2010, 1, 2)] + [None] * 4
     for value in ("2010-02-30", "someday", 20100102, np.datetime64("20000-01-01")):
         with pytest.raises(Unreadable):
             calendar_day(value)

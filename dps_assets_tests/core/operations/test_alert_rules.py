@@ -5,7 +5,8 @@ from dps_assets.core.operations.alerts import DEFAULT_WHAT_TO_DO, SensorHealth, 
 
 def test_the_operators_are_alerted_once_after_the_configured_failures_and_once_on_recovery():
     health, alerts = SensorHealth(), []
-    for problem in ("SftpError: timed out", "SftpError: timed out", "SftpError: refused", "SftpError: refused", None, None):
+    for problem in ("SftpError: timed out", "SftpError: timed out", "SftpError: refused", "SftpError: refused",
+                    None, None):
         change = after_tick(health, problem, alert_after=3, sensor="dps_files_sensor")
         health = change.health
         alerts.append(change.alert.subject if change.alert else None)

@@ -7,11 +7,17 @@ import duckdb
 import pytest
 from xlsxwriter.exceptions import FileCreateError
 
-import dps_assets.config.schema  # noqa: F401 - defines ConfigError
-import dps_assets.core.dps_files.reading  # noqa: F401 - defines DpsFileError
-import dps_assets.resources.sftp  # noqa: F401 - defines SftpError
-from dps_assets.core.privacy.errors import (chain_failure_text, exchange_error_names, failure_text, os_error_in,
-                                            os_reason, redact_literals)
+import dps_assets.config.schema  # defines ConfigError
+import dps_assets.core.dps_files.reading  # defines DpsFileError
+import dps_assets.resources.sftp  # defines SftpError
+from dps_assets.core.privacy.errors import (
+    chain_failure_text,
+    exchange_error_names,
+    failure_text,
+    os_error_in,
+    os_reason,
+    redact_literals,
+)
 from dps_assets.resources.database import DatabaseError, WarehouseResource
 
 
@@ -132,7 +138,7 @@ def test_the_operating_systems_error_is_found_however_a_library_wrapped_it():
         try:
             raise full
         except OSError:
-            raise KeyError("PLANTEDNAME")  # raised while handling it: its context
+            raise KeyError("PLANTEDNAME")  # noqa: B904 - raised while handling it: its context, the case under test
     except KeyError as handling:
         assert os_error_in(handling) is full
     assert os_error_in(ValueError("PLANTEDNAME")) is None

@@ -7,7 +7,6 @@ import stat
 import pytest
 
 from dps_assets.core.privacy.private_files import PrivateFileError, private_file
-from dps_assets_tests.support.small_disk import small_disk  # noqa: F401 - a 200 KiB tmpfs
 
 
 def mode(path) -> int:

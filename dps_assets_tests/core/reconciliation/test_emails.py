@@ -1,13 +1,13 @@
 """The report email in words: the reporting window, what each workbook's numbers are, the
 matching's numbers, a Date header with the local offset; counts only."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import pandas as pd
 
-from dps_assets.core.reconciliation.emails import day_in_words, report_email, window_in_words
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.emails import day_in_words, report_email, window_in_words
 from dps_assets.core.reconciliation.reports import ReportWorkbook, report_summary
 
 Q3 = FiscalQuarter(2026, 3)
@@ -52,4 +52,4 @@ def test_the_report_email_states_the_window_and_the_numbers_in_words(tmp_path):
     assert not any("row(s)" in line for line in body)
     sent_at = parsedate_to_datetime(message["Date"])
     assert sent_at.utcoffset() == datetime.now().astimezone().utcoffset()
-    assert abs(sent_at - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(sent_at - datetime.now(UTC)) < timedelta(minutes=1)

@@ -26,7 +26,7 @@ def events(*rows):
 
 def assigned(entry_rows, event_rows, tolerance=7):
     result = match_entries(entries(*entry_rows), events(*event_rows), *WINDOW, tolerance)
-    return dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"]))
+    return dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"], strict=True))
 
 
 def test_same_person_inside_the_episode():
@@ -76,7 +76,7 @@ def test_entries_outside_the_window_take_no_part_but_are_counted():
         events((10, 1, "2024-08-30", "2025-07-01")), *WINDOW, 7)
     assert result.entries_outside_window["NIC"].tolist() == ["M1", "M2"]
     assert result.entries_in_window["NIC"].tolist() == ["M3"]
-    assert dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"])) == {"M3": 10}
+    assert dict(zip(result.assignments["NIC"], result.assignments["RUNAWAY_EVENT_ID"], strict=True)) == {"M3": 10}
 
 
 def test_events_after_the_window_are_still_candidates():
@@ -140,7 +140,8 @@ def test_oracle_times_of_day_are_dropped_before_matching():
 def test_a_nic_on_two_entries_still_gets_one_event():
     # The parser refuses such a file; the matching still assigns per NIC, the nearest of both entries' events.
     rows = [(10, 1, "2025-01-06", "2025-01-20"), (11, 2, "2025-01-09", "2025-01-20")]
-    result = match_entries(entries(("M1", 1, "2025-01-10", "A"), ("M1", 2, "2025-01-10", "B")), events(*rows), *WINDOW, 7)
+    result = match_entries(entries(("M1", 1, "2025-01-10", "A"), ("M1", 2, "2025-01-10", "B")), events(*rows),
+                           *WINDOW, 7)
     assert result.assignments.to_dict("list") == {"NIC": ["M1"], "RUNAWAY_EVENT_ID": [11]}
 
 
@@ -171,11 +172,13 @@ def test_same_assignments_as_every_candidate_pair_sorted_on_random_data():
         event_frame["RETURN_DATE"] = ends.where(rng.random(n_events) < 0.7)
         event_frame = event_frame.sample(frac=1, random_state=int(rng.integers(1000)))  # any order, any index
         entry_frame = entries(*[(f"M{i:09d}", int(rng.integers(1, people + 2)),
-                                 start + pd.Timedelta(days=int(rng.integers(-10, 290))), "X") for i in range(n_entries)])
+                                 start + pd.Timedelta(days=int(rng.integers(-10, 290))), "X")
+                                for i in range(n_entries)])
         entry_frame = entry_frame.sample(frac=1, random_state=int(rng.integers(1000)))
         tolerance = int(rng.integers(0, 10))
         result = match_entries(entry_frame, event_frame, *WINDOW, tolerance)
-        expected = _one_per_nic(result.entries_in_window, event_frame, pd.Timestamp(WINDOW[1]), pd.Timedelta(days=tolerance))
+        expected = _one_per_nic(result.entries_in_window, event_frame, pd.Timestamp(WINDOW[1]),
+                                pd.Timedelta(days=tolerance))
         pd.testing.assert_frame_equal(result.assignments, expected)
         for pairs_per_block in (1, 7):  # many small blocks, and entries with more pairs than a block
             in_blocks = match_entries(entry_frame, event_frame, *WINDOW, tolerance, pairs_per_block=pairs_per_block)

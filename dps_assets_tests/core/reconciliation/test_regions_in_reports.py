@@ -4,10 +4,10 @@ the lookup lacks it); and the per-county and per-date work is done once per dist
 
 import pandas as pd
 
-from dps_assets.core.impact import regions
-from dps_assets.core.reconciliation.matching import match_entries
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact import regions
 from dps_assets.core.impact.regions import build_region_lookup, county_regions, region_value, sort_regions, tidy_county
+from dps_assets.core.reconciliation.matching import match_entries
 from dps_assets.core.reconciliation.reports import dps_not_in_impact, dps_total_runaway_events, impact_not_in_dps
 from dps_assets_tests.core.reconciliation.test_reports import Q3, results, sa_98
 

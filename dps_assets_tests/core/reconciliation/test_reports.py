@@ -3,16 +3,16 @@
 import pandas as pd
 import pytest
 
-from dps_assets.core.reconciliation.matching import match_entries
-from dps_assets.core.impact.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
-from dps_assets.core.reconciliation.reports import (
-                   DPS_NOT_IN_IMPACT_COLUMNS,
-                   IMPACT_NOT_IN_DPS_COLUMNS,
-                   dps_not_in_impact,
-                   dps_total_runaway_events,
-                   impact_not_in_dps,
-               )
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.impact.regions import build_region_lookup, region_sort_key, regions_of, unmapped_counties
+from dps_assets.core.reconciliation.matching import match_entries
+from dps_assets.core.reconciliation.reports import (
+    DPS_NOT_IN_IMPACT_COLUMNS,
+    IMPACT_NOT_IN_DPS_COLUMNS,
+    dps_not_in_impact,
+    dps_total_runaway_events,
+    impact_not_in_dps,
+)
 
 Q3 = FiscalQuarter(2025, 3)  # window 2024-09-01 .. 2025-05-31
 
@@ -153,6 +153,7 @@ def test_an_empty_quarter_gives_empty_reports_and_zero_totals():
 
 def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
     import numpy as np
+
     from dps_assets.core.reconciliation.reports import _sort_codes
 
     rng = np.random.default_rng(3)
@@ -174,6 +175,7 @@ def test_the_reports_sort_is_pandas_stable_sort_with_missing_values_last():
 @pytest.mark.parametrize("spans", [(5, 40, 30), (5, 2**40, 2**40)])  # one packed key; too wide: the lexsort
 def test_the_reports_order_is_a_lexsort_of_their_sort_codes(spans):
     import numpy as np
+
     from dps_assets.core.reconciliation.reports import _stable_order
 
     rng = np.random.default_rng(4)
@@ -221,11 +223,11 @@ def test_the_reports_are_the_same_whether_the_entries_come_in_nic_order_or_not(n
     counties = np.array(["Travis", "Harris", "Nowhere", "El Paso", "Bexar"], dtype=object)
     days = pd.Timestamp("2024-08-25") + pd.to_timedelta(rng.integers(0, 60, 2_000), unit="D")
     rows = [(nic.format(n), int(rng.integers(1, 30)), day.date().isoformat(), counties[rng.integers(5)])
-            for n, day in zip(rng.choice(99_999, 2_000, replace=False), days)]
+            for n, day in zip(rng.choice(99_999, 2_000, replace=False), days, strict=True)]
     events = sa_98(*((p, 100 + p, "Travis", "2024-09-20", None) for p in range(1, 30, 2)))
     in_order = build(events, results(*sorted(rows)))
     for seed in range(3):
         shuffled = build(events, results(*(rows[i] for i in np.random.default_rng(seed).permutation(len(rows)))))
-        for ours, expected in zip(shuffled, in_order):
+        for ours, expected in zip(shuffled, in_order, strict=True):
             pd.testing.assert_frame_equal(ours, expected)
     assert in_order[2]["FYTD_TOTAL"].iloc[-1] < len(rows)  # some events have several entries

@@ -51,7 +51,7 @@ def rendered(tmp_path_factory):
         pdf = out / f"{path.stem}.pdf"
         pages[path.stem] = pdf_pages(pdf) if pdf.exists() else []
     by_sheet = defaultdict(list)
-    for stem, texts in pages.items():
+    for texts in pages.values():
         for text in texts:
             by_sheet[sheet_of(text)].append(text)
     return {"completed": completed, "workbooks": workbooks, "pages": pages, "by_sheet": by_sheet, "out": out}

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core.workbooks.excel_values import EXCEL_MAX_CELL_CHARS, EXCEL_MAX_DATA_ROWS
 from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.workbooks.excel_values import EXCEL_MAX_CELL_CHARS, EXCEL_MAX_DATA_ROWS
 from dps_assets.core.workbooks.writer import About, BarChartSpec, Sheet, write_workbook
 
 
