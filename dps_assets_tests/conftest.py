@@ -76,6 +76,16 @@ def exchange_instance(**kwargs) -> Iterator[DagsterInstance]:
 
 
 @pytest.fixture
+def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
+    """An instance kept on disk under this test's folder (its compute logs can be read), with the
+    quarters closed by TODAY."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with exchange_instance(temp_dir=str(home)) as instance:
+        yield instance
+
+
+@pytest.fixture
 def dagster_instance() -> Iterator[DagsterInstance]:
     """A SQLite instance with the pool limits every shipped instance configuration has."""
     with exchange_instance(overrides=INSTANCE_CONCURRENCY) as instance:

@@ -7,7 +7,6 @@ sentence, "disk full" and the folder, never the text of the library that hit the
 import re
 from pathlib import Path
 
-import pytest
 from dagster import DagsterEventType, asset, materialize
 
 from dps_assets.assets import reports, sending
@@ -15,7 +14,7 @@ from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.config.schema import load_config
 from dps_assets.resources import build_resources
 from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResource
-from dps_assets_tests.conftest import REPO, exchange_instance
+from dps_assets_tests.conftest import REPO
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, report_inputs
 
 STAMP = r"\d{8}T\d{6}Z_[0-9a-f]{8}"
@@ -32,14 +31,6 @@ def stand_in(name: str, value: object):
         return value
 
     return upstream
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with exchange_instance(temp_dir=str(home)) as instance:
-        yield instance
 
 
 def run_on_small_disk(assets: list, small_disk: Path, tmp_path: Path, instance):

@@ -20,7 +20,6 @@ from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.definitions import build_definitions
 from dps_assets.resources.local_files import TO_DPS, LocalFilesResource
-from dps_assets_tests.conftest import exchange_instance
 
 Q4 = FiscalQuarter(2026, 4)
 PLANTED_NAME = "ZQXWPLANTEDNAME"
@@ -65,14 +64,6 @@ def a_step(failing: Callable[[], None]):
         return 1
 
     return planted_step
-
-
-@pytest.fixture
-def instance(tmp_path: Path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with exchange_instance(temp_dir=str(home)) as instance:
-        yield instance
 
 
 def written_bytes(*roots: Path) -> list[tuple[Path, bytes]]:
