@@ -1,6 +1,6 @@
-"""The README's two command lines for running a quarter by hand work as written on a fresh
-instance (one whose quarter-calendar sensor never ticked), and a quarter they cannot launch is
-refused with a sentence, not a Dagster traceback."""
+"""The two command lines docs/operations.md gives for running a quarter by hand work as written
+on a fresh instance (one whose quarter-calendar sensor never ticked), and a quarter they cannot
+launch is refused with a sentence, not a Dagster traceback."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.folder_watch import FolderWatch
 
 REPO = Path(__file__).resolve().parents[2]
+OPERATIONS = REPO / "docs" / "operations.md"
 QUARTER = FiscalQuarter.latest_closed(TODAY)
 PASSWORD = "launch-test-only-password"
 
 
-def readme_commands() -> list[list[str]]:
-    section = (REPO / "README.md").read_text(encoding="utf-8").split("### Running a quarter by hand", 1)[1]
+def documented_commands() -> list[list[str]]:
+    section = OPERATIONS.read_text(encoding="utf-8").split("\n## Running a quarter by hand\n", 1)[1]
     block = section.split("```sh\n", 1)[1].split("```", 1)[0]
     return [shlex.split(line) for line in block.splitlines() if line.strip() and not line.startswith("#")]
 
@@ -38,8 +39,8 @@ def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
 
 
-def test_the_readme_gives_one_command_per_half():
-    assert readme_commands() == [[".venv/bin/dps-launch", "sending", "FY2026-Q4"],
+def test_the_docs_give_one_command_per_half():
+    assert documented_commands() == [[".venv/bin/dps-launch", "sending", "FY2026-Q4"],
                                  [".venv/bin/dps-launch", "receiving", "FY2026-Q4"]]
 
 
@@ -57,13 +58,13 @@ def test_a_quarter_that_cannot_be_launched_is_refused_with_a_sentence(tmp_path, 
 
 
 @pytest.mark.e2e
-def test_the_readme_commands_run_a_quarter_on_a_fresh_instance(tmp_path, embedded_data, monkeypatch):
+def test_the_documented_commands_run_a_quarter_on_a_fresh_instance(tmp_path, embedded_data, monkeypatch):
     layout, settings = stack_with_data(tmp_path / "stack", embedded_data, PASSWORD, TODAY)
     with EmbeddedStack(layout, settings) as stack:
         home = prepare_dagster_home(tmp_path / "dagster_home")
         env = {"DAGSTER_HOME": str(home), "DPS_CONFIG": str(stack_config(layout, stack)),
                "DPS_SFTP_PASSWORD": PASSWORD}
-        sending, receiving = readme_commands()
+        sending, receiving = documented_commands()
         with FolderWatch(layout.sftp_root / "TO_DFPS") as answers:
             done = run(sending, env)
             assert done.returncode == 0, done.stderr[-3000:]

@@ -1,7 +1,7 @@
-"""The README's reference "What each asset and check records" names every metadata entry a
-quarter's materialisations, observations and check evaluations record, each under its asset or
-check, and names nothing that is not recorded, bar the entries it marks † as recorded only in
-other runs. A quarter is sent and received on the embedded stack as test_typed_metadata does,
+"""The reference "What each asset and check records" (docs/reports-and-metadata.md) names every
+metadata entry a quarter's materialisations, observations and check evaluations record, each under
+its asset or check, and names nothing that is not recorded, bar the entries it marks † as
+recorded only in other runs. A quarter is sent and received on the embedded stack as test_typed_metadata does,
 with the sending half's size check evaluated too, so every asset and check of the code location
 records here."""
 
@@ -20,13 +20,14 @@ from dps_assets.definitions import build_definitions
 from dps_assets_tests.assets.test_receiving_half import CHECKS, Q4, RECEIVING, SENDING, Scenario
 
 REPO = Path(__file__).resolve().parents[2]
-SUMMARY = "<summary>What each asset and check records</summary>"
+REFERENCE = REPO / "docs" / "reports-and-metadata.md"
+HEADING = "## What each asset and check records"
 EVERY_ASSET = "every asset"
 OTHER_RUNS = "†"
 RECORDS = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.ASSET_OBSERVATION,
            DagsterEventType.ASSET_CHECK_EVALUATION}
 # The entries recorded only in runs other than a quarter's first sending and receiving, and the
-# module that records each: the README marks exactly these †.
+# module that records each: the reference marks exactly these †.
 OTHER_RUNS_ONLY = {
     ("dps_submission", "rebuilt_file_identical"): submission_records,  # a re-run of a quarter already submitted
     ("dps_submission", "reconciled_from_server"): submission_records,  # a run died after its upload
@@ -37,11 +38,12 @@ OTHER_RUNS_ONLY = {
 Entries = dict[str, set[str]]  # asset or check name -> entry names
 
 
-def readme_section(readme: Path) -> list[str]:
-    """The reference's lines, from its heading (the block's summary) to the end of its block."""
-    lines = readme.read_text(encoding="utf-8").splitlines()
-    start = lines.index(SUMMARY)
-    return lines[start + 1:lines.index("</details>", start)]
+def reference_section(document: Path) -> list[str]:
+    """The reference's lines, from its heading to the next heading of its level or above."""
+    lines = document.read_text(encoding="utf-8").splitlines()
+    start = lines.index(HEADING)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("# ", "## "))), len(lines))
+    return lines[start + 1:end]
 
 
 def documented_entries(section: list[str], assets: set[str]) -> tuple[Entries, Entries]:
@@ -59,9 +61,9 @@ def documented_entries(section: list[str], assets: set[str]) -> tuple[Entries, E
             continue  # a header or the line under it
         if cells[0]:
             owners = sorted(assets) if cells[0] == EVERY_ASSET else re.findall(r"`([^`]+)`", cells[0])
-        assert owners, f"README row without an asset or check: {line}"
+        assert owners, f"reference row without an asset or check: {line}"
         entries = set(re.findall(r"`([^`]+)`", cells[1]))
-        assert entries, f"README row without an entry name: {line}"
+        assert entries, f"reference row without an entry name: {line}"
         for owner in owners:
             (other_runs if OTHER_RUNS in cells[1] else named)[owner].update(entries)
     return named, other_runs
@@ -89,7 +91,7 @@ def pairs(entries: Entries) -> set[tuple[str, str]]:
     return {(owner, name) for owner, names in entries.items() for name in names}
 
 
-def test_the_readme_names_every_metadata_entry_a_quarter_records_and_no_other(
+def test_the_reference_names_every_metadata_entry_a_quarter_records_and_no_other(
         receiving_resources, dagster_instance, openssh_server, smtp_mailbox):
     graph = build_definitions(load_config(REPO / "dps_config.demo.yml")).resolve_asset_graph()
     assets = {key.to_user_string() for key in graph.get_all_asset_keys()}
@@ -107,12 +109,12 @@ def test_the_readme_names_every_metadata_entry_a_quarter_records_and_no_other(
     recorded = recorded_entries(dagster_instance, Q4.partition_key)
     assert set(recorded) == assets | checks  # every asset and check of the code location recorded
 
-    named, other_runs = documented_entries(readme_section(REPO / "README.md"), assets)
+    named, other_runs = documented_entries(reference_section(REFERENCE), assets)
     assert set(named) | set(other_runs) <= assets | checks
     undocumented = pairs(recorded) - pairs(named) - pairs(other_runs)
-    assert undocumented == set(), "add these (asset or check, entry) to the README's reference"
+    assert undocumented == set(), "add these (asset or check, entry) to the reference in docs/reports-and-metadata.md"
     not_recorded = pairs(named) - pairs(recorded)
-    assert not_recorded == set(), "the README names these, but nothing records them: remove them, or mark † " \
+    assert not_recorded == set(), "the reference names these, but nothing records them: remove them, or mark † " \
                                   "and add them to OTHER_RUNS_ONLY with the case that records them"
     # † marks exactly the entries only other runs record, and each is still recorded somewhere.
     assert pairs(other_runs) & pairs(recorded) == set()
