@@ -15,7 +15,7 @@ after the year: every killed run failed and alerted once.
 
 `DPS_YEAR_TEST=ci` (the default: what `bin/test` runs) takes two quarters (FY2025-Q4, FY2026-Q1)
 and their kill points; `DPS_YEAR_TEST=full` five quarters and eight points, which
-bench/bench_year.py runs and whose figures the README gives."""
+bench/bench_year.py runs and whose figures docs/performance.md gives."""
 
 from __future__ import annotations
 

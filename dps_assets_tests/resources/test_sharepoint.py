@@ -1,6 +1,6 @@
 """The SharePoint publisher's requests, against a loopback HTTP server that answers the two
-Microsoft Graph calls it makes. No real tenant is reachable from here (README: "Honesty about
-SharePoint"); this pins down what is sent: the client-credentials token request, one PUT per
+Microsoft Graph calls it makes. No real tenant is reachable from here (docs/operations.md:
+"Honesty about SharePoint"); this pins down what is sent: the client-credentials token request, one PUT per
 workbook under the library path, the bearer token, the bytes, and errors that carry no secret."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class DagsterService:
         return shlex.split(line)
 
     def set_pool_limits(self) -> None:
-        """The runbook's deployment step: each pool's limit set once, explicitly."""
+        """The install step of docs/operations.md: each pool's limit set once, explicitly."""
         dagster = Path(sys.executable).with_name("dagster")
         for pool in POOLS:
             subprocess.run([dagster, "instance", "concurrency", "set", pool, "1"], env=self.env, cwd=REPO,

@@ -68,7 +68,7 @@ class ExchangeHome:
             instance.get_runs(limit=1)
             instance.get_latest_materialization_event(AssetKey("dps_submission"))
             add_closed_quarters(instance, agency_today())  # what the calendar sensor's first tick does
-            if pools:  # what the runbook's `dagster instance concurrency set <pool> 1` does
+            if pools:  # what docs/operations.md's `dagster instance concurrency set <pool> 1` does
                 for pool in POOLS:
                     instance.event_log_storage.set_concurrency_slots(pool, 1)
 
@@ -101,7 +101,8 @@ class ExchangeHome:
               output: IO[str] | int = subprocess.PIPE) -> subprocess.Popen:
         """A run in its own process; what it prints goes to `output` (a pipe to read, or a file
         for a run nobody reads while it runs: a full pipe would stop it)."""
-        # The README's command line for a run (`dg launch`, which supersedes `dagster asset materialize`).
+        # The documented command line for a run (docs/operations.md: `dg launch`, which supersedes
+        # `dagster asset materialize`).
         command = [str(Path(sys.executable).with_name("dg")), "launch", "--assets", select,
                    "--partition", partition_key, "-m", "dps_assets.definitions"]
         if run_config:
