@@ -23,6 +23,18 @@ from dps_assets_tests.support.servers import SSHD, OpenSshServer
 pytest_plugins = ["dps_assets_tests.support.small_disk"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: `bin/test` hands tests to its workers two at a time
+    (`--maxschedchunk 2`), so starting the year and the other end-to-end tests first keeps every
+    worker busy to the end instead of leaving one with the year while the others are idle."""
+    def weight(item: pytest.Item) -> int:
+        if item.nodeid.startswith("dps_assets_tests/end_to_end/test_year.py"):
+            return 0
+        return 1 if item.get_closest_marker("e2e") else 2
+
+    items.sort(key=weight)
+
+
 @pytest.fixture(scope="session")
 def openssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSshServer]:
     """The system's OpenSSH sshd on 127.0.0.1, public-key auth, for the whole test session.
