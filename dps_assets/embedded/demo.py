@@ -154,6 +154,9 @@ def _demo() -> None:
         reset_state(layout)
     password = os.environ.get(config.sftp.password_env or "") or secrets.token_urlsafe(18)
     quarter = FiscalQuarter.from_label(args.quarter) if args.quarter else FiscalQuarter.latest_closed(date.today())
+    if quarter < config.first_quarter:  # never listed: the calendar sensor starts at the first quarter
+        parser.error(f"{quarter.label} is before {config.first_quarter.label}, the first quarter of "
+                     f"{config_path.name} (its first_quarter)")
     settings = StackSettings(sftp_port=config.sftp.port, smtp_port=config.email.port, sftp_password=password)
 
     print(f"Starting the embedded stack in {layout.base} (first run builds the warehouse)…", flush=True)
