@@ -24,6 +24,7 @@ PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"  # a run over a range of quarters
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 
+
 @dataclass(frozen=True)
 class QuarterListChange:
     """What keeps the list to the quarters from go-live: the closed quarters it lacks, and the

@@ -43,8 +43,8 @@ def build_quarter_calendar_sensor(first_quarter: FiscalQuarter) -> SensorDefinit
         today = agency_today()
         change = quarter_list_change(context.instance, first_quarter, today)
         if not change.changes_anything:
-            return SkipReason(unchanged(change, today))
-        context.log.info(described(change))
+            return SkipReason(nothing_to_change(change, today))
+        context.log.info(change_summary(change))
         requests: list[AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest] = []
         if change.removed:
             requests.append(DeleteDynamicPartitionsRequest(FISCAL_QUARTER, [q.partition_key for q in change.removed]))
@@ -55,7 +55,7 @@ def build_quarter_calendar_sensor(first_quarter: FiscalQuarter) -> SensorDefinit
     return fiscal_quarter_calendar
 
 
-def unchanged(change: QuarterListChange, today: date) -> str:
+def nothing_to_change(change: QuarterListChange, today: date) -> str:
     newest = FiscalQuarter.latest_closed(today)
     if newest < change.first:
         listed_from = change.first.end + timedelta(days=1)
@@ -65,11 +65,11 @@ def unchanged(change: QuarterListChange, today: date) -> str:
             f"the newest, {newest.label}, is last")
 
 
-def described(change: QuarterListChange) -> str:
+def change_summary(change: QuarterListChange) -> str:
     parts = []
     if change.added:
         parts.append(f"adding {len(change.added)} quarter(s): {change.added[0].label} .. {change.added[-1].label}")
     if change.removed:
         parts.append(f"removing {len(change.removed)} quarter(s) before go-live ({change.first.label}) "
-                     f"that nothing ran for: {change.removed[0].label} .. {change.removed[-1].label}")
+                     f"that nothing ran for: {', '.join(q.label for q in change.removed)}")
     return "; ".join(parts)
