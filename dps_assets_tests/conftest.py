@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, instance_for_test
 
-from dps_assets.assets.partitions import add_closed_quarters
+from dps_assets.assets.partitions import update_quarter_list
 from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config
 from dps_assets.embedded.warehouse import build_embedded_data
 from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY
@@ -68,6 +68,7 @@ def sftp_resource(openssh_server: OpenSshServer) -> SftpResource:
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = date(2026, 11, 22)
+FIRST_QUARTER = load_config(REPO / "dps_config.demo.yml").first_quarter  # the demo's go-live
 
 
 @pytest.fixture(scope="session")
@@ -80,10 +81,10 @@ def embedded_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextmanager
 def exchange_instance(**kwargs) -> Iterator[DagsterInstance]:
-    """A test instance whose partitions are the quarters closed by TODAY, as the calendar sensor
-    leaves them."""
+    """A test instance whose partitions are the quarters from the demo's first one through those
+    closed by TODAY, as the calendar sensor leaves them."""
     with instance_for_test(**kwargs) as instance:
-        add_closed_quarters(instance, TODAY)
+        update_quarter_list(instance, FIRST_QUARTER, TODAY)
         yield instance
 
 

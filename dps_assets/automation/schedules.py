@@ -8,10 +8,11 @@ from dagster import (
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
+    SkipReason,
     schedule,
 )
 
-from dps_assets.assets.partitions import add_closed_quarters
+from dps_assets.assets.partitions import update_quarter_list
 from dps_assets.core.exchange.quarters import AGENCY_TIMEZONE, FiscalQuarter
 
 if TYPE_CHECKING:  # what define_asset_job returns; Dagster does not export its name
@@ -23,8 +24,8 @@ def submission_cron(days_after_quarter_end: int, hour: int) -> str:
     return f"0 {hour} {days_after_quarter_end} 3,6,9,12 *"
 
 
-def build_submission_schedule(job: "JobDefinition | UnresolvedAssetJobDefinition", days_after_quarter_end: int,
-                              hour: int, running: bool) -> ScheduleDefinition:
+def build_submission_schedule(job: "JobDefinition | UnresolvedAssetJobDefinition", first_quarter: FiscalQuarter,
+                              days_after_quarter_end: int, hour: int, running: bool) -> ScheduleDefinition:
     @schedule(
         name="quarterly_submission",
         cron_schedule=submission_cron(days_after_quarter_end, hour),
@@ -34,12 +35,14 @@ def build_submission_schedule(job: "JobDefinition | UnresolvedAssetJobDefinition
         description=f"Sends the quarter that just closed to DPS, {days_after_quarter_end} day(s) "
         f"after it closes at {hour:02d}:00 Central.",
     )
-    def quarterly_submission(context: ScheduleEvaluationContext) -> RunRequest:
+    def quarterly_submission(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
         today = context.scheduled_execution_time.date()
         quarter = FiscalQuarter.latest_closed(today)
+        if quarter < first_quarter:
+            return SkipReason(f"{quarter.label} is before the exchange's first quarter, {first_quarter.label}")
         # The quarter may have closed since the calendar sensor last looked (or that sensor was
         # stopped): the run needs its partition to exist.
-        add_closed_quarters(context.instance, today)
+        update_quarter_list(context.instance, first_quarter, today)
         return RunRequest(
             run_key=f"submission-{quarter.partition_key}",
             partition_key=quarter.partition_key,

@@ -20,7 +20,16 @@ from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
-from dps_assets.config.values import EmailAddress, FileName, HostName, PlainPath, private_file_mode, same_remote_folder
+from dps_assets.config.values import (
+    EmailAddress,
+    FileName,
+    HostName,
+    PlainPath,
+    QuarterLabel,
+    private_file_mode,
+    same_remote_folder,
+)
+from dps_assets.core.exchange.quarters import FiscalQuarter, agency_today, first_quarter_problem
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -199,6 +208,9 @@ class SensorConfig(Section):
 
 
 class ExchangeConfig(Section):
+    # The quarter the exchange went live with: the partitions (the quarters the UI lists and
+    # runs are launched for) start there. No default: an agency says when it started.
+    first_quarter: QuarterLabel
     database: DatabaseConfig
     sql: SqlConfig
     sftp: SftpConfig
@@ -213,6 +225,14 @@ class ExchangeConfig(Section):
     sensor: SensorConfig = SensorConfig()
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
+
+    @field_validator("first_quarter")
+    @classmethod
+    def _first_quarter_has_begun(cls, first: FiscalQuarter) -> FiscalQuarter:
+        problem = first_quarter_problem(first, agency_today())
+        if problem:
+            raise ValueError(problem)
+        return first
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:

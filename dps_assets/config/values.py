@@ -10,7 +10,9 @@ import posixpath
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
+
+from dps_assets.core.exchange.quarters import FiscalQuarter
 
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -76,11 +78,23 @@ def _delimiter(value: str) -> str:
     return value
 
 
+def _fiscal_quarter(value: object) -> object:
+    if isinstance(value, FiscalQuarter):
+        return value
+    if isinstance(value, str):
+        try:
+            return FiscalQuarter.from_label(value)
+        except ValueError:
+            pass  # refused below, in words that do not repeat the value
+    raise ValueError("must be a fiscal quarter's label, like FY2026-Q1")
+
+
 FileName = Annotated[str, AfterValidator(_file_name)]
 PlainPath = Annotated[str, AfterValidator(_plain_path)]  # a local or remote folder or file
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
 HostName = Annotated[str, AfterValidator(_host)]
 Delimiter = Annotated[str, AfterValidator(_delimiter)]
+QuarterLabel = Annotated[FiscalQuarter, BeforeValidator(_fiscal_quarter)]  # `FY2026-Q1` in the file
 
 
 def same_remote_folder(a: str, b: str) -> bool:

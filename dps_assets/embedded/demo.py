@@ -149,11 +149,14 @@ def _demo() -> None:
 
     config_path = Path(os.environ.get("DPS_CONFIG", DEMO_CONFIG)).resolve()
     config = load_config(config_path)
+    quarter = FiscalQuarter.from_label(args.quarter) if args.quarter else FiscalQuarter.latest_closed(date.today())
+    if quarter < config.first_quarter:  # never listed: the calendar sensor starts at the first quarter
+        parser.error(f"{quarter.label} is before {config.first_quarter.label}, the first quarter of "
+                     f"{config_path.name} (its first_quarter)")
     layout = StackLayout.of(config)
     if not args.keep_history:
         reset_state(layout)
     password = os.environ.get(config.sftp.password_env or "") or secrets.token_urlsafe(18)
-    quarter = FiscalQuarter.from_label(args.quarter) if args.quarter else FiscalQuarter.latest_closed(date.today())
     settings = StackSettings(sftp_port=config.sftp.port, smtp_port=config.email.port, sftp_password=password)
 
     print(f"Starting the embedded stack in {layout.base} (first run builds the warehouse)…", flush=True)

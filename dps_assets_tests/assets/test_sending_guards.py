@@ -133,13 +133,13 @@ def test_a_run_over_several_quarters_is_refused_before_anything_runs(tmp_path, e
                                                                      dagster_instance, openssh_server):
     resources = resources_with_export(tmp_path, embedded_data, sftp_resource, None)
     result = send(None, resources, dagster_instance, **{
-        "dagster/asset_partition_range_start": FiscalQuarter(2020, 1).partition_key,
+        "dagster/asset_partition_range_start": FiscalQuarter(2025, 1).partition_key,
         "dagster/asset_partition_range_end": Q4.partition_key})
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert failure.step_key == "dps_export"
     message = failure.event_specific_data.error.cause.message
-    assert "FY2020-Q1 .. FY2026-Q4" in message and "one quarter at a time" in message
+    assert "FY2025-Q1 .. FY2026-Q4" in message and "one quarter at a time" in message
     assert list(openssh_server.from_folder.iterdir()) == []
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from dps_assets.assets.partitions import fiscal_quarter_partitions
+from dps_assets.assets.partitions import agency_today, fiscal_quarter_partitions
+from dps_assets.automation.launch import launch_command
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import prepare_dagster_home
 from dps_assets.embedded.smtp_server import read_mailbox
@@ -47,7 +48,8 @@ def test_the_docs_give_one_command_per_half():
 @pytest.mark.parametrize(("label", "said"), [
     ("FY2099-Q1", "FY2099-Q1 has not closed yet: it ends on November 30, 2098, and can be launched from the next day"),
     ("2026Q4", "'2026Q4' is not a fiscal quarter: write it like FY2026-Q4"),
-    ("FY2019-Q4", "FY2019-Q4 is before the first quarter this exchange knows of"),
+    ("FY2026-Q4", "FY2026-Q4 is before FY2027-Q1, the exchange's first quarter (first_quarter in the "
+                  "configuration), and nothing ran for it"),
 ])
 def test_a_quarter_that_cannot_be_launched_is_refused_with_a_sentence(tmp_path, label, said):
     home = prepare_dagster_home(tmp_path / "dagster_home")
@@ -55,6 +57,15 @@ def test_a_quarter_that_cannot_be_launched_is_refused_with_a_sentence(tmp_path, 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == f"dps-launch: {said}"
     assert "Traceback" not in done.stderr
+
+
+def test_without_a_quarter_it_launches_the_newest_closed_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DAGSTER_HOME", str(prepare_dagster_home(tmp_path / "dagster_home")))
+    monkeypatch.setenv("DPS_CONFIG", str(REPO / "dps_config.demo.yml"))
+    newest = FiscalQuarter.latest_closed(agency_today())
+    command = launch_command("receiving", None, ["--config-json", "{}"])
+    assert command[-4:] == ["--partition", newest.label, "--config-json", "{}"]
+    assert f"dps-launch: {newest.label}, the newest closed quarter" in capsys.readouterr().err
 
 
 @pytest.mark.e2e

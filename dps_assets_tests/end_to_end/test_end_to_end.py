@@ -14,7 +14,7 @@ from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import DagsterDev, free_port
 from dps_assets.embedded.demo import DemoOutcome, run_quarter
 from dps_assets.embedded.stack import EmbeddedStack, StackLayout
-from dps_assets_tests.conftest import TODAY
+from dps_assets_tests.conftest import FIRST_QUARTER, TODAY
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.privacy import files_under, leaks, synthetic_identities
 
@@ -116,7 +116,8 @@ def test_the_ui_shows_the_lineage_and_launches_a_quarter_picked_by_its_name(runn
         # Quarters go by their FY names: an asset's partitions are listed by them, a URL selects
         # one by it, and the launch dialog's picker finds one by it.
         browser.open(f"{url}/assets/dps_export?view=partitions&partition={QUARTER.label}")
-        browser.wait_for_text("FY2020-Q1")  # the list runs from the first quarter the pipeline knows
+        browser.wait_for_text(FIRST_QUARTER.label)  # the list runs from the demo's first quarter...
+        assert FIRST_QUARTER.previous().label not in browser.driver.page_source  # ...and not before
         browser.wait_for_text("Materialized (1)")  # ...and the demo's quarter is the one materialised
         browser.screenshot(tmp_path / "partitions.png")
         other = QUARTER.previous()

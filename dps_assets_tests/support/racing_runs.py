@@ -19,7 +19,8 @@ from typing import IO
 import yaml
 from dagster import AssetKey, DagsterInstance
 
-from dps_assets.assets.partitions import add_closed_quarters, agency_today
+from dps_assets.assets.partitions import agency_today, update_quarter_list
+from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
 from dps_assets.instance.critical_section import POOLS
 from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
@@ -67,7 +68,8 @@ class ExchangeHome:
         with self.instance() as instance:
             instance.get_runs(limit=1)
             instance.get_latest_materialization_event(AssetKey("dps_submission"))
-            add_closed_quarters(instance, agency_today())  # what the calendar sensor's first tick does
+            # What the calendar sensor's first tick does.
+            update_quarter_list(instance, FiscalQuarter.from_label(config["first_quarter"]), agency_today())
             if pools:  # what docs/operations.md's `dagster instance concurrency set <pool> 1` does
                 for pool in POOLS:
                     instance.event_log_storage.set_concurrency_slots(pool, 1)

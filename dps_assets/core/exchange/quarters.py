@@ -16,7 +16,8 @@ import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 # Texas state agencies keep Central time; a quarter closes at midnight there.
 AGENCY_TIMEZONE = "America/Chicago"
@@ -144,13 +145,14 @@ class FiscalQuarter:
         return [FiscalQuarter(self.fiscal_year, q) for q in range(1, self.quarter + 1)]
 
 
-# The first quarter the pipeline knows of: the partitions run from here.
-FIRST_QUARTER = FiscalQuarter(2020, 1)
+def agency_today() -> date:
+    """Today in Central time, where a quarter closes at midnight."""
+    return datetime.now(ZoneInfo(AGENCY_TIMEZONE)).date()
 
 
-def closed_quarters(today: date, first: FiscalQuarter = FIRST_QUARTER) -> list[FiscalQuarter]:
-    """Every quarter from `first` through the latest one closed before `today`, oldest first:
-    the partitions there should be on `today`."""
+def closed_quarters(first: FiscalQuarter, today: date) -> list[FiscalQuarter]:
+    """Every quarter from `first` (the agency's go-live) through the latest one closed before
+    `today`, oldest first: the partitions there should be on `today`. Empty until `first` closes."""
     quarters, quarter, last = [], first, FiscalQuarter.latest_closed(today)
     while quarter <= last:
         quarters.append(quarter)
@@ -158,11 +160,31 @@ def closed_quarters(today: date, first: FiscalQuarter = FIRST_QUARTER) -> list[F
     return quarters
 
 
-def quarters_missing(existing_keys: Iterable[str], today: date) -> list[FiscalQuarter]:
-    """The closed quarters that are not yet partitions, oldest first (so the UI, which lists
-    partitions in the order they were added, lists quarters in order)."""
+def quarters_missing(existing_keys: Iterable[str], first: FiscalQuarter, today: date) -> list[FiscalQuarter]:
+    """The closed quarters since `first` that are not yet partitions, oldest first (so the UI,
+    which lists partitions in the order they were added, lists quarters in order)."""
     existing = set(existing_keys)
-    return [q for q in closed_quarters(today) if q.partition_key not in existing]
+    return [q for q in closed_quarters(first, today) if q.partition_key not in existing]
+
+
+def quarters_before(existing_keys: Iterable[str], first: FiscalQuarter) -> list[FiscalQuarter]:
+    """The listed quarters older than `first`, oldest first: an instance that ran before the
+    first quarter was configured lists every quarter from FY2020-Q1. Keys that are not a
+    quarter's label (added by hand, or first days from before keys were labels) are not
+    quarters, and are not among them."""
+    listed = (FiscalQuarter.from_partition_key_or_none(key) for key in existing_keys)
+    return sorted(q for q in listed if q is not None and q < first)
+
+
+def first_quarter_problem(first: FiscalQuarter, today: date) -> str | None:
+    """Why `first` cannot be the quarter the exchange starts at on `today`, or None. The quarter
+    under way is accepted (an agency sets up before its first quarter closes; the list stays
+    empty until then); a later one is a typo or a calendar the exchange cannot know yet."""
+    current = FiscalQuarter.containing(today)
+    if first > current:
+        return (f"is a quarter that has not begun (the current one is {current.label}); the first "
+                "quarter is the one the exchange went live with: a closed quarter, or the current one")
+    return None
 
 
 def _add_months(day: date, months: int) -> date:

@@ -4,12 +4,15 @@ from itertools import pairwise
 import pytest
 
 from dps_assets.core.exchange.quarters import (
-    FIRST_QUARTER,
     FiscalQuarter,
     closed_quarters,
+    first_quarter_problem,
     quarter_label_of,
+    quarters_before,
     quarters_missing,
 )
+
+GO_LIVE = FiscalQuarter(2026, 1)
 
 
 @pytest.mark.parametrize(
@@ -120,18 +123,47 @@ def test_latest_closed_quarter(today, label):
     assert FiscalQuarter.latest_closed(today).label == label
 
 
-def test_the_partitions_are_the_closed_quarters_in_order():
-    keys = [q.partition_key for q in closed_quarters(date(2026, 11, 22))]
-    assert keys[:5] == ["FY2020-Q1", "FY2020-Q2", "FY2020-Q3", "FY2020-Q4", "FY2021-Q1"]
-    assert keys[-1] == "FY2026-Q4" and len(keys) == 7 * 4
-    quarters = [FiscalQuarter.from_partition_key(k) for k in keys]
-    assert quarters[0] == FIRST_QUARTER
+def test_the_partitions_are_the_closed_quarters_from_go_live_in_order():
+    keys = [q.partition_key for q in closed_quarters(GO_LIVE, date(2026, 11, 22))]
+    assert keys == ["FY2026-Q1", "FY2026-Q2", "FY2026-Q3", "FY2026-Q4"]
+    quarters = closed_quarters(FiscalQuarter(2020, 1), date(2026, 11, 22))
+    assert quarters[0] == FiscalQuarter(2020, 1) and quarters[-1].label == "FY2026-Q4" and len(quarters) == 7 * 4
     assert all(a.next() == b for a, b in pairwise(quarters))  # no gaps, no repeats
 
 
+def test_the_list_is_empty_until_the_first_quarter_closes():
+    assert closed_quarters(GO_LIVE, date(2025, 11, 30)) == []  # its last day
+    assert closed_quarters(GO_LIVE, date(2025, 12, 1)) == [GO_LIVE]  # the day after, in Central time
+    assert closed_quarters(GO_LIVE, date(2024, 1, 1)) == []  # years before
+
+
 def test_a_quarter_becomes_a_partition_the_day_after_it_ends():
-    listed = [q.partition_key for q in closed_quarters(date(2026, 11, 30))]
-    assert quarters_missing(listed, date(2026, 11, 30)) == []
-    assert quarters_missing(listed, date(2026, 12, 1)) == [FiscalQuarter(2027, 1)]
-    assert quarters_missing([], date(2019, 11, 30)) == []  # before the first quarter closed
-    assert quarters_missing(["FY2020-Q2"], date(2020, 3, 1)) == [FiscalQuarter(2020, 1)]
+    listed = [q.partition_key for q in closed_quarters(GO_LIVE, date(2026, 11, 30))]
+    assert quarters_missing(listed, GO_LIVE, date(2026, 11, 30)) == []
+    assert quarters_missing(listed, GO_LIVE, date(2026, 12, 1)) == [FiscalQuarter(2027, 1)]
+    assert quarters_missing([], GO_LIVE, date(2025, 11, 30)) == []  # before the first quarter closed
+    assert quarters_missing(["FY2026-Q2"], GO_LIVE, date(2026, 3, 1)) == [GO_LIVE]
+
+
+def test_quarters_before_go_live_are_the_listed_quarter_labels_older_than_it():
+    listed = ["FY2025-Q4", "FY2020-Q1", "FY2026-Q1", "FY2026-Q2", "2024-09-01", "Q3 by hand", "FY2025_Q3"]
+    # Keys that are no quarter's label (old first days, keys added by hand, a file tag) are not quarters.
+    assert quarters_before(listed, GO_LIVE) == [FiscalQuarter(2020, 1), FiscalQuarter(2025, 4)]
+    assert quarters_before(listed, FiscalQuarter(2020, 1)) == []
+
+
+@pytest.mark.parametrize("first, today, refused", [
+    (FiscalQuarter(2026, 1), date(2026, 11, 22), False),  # closed
+    (FiscalQuarter(2020, 1), date(2026, 11, 22), False),
+    (FiscalQuarter(2027, 1), date(2026, 11, 22), False),  # the quarter under way: listed once it closes
+    (FiscalQuarter(2027, 1), date(2026, 9, 1), False),    # from its first day
+    (FiscalQuarter(2027, 1), date(2026, 8, 31), True),    # not before
+    (FiscalQuarter(2072, 1), date(2026, 11, 22), True),   # a typo
+])
+def test_the_first_quarter_is_a_closed_one_or_the_current_one(first, today, refused):
+    problem = first_quarter_problem(first, today)
+    assert (problem is not None) == refused
+    if refused:
+        assert problem.startswith("is a quarter that has not begun (the current one is FY20")
+
+
