@@ -4,9 +4,9 @@ Each materialisation counts the figures of every delivered quarter whose reports
 counted yet (a quarter delivered again is counted again, from its new reports), merges them into
 the history kept in archive/history/ (by quarter: replaced, never added twice; a quarter whose
 reports have since been deleted by the retention keeps its figures), and writes the workbook and
-the CSV for Power BI there. Counts only: no row about a child is read into it or written."""
+the CSV for Power BI there. Counts only: no row about a child is read into it or written.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Dagster reads the context's type from the signature."""
 
 from datetime import datetime
 from pathlib import Path
@@ -123,7 +123,8 @@ def _metadata(history: History, folder: Path, counted: list[QuarterRecord], repl
     """Counts of the latest quarter, the quarters covered, the Statewide sheet as Markdown."""
     latest = history[max(history)]
     figures = latest.figures
-    table = statewide_sheet(history).frame.fillna("")
+    frame = statewide_sheet(history).frame
+    table = frame.where(frame.notna(), "")
     metadata: Metadata = {
         "quarters": len(history),
         "first_quarter": min(history).label,
