@@ -8,9 +8,10 @@ import os
 
 from dagster import Definitions, definitions, load_asset_checks_from_modules, load_assets_from_modules
 
-from dps_assets.assets import receiving, receiving_checks, report_delivery, reports, sending, sending_checks
+from dps_assets.assets import history, receiving, receiving_checks, report_delivery, reports, sending, sending_checks
 from dps_assets.automation.alert_sensors import build_overdue_sensor, build_run_failure_alert
-from dps_assets.automation.jobs import receive_from_dps_job, send_to_dps_job
+from dps_assets.automation.history_refresh import build_history_refresh_sensor
+from dps_assets.automation.jobs import receive_from_dps_job, refresh_history_job, send_to_dps_job
 from dps_assets.automation.quarter_calendar import build_quarter_calendar_sensor
 from dps_assets.automation.retention import build_retention_schedule, expire_old_records_job
 from dps_assets.automation.schedules import build_submission_schedule
@@ -22,9 +23,9 @@ from dps_assets.resources import build_resources
 
 def build_definitions(config: ExchangeConfig) -> Definitions:
     automation_on = config.sensor.default_running
-    jobs = [send_to_dps_job, receive_from_dps_job]
+    jobs = [send_to_dps_job, receive_from_dps_job, refresh_history_job]
     return Definitions(
-        assets=load_assets_from_modules([sending, receiving, reports, report_delivery]),
+        assets=load_assets_from_modules([sending, receiving, reports, report_delivery, history]),
         asset_checks=load_asset_checks_from_modules([receiving_checks, sending_checks]),
         jobs=[*jobs, expire_old_records_job],
         schedules=[build_submission_schedule(send_to_dps_job, config.first_quarter,
@@ -38,6 +39,7 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
             build_overdue_sensor(config.sensor.results_deadline_hours, config.sensor.poll_interval_s,
                                  automation_on),
             build_run_failure_alert(automation_on),
+            build_history_refresh_sensor(refresh_history_job, automation_on),
         ],
         resources=build_resources(config),
         # One process per run, also for runs launched from the CLI or the asset graph: the steps

@@ -130,6 +130,9 @@ def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
         **quarter_metadata(quarter), **frame_metadata(frame),
         "fiscal_year": f"{quarter.fiscal_year_start} .. {quarter.fiscal_year_end}",
         "events_in_window": int(in_window.sum()),
+        # The quarter's own events: the history across quarters compares quarters by them.
+        "events_in_quarter": int(frame["RUNAWAY_DATE"].between(pd.Timestamp(quarter.start),
+                                                                pd.Timestamp(quarter.end)).sum()),
         "still_missing": int(frame["RETURN_DATE"].isna().sum()),
         "rows_set_aside": len(rows.set_aside),
     })

@@ -146,7 +146,9 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
             failure = recordable_failure(step.__name__, exc, skip_modules=(__name__,))
             context = args[0] if args and isinstance(args[0], StepContext) else None
             local_files = kwargs.get("local_files")
-            if context is not None and isinstance(local_files, LocalFilesResource):
+            # A step of no quarter (the history across quarters) has no run log file of its own.
+            if (context is not None and context.op_execution_context.has_partition_key
+                    and isinstance(local_files, LocalFilesResource)):
                 try:
                     quarter = FiscalQuarter.from_partition_key(context.partition_key)
                     RunLog(context, local_files, half, quarter).failed(failure)

@@ -23,3 +23,10 @@ receive_from_dps_job = define_asset_job(
 HALF_OF_JOB = {send_to_dps_job.name: TO_DPS, receive_from_dps_job.name: FROM_DPS}
 # The assets of the sending half, for runs of the asset graph that no job names.
 SENDING_ASSETS = frozenset({"dps_export", "dps_export_rejected", "dps_export_files", "dps_submission"})
+
+refresh_history_job = define_asset_job(
+    name="refresh_quarterly_history",
+    selection=AssetSelection.groups("history"),
+    description="Count the figures of every delivered quarter not yet counted into the history "
+    "across quarters, and write its workbook and Power BI CSV (of no quarter: a job of its own).",
+)

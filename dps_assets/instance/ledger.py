@@ -1,6 +1,7 @@
 """The exchange's ledger, read from Dagster's own event log through its public API: what was
 submitted and when, what DPS's answer was fetched for, what was emailed (or may have been), and
-the latest materialisation of any asset partition. The only module that reads the instance's events.
+the latest materialisation of any asset partition, and each quarter's latest delivery (for the
+history across quarters). The only module that reads the instance's events.
 
 Every upload is recorded by an observation of `dps_submission`, logged the moment the upload is
 complete and while the DPS-folder lock is still held (see `critical_section`), and then by the
@@ -13,6 +14,7 @@ therefore the ledger, and the UI shows the same history the sensor and the guard
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunStatus, EventLogRecord, RunsFilter
@@ -122,3 +124,55 @@ def other_runs_in_flight(instance: DagsterInstance, partition_key: str, this_run
     """Ids of the other runs of this quarter that are queued or running."""
     runs = instance.get_runs(RunsFilter(tags={"dagster/partition": partition_key}, statuses=_IN_FLIGHT))
     return [run.run_id for run in runs if run.run_id != this_run_id]
+
+
+# --- the history across quarters ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Delivery:
+    """A quarter's latest delivery of its reports: the materialisation of `dps_report_delivery`
+    (its storage id orders it among the instance's events) and its metadata's values."""
+
+    quarter: FiscalQuarter
+    storage_id: int
+    timestamp: float
+    metadata: dict[str, Any]
+
+
+def latest_deliveries(instance: DagsterInstance) -> dict[FiscalQuarter, Delivery]:
+    """Each quarter's latest delivery, by quarter (partitions that are not quarters left out)."""
+    deliveries: dict[FiscalQuarter, Delivery] = {}
+    for record in _materializations(instance, DELIVERY_KEY):  # oldest first: the latest stays
+        quarter = FiscalQuarter.from_partition_key_or_none(record.partition_key)
+        event = record.asset_materialization
+        if quarter is not None and event is not None:
+            metadata = {k: v.value for k, v in event.metadata.items()}
+            deliveries[quarter] = Delivery(quarter, record.storage_id, record.timestamp, metadata)
+    return deliveries
+
+
+def newest_delivery_after(instance: DagsterInstance, storage_id: int | None) -> Delivery | None:
+    """The newest delivery of any quarter recorded after the event `storage_id` (any, if None)."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=DELIVERY_KEY, after_storage_id=storage_id), limit=1).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    quarter = FiscalQuarter.from_partition_key_or_none(records[0].partition_key)
+    metadata = {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+    return Delivery(quarter, records[0].storage_id, records[0].timestamp, metadata) if quarter else None
+
+
+def metadata_before(instance: DagsterInstance, key: str, partition_key: str, storage_id: int) -> dict[str, Any]:
+    """The metadata values of an asset partition's latest materialisation before the event
+    `storage_id` (what a delivery was made from); empty if there is none."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(key), asset_partitions=[partition_key], before_storage_id=storage_id),
+        limit=1).records
+    event = records[0].asset_materialization if records else None
+    return {k: v.value for k, v in event.metadata.items()} if event else {}
+
+
+def was_materialized(instance: DagsterInstance, key: str, partition_key: str) -> bool:
+    """Whether an asset partition was ever materialised."""
+    return bool(instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(key), asset_partitions=[partition_key]), limit=1).records)

@@ -27,6 +27,9 @@ DESIGN_CARD_ASSETS = {
 }
 
 
+HISTORY = AssetKey("quarterly_history")
+
+
 def load_definitions(config: str | Path) -> Definitions:
     """The code location as it is built from a configuration file."""
     return build_definitions(load_config(REPO / config))
@@ -50,8 +53,12 @@ def test_every_asset_is_described_owned_grouped_kinded_and_partitioned_by_quarte
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
         assert node.owners == ["team:dfps-data-analytics"], key
-        assert node.group_name in {"to_dps", "from_dps", "impact", "reports", "delivery"}, key
         assert any(tag.startswith("dagster/kind/") for tag in node.tags), key
+        if key == HISTORY:  # across quarters: of none, after every quarter's delivery
+            assert node.group_name == "history" and node.partitions_def is None
+            assert node.parent_keys == {AssetKey("dps_report_delivery")}
+            continue
+        assert node.group_name in {"to_dps", "from_dps", "impact", "reports", "delivery"}, key
         assert node.partitions_def == fiscal_quarter_partitions, key
 
 
@@ -94,7 +101,7 @@ def test_the_sensors_and_schedule_start_as_configured(tmp_path):
     stopped["sensor"]["default_running"] = False
     (tmp_path / "dps_config.yml").write_text(yaml.safe_dump(stopped))
     names = {"dps_files_sensor", "dps_answer_overdue_sensor", "run_failure_alert", "quarterly_submission",
-             "daily_retention"}
+             "daily_retention", "quarterly_history_after_delivery"}
     for config, status in (("dps_config.yml", "RUNNING"), ("dps_config.demo.yml", "RUNNING"),
                            (tmp_path / "dps_config.yml", "STOPPED")):
         defs = load_definitions(config)

@@ -94,7 +94,8 @@ def pairs(entries: Entries) -> set[tuple[str, str]]:
 def test_the_reference_names_every_metadata_entry_a_quarter_records_and_no_other(
         receiving_resources, dagster_instance, openssh_server, smtp_mailbox):
     graph = build_definitions(load_config(REPO / "dps_config.demo.yml")).resolve_asset_graph()
-    assets = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    # The history across quarters is of no quarter: its own refresh records it, not a quarter's runs.
+    assets = {key.to_user_string() for key in graph.get_all_asset_keys()} - {"quarterly_history"}
     checks = {key.name for key in graph.asset_check_keys}
 
     scenario = Scenario(receiving_resources, dagster_instance, openssh_server)
