@@ -115,7 +115,7 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
     metadata["emailed_at"] = MetadataValue.timestamp(emailed_at)
     metadata["emailed_at_utc"] = utc_text(emailed_at)
 
-    published = sharepoint.publish(workbooks, quarter.tag)
+    published = [url for path in workbooks if (url := sharepoint.publish(path, quarter.tag))]
     if published:
         log.info(f"{quarter.label}: published {len(published)} workbook(s) to SharePoint")
         metadata["sharepoint"] = MetadataValue.json(published)
