@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, Output
+from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, MetadataValue, Output
 
 from dps_assets.assets.common import path_metadata, quarter_metadata
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
@@ -21,6 +21,7 @@ from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.resources.sharepoint import SharePointResource
 
 GROUP = "reports"
 
@@ -49,7 +50,8 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
     """The asset that writes `kind`'s workbook for a quarter and hands on its path and rows."""
 
     def write_report(context: AssetExecutionContext, exchange_rules: ExchangeRulesResource,
-                     local_files: LocalFilesResource, **inputs: Any) -> Output[ReportWorkbook]:
+                     local_files: LocalFilesResource, sharepoint: SharePointResource,
+                     **inputs: Any) -> Output[ReportWorkbook]:
         quarter, log = quarter_and_log(context, local_files, FROM_DPS)
         frame = kind.frame(quarter=quarter, **inputs)
         # A table of counts by region ends in its STATEWIDE row: the sheet sets it apart, outside the filter.
@@ -59,9 +61,16 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
         path = local_files.archive_report(quarter.tag, this_run_stamp(context), f"{kind.file_stem}_{quarter.tag}.xlsx",
                                           lambda writing: write_workbook(writing, [sheet], about))
         log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
-        written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are))
+        # Published here, not by the delivery: the link is the report's (its materialisation
+        # opens it in SharePoint), and the email that follows links it.
+        web_url = sharepoint.publish(path, quarter.tag)
+        if web_url:
+            log.info(f"{quarter.label}: published {path.name} to SharePoint: {web_url}")
+        written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are),
+                                 web_url=web_url)
         return Output(written, metadata={
             **quarter_metadata(quarter),
+            **({"sharepoint": MetadataValue.url(web_url)} if web_url else {}),
             "workbook": path_metadata(path),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "dagster/row_count": len(frame),
