@@ -2,18 +2,20 @@
 report of the registry (`assets.report_kinds`), each built by `report_asset`."""
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, MetadataValue, Output
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetsDefinition, AssetSpec, MetadataValue, Output
 
 from dps_assets.assets.common import path_metadata, quarter_metadata
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
+from dps_assets.config.schema import ExchangeConfig
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.reconciliation.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
@@ -104,6 +106,32 @@ def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: Exchan
         ("Dagster run", context.run_id),
         ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
     ))
+
+
+def where_analysts_find_reports(config: ExchangeConfig) -> str:
+    """Where an analyst opens a report's workbook, as this configuration delivers it."""
+    email = "It is also attached to the quarter's report email."
+    if config.sharepoint.enabled:
+        folder = (config.sharepoint.library_path or "").strip("/")
+        return (f"Open it from the `sharepoint` link of the quarter's latest materialisation, or in "
+                f"SharePoint in the library folder {folder}/, in the folder of its quarter "
+                f"(FY2026_Q3 for FY2026-Q3). {email}")
+    archive = Path(config.directories.archive_root, "reports")
+    return ("SharePoint publishing is off: the workbook is attached to the quarter's report email, and "
+            f"kept on the pipeline server in {archive}/, by quarter and run (the `workbook` entry of "
+            "the quarter's latest materialisation is its full path).")
+
+
+def with_where_to_find(assets: Iterable[Any], config: ExchangeConfig) -> list[Any]:
+    """`assets` (as load_assets_from_modules lists them), each report asset's description ending
+    in where its workbook is found."""
+    reports = {AssetKey(kind.name) for kind in REPORTS}
+    where = where_analysts_find_reports(config)
+
+    def described(spec: AssetSpec) -> AssetSpec:
+        return spec.replace_attributes(description=f"{spec.description}\n\n{where}") if spec.key in reports else spec
+
+    return [a.map_asset_specs(described) if isinstance(a, AssetsDefinition) else a for a in assets]
 
 
 def report_assets(kinds: Sequence[ReportKind]) -> dict[str, AssetsDefinition]:
