@@ -25,7 +25,8 @@ def build_definitions(config: ExchangeConfig) -> Definitions:
     automation_on = config.sensor.default_running
     jobs = [send_to_dps_job, receive_from_dps_job, refresh_history_job]
     return Definitions(
-        assets=load_assets_from_modules([sending, receiving, reports, report_delivery, history]),
+        assets=reports.with_where_to_find(
+            load_assets_from_modules([sending, receiving, reports, report_delivery, history]), config),
         asset_checks=load_asset_checks_from_modules([receiving_checks, sending_checks]),
         jobs=[*jobs, expire_old_records_job],
         schedules=[build_submission_schedule(send_to_dps_job, config.first_quarter,

@@ -1,7 +1,8 @@
-"""Delivering a quarter's reports: email (once per quarter, see `core.email_record`), SharePoint if
-configured, then the DPS files fetched by this run go to archive/from_dps/ and, on the server, to
-the processed folder. A run that stops at the email (sent before, or maybe sent by a run that died
-mid-send) moves and removes nothing: DPS's files stay until the quarter's email is confirmed.
+"""Delivering a quarter's reports: email (once per quarter, see `core.email_record`), linking each
+workbook where its report asset published it to SharePoint (if configured); then the DPS files
+fetched by this run go to archive/from_dps/ and, on the server, to the processed folder. A run
+that stops at the email (sent before, or maybe sent by a run that died mid-send) moves and removes
+nothing: DPS's files stay until the quarter's email is confirmed.
 Which reports there are comes from the registry (`assets.report_kinds`): each is an input, an
 attachment and a line of the email; the email's counts come from the inputs, not the event log."""
 
@@ -28,7 +29,6 @@ from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
 from dps_assets.resources.mailer import Mailer
 from dps_assets.resources.sftp import SftpResource
-from dps_assets.resources.sharepoint import SharePointResource
 
 # The matching is an input for the numbers the email states (core.reconciliation.emails.MATCHING_LINES).
 MATCHING = "runaway_event_matches"
@@ -53,19 +53,19 @@ def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
 
     def dps_report_delivery(context: AssetExecutionContext, config: DeliveryConfig,
                             runaway_event_matches: MatchResult,
-                            mailer: Mailer,
-                            sharepoint: SharePointResource, sftp: SftpResource,
+                            mailer: Mailer, sftp: SftpResource,
                             exchange_rules: ExchangeRulesResource, local_files: LocalFilesResource,
                             **written: ReportWorkbook) -> Output[dict]:
         reports = [written[kind.name] for kind in kinds]
         return _deliver(context, config, reports, matching_summary(runaway_event_matches), mailer,
-                        sharepoint, sftp, exchange_rules, local_files)
+                        sftp, exchange_rules, local_files)
 
     return quarterly_asset(
         half=FROM_DPS, group="delivery",
         name="dps_report_delivery",
         description="The quarter's report workbooks (one per report of assets/report_kinds) emailed "
-        "to the recipients (once per quarter) and published to SharePoint if configured; then "
+        "to the recipients (once per quarter), with each one's SharePoint link when the reports are "
+        "published there; then "
         "DPS's files archived under archive/from_dps/.",
         kinds={"email", "sftp"},
         pool=REPORT_DELIVERY,
@@ -74,8 +74,7 @@ def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
 
 
 def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: list[ReportWorkbook],
-             matching: dict[str, int], mailer: Mailer, sharepoint: SharePointResource,
-             sftp: SftpResource, exchange_rules: ExchangeRulesResource,
+             matching: dict[str, int], mailer: Mailer, sftp: SftpResource, exchange_rules: ExchangeRulesResource,
              local_files: LocalFilesResource) -> Output[dict]:
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     workbooks = [report.path for report in reports]
@@ -115,10 +114,9 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
     metadata["emailed_at"] = MetadataValue.timestamp(emailed_at)
     metadata["emailed_at_utc"] = utc_text(emailed_at)
 
-    published = sharepoint.publish(workbooks, quarter.tag)
-    if published:
-        log.info(f"{quarter.label}: published {len(published)} workbook(s) to SharePoint")
-        metadata["sharepoint"] = MetadataValue.json(published)
+    published = [report for report in reports if report.web_url]
+    if published:  # by the report assets (assets.reports), before the email that links them
+        metadata["sharepoint"] = MetadataValue.md("\n".join(f"- [{r.path.name}]({r.web_url})" for r in published))
 
     archive = _archive_dps_files(context, quarter, sftp, exchange_rules, local_files, log)
     if archive:

@@ -2,18 +2,20 @@
 report of the registry (`assets.report_kinds`), each built by `report_asset`."""
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, Output
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetsDefinition, AssetSpec, MetadataValue, Output
 
 from dps_assets.assets.common import path_metadata, quarter_metadata
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_asset
 from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
+from dps_assets.config.schema import ExchangeConfig
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.reconciliation.matching import MatchResult, match_entries
 from dps_assets.core.reconciliation.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
@@ -21,6 +23,7 @@ from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
+from dps_assets.resources.sharepoint import SharePointResource
 
 GROUP = "reports"
 
@@ -49,7 +52,8 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
     """The asset that writes `kind`'s workbook for a quarter and hands on its path and rows."""
 
     def write_report(context: AssetExecutionContext, exchange_rules: ExchangeRulesResource,
-                     local_files: LocalFilesResource, **inputs: Any) -> Output[ReportWorkbook]:
+                     local_files: LocalFilesResource, sharepoint: SharePointResource,
+                     **inputs: Any) -> Output[ReportWorkbook]:
         quarter, log = quarter_and_log(context, local_files, FROM_DPS)
         frame = kind.frame(quarter=quarter, **inputs)
         # A table of counts by region ends in its STATEWIDE row: the sheet sets it apart, outside the filter.
@@ -59,9 +63,16 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
         path = local_files.archive_report(quarter.tag, this_run_stamp(context), f"{kind.file_stem}_{quarter.tag}.xlsx",
                                           lambda writing: write_workbook(writing, [sheet], about))
         log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
-        written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are))
+        # Published here, not by the delivery: the link is the report's (its materialisation
+        # opens it in SharePoint), and the email that follows links it.
+        web_url = sharepoint.publish(path, quarter.tag)
+        if web_url:
+            log.info(f"{quarter.label}: published {path.name} to SharePoint: {web_url}")
+        written = ReportWorkbook(path=path, rows=len(frame), summary=report_summary(frame, kind.rows_are),
+                                 web_url=web_url)
         return Output(written, metadata={
             **quarter_metadata(quarter),
+            **({"sharepoint": MetadataValue.url(web_url)} if web_url else {}),
             "workbook": path_metadata(path),
             "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             "dagster/row_count": len(frame),
@@ -95,6 +106,32 @@ def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: Exchan
         ("Dagster run", context.run_id),
         ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
     ))
+
+
+def where_analysts_find_reports(config: ExchangeConfig) -> str:
+    """Where an analyst opens a report's workbook, as this configuration delivers it."""
+    email = "It is also attached to the quarter's report email."
+    if config.sharepoint.enabled:
+        folder = (config.sharepoint.library_path or "").strip("/")
+        return (f"Open it from the `sharepoint` link of the quarter's latest materialisation, or in "
+                f"SharePoint in the library folder {folder}/, in the folder of its quarter "
+                f"(FY2026_Q3 for FY2026-Q3). {email}")
+    archive = Path(config.directories.archive_root, "reports")
+    return ("SharePoint publishing is off: the workbook is attached to the quarter's report email, and "
+            f"kept on the pipeline server in {archive}/, by quarter and run (the `workbook` entry of "
+            "the quarter's latest materialisation is its full path).")
+
+
+def with_where_to_find(assets: Iterable[Any], config: ExchangeConfig) -> list[Any]:
+    """`assets` (as load_assets_from_modules lists them), each report asset's description ending
+    in where its workbook is found."""
+    reports = {AssetKey(kind.name) for kind in REPORTS}
+    where = where_analysts_find_reports(config)
+
+    def described(spec: AssetSpec) -> AssetSpec:
+        return spec.replace_attributes(description=f"{spec.description}\n\n{where}") if spec.key in reports else spec
+
+    return [a.map_asset_specs(described) if isinstance(a, AssetsDefinition) else a for a in assets]
 
 
 def report_assets(kinds: Sequence[ReportKind]) -> dict[str, AssetsDefinition]:

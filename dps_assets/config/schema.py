@@ -167,8 +167,13 @@ class SharePointConfig(Section):
     client_id: str | None = None
     client_secret_env: EnvVarName | None = None
     graph_url: str = Field(default="https://graph.microsoft.com/v1.0", pattern=r"^https://")
+    # The Entra ID authority host (msal requires https): https://login.microsoftonline.us for US
+    # government tenants, with graph_url https://graph.microsoft.us/v1.0 (DoD: dod-graph.microsoft.us).
     login_url: str = Field(default="https://login.microsoftonline.com", pattern=r"^https://")
+    ca_file: PlainPath | None = None  # PEM bundle trusted for Graph and the authority; default: the system's
     timeout_s: float = Field(default=60, gt=0)
+    # A throttled call waits as long as Graph's Retry-After asks, up to this; a longer wait fails it.
+    max_retry_wait_s: float = Field(default=120, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _complete_when_enabled(self) -> SharePointConfig:
@@ -263,11 +268,13 @@ def _resolve_paths(config: ExchangeConfig, base: Path) -> ExchangeConfig:
         }
     )
     email = config.email.model_copy(update={"ca_file": resolve(config.email.ca_file)})
+    sharepoint = config.sharepoint.model_copy(update={"ca_file": resolve(config.sharepoint.ca_file)})
     directories = DirectoriesConfig(
         archive_root=resolve_path(config.directories.archive_root),
         log_root=resolve_path(config.directories.log_root),
         work_root=resolve_path(config.directories.work_root),
     )
     return config.model_copy(
-        update={"database": database, "sftp": sftp, "email": email, "directories": directories}
+        update={"database": database, "sftp": sftp, "email": email, "sharepoint": sharepoint,
+                "directories": directories}
     )

@@ -37,6 +37,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
     data = demo()
     data["email"].update(security="starttls", ca_file="certs/relay-ca.pem")
     assert load_config(write(tmp_path, data)).email.ca_file == str(tmp_path / "certs/relay-ca.pem")
+    data["sharepoint"] = {"ca_file": "certs/proxy-ca.pem"}
+    assert load_config(write(tmp_path, data)).sharepoint.ca_file == str(tmp_path / "certs/proxy-ca.pem")
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,10 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path):
         (lambda c: c["email"].update(security="tls"), "email.security: Input should be 'plain', 'starttls'"),
         (lambda c: c["email"].update(transport="graph"), "email.transport: Input should be 'smtp'"),
         (lambda c: c.update(sharepoint={"timeout_s": 0}), "sharepoint.timeout_s: Input should be greater than 0"),
+        (lambda c: c.update(sharepoint={"max_retry_wait_s": 7200}),
+         "sharepoint.max_retry_wait_s: Input should be less than or equal to 3600"),
+        (lambda c: c.update(sharepoint={"login_url": "http://login.microsoftonline.us"}),
+         "sharepoint.login_url: String should match pattern '^https://'"),
     ],
 )
 def test_errors_name_the_key_and_the_problem(tmp_path, edit, expected):

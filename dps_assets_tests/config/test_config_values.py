@@ -161,7 +161,7 @@ def test_a_field_length_is_a_known_field_and_a_usable_number(tmp_path, lengths, 
     ("database", "duckdb_path"), ("sftp", "known_hosts_file"), ("sftp", "private_key_file"),
     ("sftp", "from_folder"), ("sftp", "to_dfps_folder"), ("sftp", "processed_folder"),
     ("directories", "archive_root"), ("directories", "log_root"), ("directories", "work_root"),
-    ("email", "ca_file"),
+    ("email", "ca_file"), ("sharepoint", "ca_file"),
 ])
 @pytest.mark.parametrize("path", ["../secret", "var/../../secret", "/srv/dps/..", "~/../secret", "..",
                                   "C:\\dps\\..\\secret"])

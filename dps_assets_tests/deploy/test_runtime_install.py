@@ -21,7 +21,7 @@ def pins(lock: str) -> dict[str, str]:
 def test_the_runtime_lock_has_no_test_tool_or_embedded_server_and_agrees_with_the_full_lock():
     runtime, full = pins("requirements-runtime.lock"), pins("requirements.lock")
     assert [name for name in NOT_IN_PRODUCTION if name in runtime] == []
-    needed = {"dagster", "dagster-webserver", "dagster-postgres", "psycopg2-binary", "oracledb", "paramiko"}
+    needed = {"dagster", "dagster-webserver", "dagster-postgres", "psycopg2-binary", "oracledb", "paramiko", "msal"}
     assert needed <= set(runtime)
     assert {name: version for name, version in runtime.items() if full.get(name) != version} == {}
 

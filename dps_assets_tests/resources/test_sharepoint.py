@@ -1,135 +1,153 @@
-"""The SharePoint publisher's requests, against a loopback HTTP server that answers the two
-Microsoft Graph calls it makes. No real tenant is reachable from here (docs/operations.md:
-"Honesty about SharePoint"); this pins down what is sent: the client-credentials token request, one PUT per
-workbook under the library path, the bearer token, the bytes, and errors that carry no secret."""
+"""The SharePoint publisher against the loopback Entra ID and Graph (support/graph_server.py),
+over HTTPS with a test CA: msal's discovery and client-credentials token request, one PUT per
+workbook under the library path with the bearer token, the web address Graph answers (which opens
+the uploaded file), Retry-After waited for as the server asked (timed by the server's clock), and
+errors that are clear and carry no secret. No real tenant is reachable from here (docs/operations.md:
+"Honesty about SharePoint")."""
 
 from __future__ import annotations
 
-import json
-import threading
+import ssl
+import time
 import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import urllib.request
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
-from dps_assets.resources.sharepoint import SharePointError, SharePointResource
+from dps_assets.resources.graph_http import retry_after_s
+from dps_assets.resources.sharepoint import SharePointError
+from dps_assets_tests.support.graph_server import CLIENT_ID, SECRET, TENANT, loopback_graph
+from dps_assets_tests.support.servers import free_port
 
-SECRET = "client-secret-value"
-
-
-class GraphStandIn(BaseHTTPRequestHandler):
-    requests: list[tuple[str, str, dict, bytes]]
-
-    def _answer(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _record(self) -> bytes:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.requests.append((self.command, self.path, dict(self.headers), body))
-        return body
-
-    def do_POST(self) -> None:
-        form = urllib.parse.parse_qs(self._record().decode())
-        if self.path == "/tenant-1/oauth2/v2.0/token" and form.get("client_secret") == [SECRET]:
-            self._answer(200, {"access_token": "token-1", "token_type": "Bearer"})
-        else:
-            self._answer(401, {"error": "invalid_client"})
-
-    def do_PUT(self) -> None:
-        self._record()
-        if self.server.busy_puts > 0:  # Graph throttling or a gateway hiccup
-            self.server.busy_puts -= 1
-            self._answer(503, {"error": "serviceNotAvailable"})
-        elif self.headers.get("Authorization") != "Bearer token-1":
-            self._answer(401, {"error": "InvalidAuthenticationToken"})
-        else:
-            self._answer(201, {"webUrl": f"https://sharepoint.example{urllib.parse.unquote(self.path)}"})
-
-    def log_message(self, *args) -> None:
-        pass
+QUARTER = "FY2026_Q4"
+FOLDER = f"Shared Documents/DPS reports/{QUARTER}"
 
 
 @pytest.fixture
-def graph() -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GraphStandIn)
-    server.requests = []
-    server.busy_puts = 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def publisher(graph: ThreadingHTTPServer, **overrides) -> SharePointResource:
-    base = f"http://127.0.0.1:{graph.server_port}"
-    return SharePointResource(**{
-        "enabled": True, "site_id": "site-1", "library_path": "/Shared Documents/DPS reports/",
-        "tenant_id": "tenant-1", "client_id": "client-1", "client_secret": SECRET,
-        "graph_url": f"{base}/v1.0", "login_url": base, "timeout_s": 10, **overrides})
+def graph(tmp_path):
+    with loopback_graph(tmp_path / "tls") as server:
+        yield server
 
 
 @pytest.fixture
 def workbooks(tmp_path) -> list[Path]:
     files = []
-    for name in ("IMPACT_not_in_DPS_FY2026_Q4.xlsx", "DPS_not_in_IMPACT_FY2026_Q4.xlsx"):
+    for name in (f"IMPACT_not_in_DPS_{QUARTER}.xlsx", f"DPS_not_in_IMPACT_{QUARTER}.xlsx"):
         files.append(tmp_path / name)
         files[-1].write_bytes(f"workbook {name}".encode())
     return files
 
 
-def test_each_workbook_is_put_into_the_quarter_folder_with_the_token(graph, workbooks):
-    urls = publisher(graph).publish(workbooks, "FY2026_Q4")
+def opened(url: str, ca_file: Path) -> bytes:
+    """What a browser trusting the test CA gets from `url`."""
+    with urllib.request.urlopen(url, timeout=10, context=ssl.create_default_context(cafile=ca_file)) as answer:
+        return answer.read()
 
-    (method, path, _, body), *puts = graph.requests
-    assert (method, path) == ("POST", "/tenant-1/oauth2/v2.0/token")
-    form = urllib.parse.parse_qs(body.decode())
-    assert form["grant_type"] == ["client_credentials"] and form["client_id"] == ["client-1"]
-    assert form["scope"] == [f"http://127.0.0.1:{graph.server_port}/.default"]
 
-    assert [(m, p) for m, p, _, _ in puts] == [
-        ("PUT", "/v1.0/sites/site-1/drive/root:/Shared%20Documents/DPS%20reports/FY2026_Q4/"
-                f"{w.name}:/content") for w in workbooks]
-    assert [b for _, _, _, b in puts] == [w.read_bytes() for w in workbooks]
-    assert all(h["Authorization"] == "Bearer token-1" for _, _, h, _ in puts)
-    assert urls == [f"https://sharepoint.example/v1.0/sites/site-1/drive/root:/Shared Documents/DPS reports/"
-                    f"FY2026_Q4/{w.name}:/content" for w in workbooks]
+def test_each_workbook_is_put_into_the_quarter_folder_with_one_token_and_its_web_address_opens_it(
+        graph, workbooks):
+    publisher = graph.publisher()
+    urls = [publisher.publish(w, QUARTER) for w in workbooks]
+
+    discovery, token, *puts = graph.requests
+    assert (discovery.method, discovery.path) == ("GET", f"/{TENANT}/v2.0/.well-known/openid-configuration")
+    assert (token.method, token.path) == ("POST", f"/{TENANT}/oauth2/v2.0/token")
+    form = urllib.parse.parse_qs(token.body.decode())
+    assert form["grant_type"] == ["client_credentials"] and form["client_id"] == [CLIENT_ID]
+    assert form["scope"] == [f"{graph.base_url}/.default"]  # Graph's origin: graph.microsoft.us in GCC High
+    # Both uploads used the token msal cached: one token request for the run's reports.
+    assert [(p.method, urllib.parse.unquote(p.path)) for p in puts] == [
+        ("PUT", f"/v1.0/sites/site-1/drive/root:/{FOLDER}/{w.name}:/content") for w in workbooks]
+    assert [p.body for p in puts] == [w.read_bytes() for w in workbooks]
+    assert all(p.headers["Authorization"] == "Bearer token-1" for p in puts) and graph.tokens_issued == 1
+
+    assert all(u is not None and u.startswith(f"{graph.base_url}/sites/site-1/") for u in urls)
+    assert [opened(u, graph.ca_file) for u in urls if u] == [w.read_bytes() for w in workbooks]
 
 
 def test_disabled_sends_nothing(graph, workbooks):
-    assert publisher(graph, enabled=False).publish(workbooks, "FY2026_Q4") == []
+    assert graph.publisher(enabled=False).publish(workbooks[0], QUARTER) is None
     assert graph.requests == []
 
 
 def test_a_refused_secret_is_a_clear_error_that_does_not_repeat_it(graph, workbooks):
     with pytest.raises(SharePointError) as caught:
-        publisher(graph, client_secret="wrong").publish(workbooks, "FY2026_Q4")
-    assert "/tenant-1/oauth2/v2.0/token" in str(caught.value) and "401" in str(caught.value)
-    assert "wrong" not in str(caught.value)
-    assert [m for m, *_ in graph.requests] == ["POST"]  # no upload was tried
+        graph.publisher(client_secret="wrong-secret").publish(workbooks[0], QUARTER)
+    message = str(caught.value)
+    assert message == f"{graph.base_url}/{TENANT}: no token for client {CLIENT_ID}: invalid_client (AADSTS7000215)"
+    assert "wrong-secret" not in message and SECRET not in message
+    assert graph.seen("PUT") == []  # no upload was tried
+    assert len(graph.seen("POST")) == 1  # a 401 is not retried
 
 
-def test_an_unreachable_graph_is_a_clear_error(workbooks):
-    closed = ThreadingHTTPServer(("127.0.0.1", 0), GraphStandIn)
-    closed.server_close()  # the port is free again: nothing listens
-    with pytest.raises(SharePointError, match=f"127.0.0.1:{closed.server_port}"):
-        publisher(closed).publish(workbooks, "FY2026_Q4")
+def test_an_unreachable_authority_is_a_clear_error(tmp_path, workbooks):
+    port = free_port()  # nothing listens there
+    with loopback_graph(tmp_path / "tls") as graph:
+        publisher = graph.publisher(login_url=f"https://127.0.0.1:{port}")
+    with pytest.raises(SharePointError, match=rf"^https://127.0.0.1:{port}/{TENANT}/v2.0/.well-known/"
+                                              r"openid-configuration: no answer after 3 tries"):
+        publisher.publish(workbooks[0], QUARTER)
 
 
-def test_a_busy_graph_is_retried_and_a_refusal_is_not(graph, workbooks):
-    graph.busy_puts = 2
-    urls = publisher(graph).publish(workbooks, "FY2026_Q4")
-    assert len(urls) == len(workbooks)
-    puts = [r for r in graph.requests if r[0] == "PUT"]
-    assert len(puts) == len(workbooks) + 2  # the first file took three tries
-    graph.requests.clear()
-    with pytest.raises(SharePointError):
-        publisher(graph, client_secret="wrong").publish(workbooks, "FY2026_Q4")
-    assert len(graph.requests) == 1  # a 401 is not retried
+def test_a_server_whose_certificate_is_not_trusted_is_refused(graph, workbooks):
+    with pytest.raises(SharePointError, match="the server's certificate is not trusted"):
+        graph.publisher(ca_file=None).publish(workbooks[0], QUARTER)  # the system's CAs: not the test CA
+    assert graph.requests == []
+
+
+def test_a_throttled_token_request_waits_the_seconds_retry_after_asks(graph, workbooks):
+    graph.fail_next("POST", "/oauth2/v2.0/token", 429, Retry_After="2")  # longer than the default 1 s
+    assert graph.publisher().publish(workbooks[0], QUARTER)
+    first, second = graph.seen("POST")
+    assert second.at - first.at >= 2.0  # as the server measured it
+
+
+def test_a_busy_upload_waits_until_the_http_date_retry_after_names(graph, workbooks):
+    publisher = graph.publisher()
+    publisher.publish(workbooks[0], QUARTER)  # discovery and token first
+    later = http_date(time.time() + 3.5)  # whole seconds: 2.5 s to 3.5 s from now
+    graph.fail_next("PUT", workbooks[1].name, 503, Retry_After=later)
+    assert publisher.publish(workbooks[1], QUARTER)
+    first, second = graph.seen("PUT")[1:]
+    assert second.at - first.at >= 2.0 and second.body == first.body == workbooks[1].read_bytes()
+
+
+def test_a_busy_graph_without_retry_after_is_retried_and_a_refusal_is_not(graph, workbooks):
+    publisher = graph.publisher()
+    graph.fail_next("PUT", workbooks[0].name, 503)
+    assert publisher.publish(workbooks[0], QUARTER)
+    assert len(graph.seen("PUT")) == 2
+    first, second = graph.seen("PUT")
+    assert second.at - first.at >= 1.0  # the default wait
+    graph.fail_next("PUT", workbooks[1].name, 403)
+    refused = rf"the upload of {workbooks[1].name} was refused: HTTP 403 \(accessDenied\)$"
+    with pytest.raises(SharePointError, match=refused):
+        publisher.publish(workbooks[1], QUARTER)
+    assert len(graph.seen("PUT")) == 3  # a 403 is not retried
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once_saying_so(graph, workbooks):
+    publisher = graph.publisher(max_retry_wait_s=30)
+    publisher.publish(workbooks[0], QUARTER)
+    graph.fail_next("PUT", workbooks[1].name, 429, Retry_After="3600")
+    started = time.monotonic()
+    with pytest.raises(SharePointError, match=r"HTTP 429, and the server asks to retry after 3600 s, longer than "
+                                              r"sharepoint.max_retry_wait_s \(30 s\)"):
+        publisher.publish(workbooks[1], QUARTER)
+    assert time.monotonic() - started < 10 and len(graph.seen("PUT")) == 2
+
+
+def test_retry_after_is_seconds_or_an_http_date():
+    now = 1_800_000_000.0
+    assert retry_after_s("7", now) == 7.0
+    assert retry_after_s(http_date(now + 30), now) == 30.0
+    assert retry_after_s(http_date(now - 30), now) == 0.0  # a moment passed: no wait
+    assert retry_after_s("soon", now) is None and retry_after_s(None, now) is None
+
+
+def http_date(epoch: float) -> str:
+    """`Sun, 06 Nov 1994 08:49:37 GMT`: whole seconds, the fraction dropped."""
+    return format_datetime(datetime.fromtimestamp(epoch, UTC), usegmt=True)

@@ -40,8 +40,10 @@ def window_in_words(quarter: FiscalQuarter) -> str:
 
 
 def report_lines(report: ReportWorkbook) -> list[str]:
-    """A workbook's name, then what its numbers are in words (its summary: counts only)."""
-    return [f"  {report.path.name}", f"    {report.summary or f'{report.rows} row(s)'}"]
+    """A workbook's name, then what its numbers are in words (its summary: counts only), then its
+    web address where it was published (SharePoint), which mail clients show as a link."""
+    link = [f"    In SharePoint: {report.web_url}"] if report.web_url else []
+    return [f"  {report.path.name}", f"    {report.summary or f'{report.rows} row(s)'}", *link]
 
 
 def report_email(quarter: FiscalQuarter, sender: str, recipients: Sequence[str],

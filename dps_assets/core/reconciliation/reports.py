@@ -34,12 +34,14 @@ FYTD_TOTAL = "FYTD_TOTAL"
 
 @dataclass(frozen=True)
 class ReportWorkbook:
-    """A report as written for a quarter: its workbook, the rows of its data sheet, and what its
-    numbers are in words (`report_summary`: counts only, what the email says of it)."""
+    """A report as written for a quarter: its workbook, the rows of its data sheet, what its
+    numbers are in words (`report_summary`: counts only, what the email says of it), and the
+    workbook's web address where it was published (SharePoint), if it was."""
 
     path: Path
     rows: int
     summary: str = ""
+    web_url: str | None = None
 
 
 def _plural(count: int, one: str, many: str) -> str:

@@ -53,3 +53,18 @@ def test_the_report_email_states_the_window_and_the_numbers_in_words(tmp_path):
     sent_at = parsedate_to_datetime(message["Date"])
     assert sent_at.utcoffset() == datetime.now().astimezone().utcoffset()
     assert abs(sent_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_published_workbook_is_linked_under_its_summary_and_one_not_published_is_not(tmp_path):
+    url = "https://agency.sharepoint.us/sites/dps/Shared%20Documents/FY2026_Q3/DPS_not_in_IMPACT_FY2026_Q3.xlsx"
+    reports = []
+    for name, web_url in (("DPS_not_in_IMPACT_FY2026_Q3.xlsx", url), ("IMPACT_not_in_DPS_FY2026_Q3.xlsx", None)):
+        (tmp_path / name).write_bytes(b"PK")
+        reports.append(ReportWorkbook(path=tmp_path / name, rows=3, summary="entries: 3", web_url=web_url))
+    message = report_email(Q3, "dps@example.invalid", ["a@example.invalid"], reports, MATCHING)
+    body = message.get_body(("plain",)).get_content().splitlines()
+    at = body.index("  DPS_not_in_IMPACT_FY2026_Q3.xlsx")
+    assert body[at:at + 4] == ["  DPS_not_in_IMPACT_FY2026_Q3.xlsx", "    entries: 3", f"    In SharePoint: {url}",
+                               "  IMPACT_not_in_DPS_FY2026_Q3.xlsx"]
+    assert sum("SharePoint" in line for line in body) == 1
+    assert [a.get_filename() for a in message.iter_attachments()] == [r.path.name for r in reports]
