@@ -239,6 +239,16 @@ class ExchangeConfig(Section):
             raise ValueError(problem)
         return first
 
+    def secret_variables(self) -> list[str]:
+        """The environment variables the configuration names for its secrets (every `*_env`
+        key that is set), in file order: what the code server's unit must load as credentials
+        (deploy/systemd/dps-exchange-code.service.d/exchange-secrets.conf)."""
+        names = []
+        for section in self.model_dump().values():
+            if isinstance(section, dict):  # a section, not a top-level value such as first_quarter
+                names += [value for key, value in section.items() if key.endswith("_env") and value]
+        return list(dict.fromkeys(names))
+
 
 def load_config(path: str | os.PathLike[str] | None = None) -> ExchangeConfig:
     """Read and validate the configuration. Relative paths inside it are resolved against the

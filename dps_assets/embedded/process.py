@@ -36,6 +36,7 @@ class ReadyProcess:
         self.ready_line = ""
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES_KEPT)
         self._lines: queue.Queue[object] = queue.Queue()
+        self._ready_stream_lines: list[str] = []
         self._threads: list[threading.Thread] = []
 
     @property
@@ -46,6 +47,17 @@ class ReadyProcess:
     def fields(self) -> dict[str, str]:
         """`key=value` pairs of the ready line: `READY port=40123` gives `{"port": "40123"}`."""
         return dict(re.findall(r"(\w+)=(\S+)", self.ready_line))
+
+    def ready_stream_lines(self) -> list[str]:
+        """Every line the child has written so far on its ready stream (stdout by default),
+        from its first line."""
+        while True:
+            try:
+                item = self._lines.get_nowait()
+            except queue.Empty:
+                return list(self._ready_stream_lines)
+            if item is not _EOF:
+                self._ready_stream_lines.append(str(item))
 
     def stderr_tail(self) -> str:
         """The last lines the child wrote to stderr (the stderr pipe is read as it comes)."""
@@ -107,6 +119,7 @@ class ReadyProcess:
             if item is _EOF:
                 self._fail("exited before reporting ready")
             line = str(item)
+            self._ready_stream_lines.append(line)
             if pattern.search(line):
                 self.ready_line = line.strip()
                 return

@@ -34,7 +34,7 @@ from dps_assets.instance.ledger import recorded_submissions
 from dps_assets.instance.run_workers import recorded_worker
 from dps_assets.instance.worker_process import WorkerIdentity
 from dps_assets_tests.conftest import TODAY
-from dps_assets_tests.support.dagster_service import REPO, DagsterService
+from dps_assets_tests.support.dagster_service import REPO, DagsterService, unit_settings
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.postgres_server import PostgresServer
 
@@ -168,6 +168,30 @@ def test_a_run_killed_with_every_process_is_failed_once_the_service_is_back(depl
         service.start()
         took = assert_failed_alerted_and_freed(deployment, run_id, time.monotonic())
     print(f"every process killed: run failed {took:.0f} s after the restart")
+
+
+def test_a_code_server_stopped_as_its_unit_stops_it_lets_its_run_finish(deployment):
+    """`systemctl stop` or `restart` of the code server (KillMode=mixed): SIGTERM to the code
+    server alone; once it has exited, SIGKILL to whatever is left in its control group. The code
+    server waits for its run workers before it exits, so the run in progress finishes."""
+    service = deployment.service
+    assert unit_settings("dps-exchange-code.service")["KillMode"] == "mixed"
+    code = service.processes["code"]
+    with dps_folder_held():
+        run_id = service.submit("send_to_dps", QUARTER.partition_key)
+        held_in_submission(run_id)
+        os.kill(code.pid, signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):  # still there, waiting for its run
+            code.process.wait(timeout=5)
+    code.process.wait(timeout=300)  # the run went on once the lock was free; then the server left
+    try:
+        os.killpg(code.pid, signal.SIGKILL)  # systemd's SIGKILL to the rest of the control group
+    except ProcessLookupError:
+        pass  # nothing left
+    service.processes.pop("code").stop()
+    with DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS
+    service.start_process("code")  # the restart's start
 
 
 def test_after_the_crashes_the_quarter_goes_ahead_and_its_working_copies_go(deployment):

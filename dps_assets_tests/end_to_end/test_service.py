@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
 import requests
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
@@ -24,6 +25,7 @@ from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.dagster_service import DagsterService, listening_addresses
 from dps_assets_tests.support.e2e_stack import stack_config, stack_with_data
 from dps_assets_tests.support.postgres_server import PostgresServer
+from dps_assets_tests.support.systemd_units import environ_of
 
 pytestmark = pytest.mark.e2e
 QUARTER = FiscalQuarter.latest_closed(TODAY)
@@ -56,6 +58,50 @@ def test_the_units_listen_on_loopback_only(deployment):
         addresses = listening_addresses(service.processes[name].pid)
         assert addresses == {f"127.0.0.1:{service.ports[name]}"}, name
     assert listening_addresses(service.processes["daemon"].pid) == set()
+
+
+def test_only_the_code_server_holds_the_exchanges_secrets(deployment):
+    """What another process of the service's user would read in /proc/<pid>/environ."""
+    service = deployment.service
+    exchange = service.exchange_secrets
+    assert exchange == {"DPS_SFTP_PASSWORD": PASSWORD}  # the test configuration's one secret
+    instance_password, readonly_password = deployment.env["DAGSTER_PG_PASSWORD"], service.readonly_role[1]
+    held = {name: environ_of(process.pid) for name, process in service.processes.items()}
+
+    def values(environ: dict[str, str]) -> set[str]:
+        return {value for value in (*exchange.values(), instance_password, readonly_password)
+                if value in "\0".join(f"{k}={v}" for k, v in environ.items())}
+
+    assert values(held["code"]) == {*exchange.values(), instance_password}  # runs and sensors start here
+    assert values(held["daemon"]) == {instance_password}
+    assert values(held["webserver"]) == {instance_password}
+    assert values(held["readonly"]) == {readonly_password}
+    assert held["readonly"]["DAGSTER_PG_USER"] == service.readonly_role[0]
+    for name in ("daemon", "webserver", "readonly"):
+        assert set(held[name]) & set(exchange) == set(), name
+
+
+def test_the_analysts_ui_reads_the_instance_as_a_role_that_cannot_change_it(deployment):
+    service = deployment.service
+    answer = requests.post(f"{service.url_of('readonly')}/graphql", timeout=60,
+                           json={"query": "{ runsOrError { __typename ... on Runs { results { runId } } } }"}).json()
+    assert answer["data"]["runsOrError"]["__typename"] == "Runs"
+    env = deployment.env
+    connection = psycopg2.connect(host=env["DAGSTER_PG_HOST"], port=env["DAGSTER_PG_PORT"], dbname=env["DAGSTER_PG_DB"],
+                                  user=service.readonly_role[0], password=service.readonly_role[1])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select count(*) from runs")
+            with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+                cursor.execute("delete from runs")
+        connection.rollback()
+        connection.set_session(readonly=False)
+        with connection.cursor() as cursor:  # even outside a read-only transaction: no privilege
+            cursor.execute("set transaction read write")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("delete from runs")
+    finally:
+        connection.close()
 
 
 LAUNCH = """mutation {
@@ -108,6 +154,16 @@ def test_a_whole_quarter_runs_on_the_service_and_survives_a_restart(deployment):
         assert len(_ticks(instance)) >= ticks + 3, "the sensor did not tick after the restart"
         assert {r.run_id for r in instance.get_runs()} == runs_before
         assert all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs())
+
+
+def test_no_process_wrote_a_colour_code_in_the_whole_quarter(deployment):
+    """Dagster colours its log lines unless told otherwise; in the journal that is noise (the
+    daemon wrote 424 escape sequences before the units said --log-format json)."""
+    service = deployment.service
+    for name in ("code", "webserver", "readonly", "daemon"):
+        output = "".join(service.output_of(name))
+        assert '"event": ' in output, name  # its log lines were read (JSON, as the units ask)
+        assert "\x1b" not in output, name
 
 
 def _sensor_state(instance: DagsterInstance):

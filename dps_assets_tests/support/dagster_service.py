@@ -3,13 +3,18 @@ for operators, a read-only webserver for analysts and a daemon, four processes o
 PostgreSQL-backed instance (deploy/dagster.yaml).
 
 Each process is started from its unit's own `ExecStart` line, with only the install folder and
-the ports replaced, so what the tests see listening is what the units would open."""
+the ports replaced, so what the tests see listening is what the units would open; with the
+environment and the credentials its unit gives it (support/systemd_units.py) from a site laid
+out as the runbook says: the exchange's secrets (the `*_env` variables of dps_config.yml) only
+for the code server, the instance's password for the others, the analysts' UI on the read-only
+role made by deploy/postgres/readonly-role.sql."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import re
+import secrets
 import shlex
 import signal
 import subprocess
@@ -17,15 +22,25 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from dps_assets.config.schema import load_config
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
 from dps_assets.instance.critical_section import POOLS
 from dps_assets_tests.support.processes import descendants, group_members, wait_until_gone
 from dps_assets_tests.support.servers import free_port
+from dps_assets_tests.support.systemd_units import (
+    CREDENTIALS,
+    DEPLOY,
+    ENVIRONMENT_FILE,
+    READONLY_ENVIRONMENT_FILE,
+    REPO,
+    Site,
+    credentials_directory,
+    process_start,
+    sandboxed,
+    unit_settings,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "deploy"
-UNITS = DEPLOY / "systemd"
 INSTALL = "/opt/dps-exchange"
 SHIPPED_PORTS = {"4266": "code", "3000": "webserver", "3001": "readonly"}
 READY = {  # what each process says once it serves
@@ -36,21 +51,24 @@ READY = {  # what each process says once it serves
 }
 UNIT_OF = {"code": "dps-exchange-code.service", "webserver": "dps-exchange-webserver.service",
            "readonly": "dps-exchange-webserver-readonly.service", "daemon": "dps-exchange-daemon.service"}
-
-
-def unit_settings(unit: str) -> dict[str, str]:
-    """`Key=value` lines of a unit's [Service] section."""
-    text = (UNITS / unit).read_text(encoding="utf-8")
-    service = text.split("[Service]", 1)[1].split("\n[", 1)[0]
-    return dict(line.split("=", 1) for line in service.splitlines() if "=" in line and not line.startswith("#"))
+PSQL = Path("/usr/lib/postgresql/15/bin/psql")
+__all__ = ["REPO", "DagsterService", "listening_addresses", "unit_settings"]
 
 
 def unit_umask(unit: str) -> int:
     return int(unit_settings(unit)["UMask"], 8)
 
 
+def environment_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a shipped environment file (deploy/*.env.example)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
 class DagsterService:
-    """The four processes, started in the units' order; `home` holds deploy/dagster.yaml."""
+    """The four processes, started in the units' order; `home` holds deploy/dagster.yaml. `env`
+    is everything the site holds by variable name (the instance's DAGSTER_PG_*, DPS_CONFIG and
+    the exchange's secrets), and what an operator's command (`dg launch`) runs with."""
 
     def __init__(self, home: Path, env: Mapping[str, str]):
         self.home = home
@@ -61,24 +79,56 @@ class DagsterService:
         self.workspace.write_text((DEPLOY / "workspace.yaml").read_text(encoding="utf-8")
                                   .replace("port: 4266", f"port: {self.ports['code']}"))
         self.env = {**env, "DAGSTER_HOME": str(home)}
+        secret_names = load_config(self.env["DPS_CONFIG"]).secret_variables()
+        self.exchange_secrets = {name: self.env[name] for name in secret_names}
+        readonly = environment_file(DEPLOY / "webserver-readonly.env.example")
+        self.readonly_role = (readonly["DAGSTER_PG_USER"], f"readonly-{secrets.token_hex(8)}")
+        secret_names = {"DAGSTER_PG_PASSWORD", *self.exchange_secrets}
+        self.site = Site(
+            environment_files={ENVIRONMENT_FILE: {k: v for k, v in self.env.items() if k not in secret_names},
+                               READONLY_ENVIRONMENT_FILE: readonly},
+            credential_files={f"{CREDENTIALS}/{name}": self.env[name] for name in sorted(secret_names)}
+            | {f"{CREDENTIALS}/DAGSTER_PG_READONLY_PASSWORD": self.readonly_role[1]})
+        # The site's list of the exchange's secrets, for its configuration (the runbook's step).
+        self.drop_ins = {"exchange-secrets.conf": "[Service]\n" + "".join(
+            f"LoadCredential={name}:{CREDENTIALS}/{name}\n" for name in self.exchange_secrets)}
         self.processes: dict[str, ReadyProcess] = {}
+        self.output: dict[str, list[str]] = {name: [] for name in UNIT_OF}  # of processes stopped
+        self._readonly_role_made = False
 
     def command(self, name: str) -> list[str]:
         line = unit_settings(UNIT_OF[name])["ExecStart"]
         line = line.replace(f"{INSTALL}/deploy/workspace.yaml", str(self.workspace))
+        line = line.replace(f"{INSTALL}/.venv/bin/python ", f"{sys.executable} ")
         line = line.replace(f"{INSTALL}/.venv/bin/", f"{Path(sys.executable).parent}/")
         for shipped, port_name in SHIPPED_PORTS.items():
             line = re.sub(rf"--port {shipped}\b", f"--port {self.ports[port_name]}", line)
         return shlex.split(line)
 
     def set_pool_limits(self) -> None:
-        """The install step of docs/operations.md: each pool's limit set once, explicitly."""
+        """The install steps of docs/operations.md: each pool's limit set once, explicitly (which
+        makes the instance's tables), and the analysts' read-only role."""
         dagster = Path(sys.executable).with_name("dagster")
         for pool in POOLS:
             subprocess.run([dagster, "instance", "concurrency", "set", pool, "1"], env=self.env, cwd=REPO,
                            check=True, capture_output=True, timeout=120)
+        self.make_readonly_role()
+        self._readonly_role_made = True
+
+    def make_readonly_role(self) -> None:
+        """deploy/postgres/readonly-role.sql as its header says to run it, the password on stdin."""
+        env = self.env
+        subprocess.run([PSQL, "--no-psqlrc", f"--host={env['DAGSTER_PG_HOST']}", f"--port={env['DAGSTER_PG_PORT']}",
+                        f"--username={env['DAGSTER_PG_USER']}", f"--dbname={env['DAGSTER_PG_DB']}",
+                        "--set=ON_ERROR_STOP=1", f"--set=owner={env['DAGSTER_PG_USER']}",
+                        f"--set=readonly_role={self.readonly_role[0]}",
+                        f"--file={DEPLOY / 'postgres' / 'readonly-role.sql'}"],
+                       input=self.readonly_role[1] + "\n", text=True, check=True, capture_output=True, timeout=60,
+                       env={"PGPASSWORD": env["DAGSTER_PG_PASSWORD"], "PATH": os.environ.get("PATH", "")})
 
     def start(self) -> DagsterService:
+        if not self._readonly_role_made:
+            self.set_pool_limits()
         try:
             for name in ("code", "webserver", "readonly", "daemon"):
                 self.start_process(name)
@@ -90,10 +140,23 @@ class DagsterService:
     def start_process(self, name: str) -> ReadyProcess:
         """One of the four processes, as systemd starts (or restarts) its unit."""
         pattern, stream = READY[name]
+        unit = UNIT_OF[name]
+        start = process_start(unit, self.site, self.drop_ins if name == "code" else None)
+        directory = credentials_directory(self.home.parent / "run-credentials" / name, start.credentials)
+        env = {**start.environment, "DAGSTER_HOME": str(self.home), "CREDENTIALS_DIRECTORY": str(directory)}
         self.processes[name] = start_ready_process(
-            self.command(name), name=f"dagster {name}", ready_pattern=pattern, ready_stream=stream,
-            timeout_s=180, env=self.env, cwd=REPO, umask=unit_umask(UNIT_OF[name]))
+            sandboxed(unit, self.command(name)), name=f"dagster {name}", ready_pattern=pattern,
+            ready_stream=stream, timeout_s=180, env=env, cwd=REPO, umask=unit_umask(unit))
         return self.processes[name]
+
+    def output_of(self, name: str) -> list[str]:
+        """What every process started as `name` wrote: its stdout, and the last lines of its stderr."""
+        process = self.processes.get(name)
+        live = [*process.ready_stream_lines(), process.stderr_tail()] if process else []
+        return self.output[name] + live
+
+    def _keep_output(self, name: str, process: ReadyProcess) -> None:
+        self.output[name] += [*process.ready_stream_lines(), process.stderr_tail()]
 
     def kill(self, *names: str) -> list[int]:
         """SIGKILL to the named processes and everything they started (their run workers), as
@@ -108,8 +171,9 @@ class DagsterService:
             except ProcessLookupError:
                 pass
         wait_until_gone(pids, timeout_s=30)
-        for process in killed:
+        for name, process in zip(names, killed, strict=True):
             process.stop()  # reaps it and closes its output
+            self._keep_output(name, process)
         return pids
 
     def stop(self) -> None:
@@ -117,6 +181,7 @@ class DagsterService:
             process = self.processes.pop(name, None)
             if process is not None:
                 process.stop(timeout_s=30)
+                self._keep_output(name, process)
 
     def url_of(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
