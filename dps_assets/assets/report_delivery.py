@@ -100,7 +100,8 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
             if latest is not None and not latest.confirmed:
                 log.warning(f"{quarter.label}: the email {latest.message_id} handed to the relay at "
                             f"{utc_text(latest.at)} was never confirmed; sending the reports again (force_email)")
-            message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching)
+            message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching,
+                                   mailer.report_email_settings)
             message_id = str(message["Message-ID"])  # ours (core.emails.report_email), on the message
             # The intent is in the ledger before the relay can hold the message; the confirmation
             # once it has answered 250. Should SharePoint or the archiving fail after this, the

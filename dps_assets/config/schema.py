@@ -20,7 +20,17 @@ from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
-from dps_assets.config.values import EmailAddress, FileName, HostName, PlainPath, private_file_mode, same_remote_folder
+from dps_assets.config.values import (
+    DEFAULT_CONFIDENTIALITY_NOTICE,
+    EmailAddress,
+    FileName,
+    HostName,
+    NoticeText,
+    PlainPath,
+    SubjectPrefix,
+    private_file_mode,
+    same_remote_folder,
+)
 
 CONFIG_ENV_VAR = "DPS_CONFIG"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -138,6 +148,11 @@ class EmailConfig(Section):
     recipients: list[EmailAddress] = Field(min_length=1)
     operators: list[EmailAddress] = Field(min_length=1)
     timeout_s: float = Field(default=30, gt=0)
+    # The reports' email: its subject's prefix, which the agency's mail system may act on
+    # (`[SECURE]` encrypts the message), and the notice that opens its body (the attachments
+    # hold children's names and dates of birth).
+    subject_prefix: SubjectPrefix | None = None
+    confidentiality_notice: NoticeText = DEFAULT_CONFIDENTIALITY_NOTICE
 
     @model_validator(mode="after")
     def _login_and_tls(self) -> EmailConfig:
