@@ -1,7 +1,9 @@
-"""Asset checks of the receiving half: the counts reconciliation gates the reports; the other
+"""Asset checks of the receiving half: the counts reconciliation gates the reports (when it
+fails, its step fails with the check's sentence too, so the run's page says it first); the other
 checks warn about data an analyst should look at."""
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pandas as pd
 from dagster import (
@@ -15,7 +17,7 @@ from dagster import (
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
-from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
+from dps_assets.core.dps_files.reading import CountsDisagreeError, DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.export.text_file import submitted_person_ids
 from dps_assets.core.impact.regions import unmapped_counties
@@ -29,13 +31,13 @@ from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResourc
     asset="dps_counts",
     additional_ins={"dps_results": AssetIn()},
     blocking=True,
-    description="DPS's counts agree with the files: RECORDS_RECEIVED = lines submitted, "
-    "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
-    "When they do not, no report is made and nothing is emailed.",
+    description="DPS's counts file agrees with what was sent and what came back: records "
+    "received = children sent, missing-person entries = rows of DPS's results, persons matched = "
+    "children in DPS's results. When it does not, no report is made and nothing is emailed.",
 )
 def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
                          dps_results: pd.DataFrame, local_files: LocalFilesResource,
-                         exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
+                         exchange_rules: ExchangeRulesResource) -> Iterator[AssetCheckResult]:
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     submitted_rows, counted_from = _submitted_rows(context, quarter, local_files, exchange_rules)
     if submitted_rows is None:
@@ -61,12 +63,11 @@ def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCou
                 "records_sent_counted_from": counted_from,
             },
         )
-    if result.passed:
-        log.info(f"{quarter.label}: {result.description}")
-    else:
-        log.error(f"{quarter.label}: {result.description}. No report is made and nothing is "
-                  "emailed; DPS's files stay where they are.")
-    return result
+    yield result
+    if not result.passed:  # the run log and Dagster record it as the step's failure
+        raise CountsDisagreeError(f"{quarter.label}: {result.description}. No report is made and nothing "
+                                  "is emailed; DPS's files stay where they are.")
+    log.info(f"{quarter.label}: {result.description}")
 
 
 def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,

@@ -33,7 +33,7 @@ from dps_assets.assets.submission_records import (
     report_left_on_server,
     unrecorded_upload,
 )
-from dps_assets.core.exchange.submissions import ExportSizeError, check_can_submit, judge_export_size
+from dps_assets.core.exchange.submissions import check_can_submit, judge_export_size, size_refused
 from dps_assets.core.export.text_file import render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
@@ -195,8 +195,7 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
             problem = judge_export_size(files.rows, quarter, submissions,
                                         exchange_rules.max_row_count_change).problem
             if problem and not config.force:
-                raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
-                                      "with force: true to send it anyway.")
+                raise size_refused(problem)
             with sftp.session() as session:
                 # Only the holder of this lock uploads into from_folder, so an unfinished upload
                 # found there is one whose run has died, however recent: swept.
