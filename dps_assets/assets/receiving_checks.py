@@ -109,7 +109,8 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
 @quarterly_check(
     half=FROM_DPS,
     asset="dps_results",
-    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted (its archived copy).",
+    description="Every child in DPS's results (by DFPS person id) was on the list DFPS sent for "
+    "the quarter.",
 )
 def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_results: pd.DataFrame,
                                   local_files: LocalFilesResource,
@@ -134,8 +135,8 @@ def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_resul
 @quarterly_check(
     half=FROM_DPS,
     asset="dps_results",
-    description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
-    "left out of the matching.",
+    description="DPS entries whose missing date falls outside the quarter's fiscal-year-to-date "
+    "window are counted here and left out of the matching.",
 )
 def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
@@ -156,11 +157,11 @@ SA_98_ROWS_CHECK = AssetCheckSpec(
     "sa_98_rows_usable",
     asset="sa_98",
     partitions_def=fiscal_quarter_partitions,
-    description="Every sa_98 row can take part in the matching. A row whose PERSON_ID or "
-    "RUNAWAY_EVENT_ID is not a whole number, whose RUNAWAY_EVENT_ID repeats, whose RUNAWAY_DATE is "
-    "missing, whose dates are not dates or lie outside 1900-01-01 .. 2262-04-11, or whose text "
-    "holds control characters is left out of the matching and the reports, and listed here by "
-    "RUNAWAY_EVENT_ID (never by name).",
+    description="Every IMPACT runaway event can take part in the matching. An event whose person "
+    "or event id is not a whole number, whose event id repeats, that has no runaway date, whose "
+    "dates are not dates (or fall before 1900 or after 2262), or whose text holds control "
+    "characters is left out of the matching and the reports, and listed here by runaway event id "
+    "(never by name).",
 )
 _IDS_LISTED = 500
 

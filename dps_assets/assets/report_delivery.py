@@ -64,13 +64,19 @@ def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
     return quarterly_asset(
         half=FROM_DPS, group="delivery",
         name="dps_report_delivery",
-        description="The quarter's report workbooks (one per report of assets/report_kinds) emailed "
-        "to the recipients (once per quarter) and published to SharePoint if configured; then "
-        "DPS's files archived under archive/from_dps/.",
+        description=f"The quarter's {_in_words(len(kinds))} report workbooks emailed to the analysts, once per "
+        "quarter (a quarter run again is not emailed again unless asked), and published to "
+        "SharePoint when that is configured; then DPS's files are archived and moved aside on "
+        "DPS's server.",
         kinds={"email", "sftp"},
         pool=REPORT_DELIVERY,
         ins={MATCHING: AssetIn(), **{kind.name: AssetIn() for kind in kinds}},
     )(dps_report_delivery)
+
+
+def _in_words(count: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[count] if count < len(words) else f"{count:,}"
 
 
 def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: list[ReportWorkbook],
