@@ -203,7 +203,8 @@ class Direct:
             hashlib.sha256(path.read_bytes()).hexdigest()
             written.append(ReportWorkbook(path=path, rows=len(frame)))
         # The delivery.
-        self.mailer.send(report_email(q, self.mailer.sender, self.mailer.recipients, written, summary))
+        self.mailer.send(report_email(q, self.mailer.sender, self.mailer.recipients, written, summary,
+                                      self.mailer.report_email_settings))
         local = [results_path, counts_path]
         files.archive_files(FROM_DPS, q.tag, self.stamp, local)
         for path in local:

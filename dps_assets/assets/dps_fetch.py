@@ -12,6 +12,7 @@ from dagster import AssetExecutionContext, Config, RetryRequested
 from pydantic import Field
 
 from dps_assets.assets.run_log import this_run_stamp
+from dps_assets.core.exchange.agency_time import us_epoch_time
 from dps_assets.core.exchange.answer_watch import FileState, choose_quarter
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.privacy.errors import ExchangeError
@@ -59,9 +60,14 @@ def file_tag(name: str) -> str:
 
 
 def handover_tags(files: tuple[FileState, ...], fingerprint: str) -> dict[str, str]:
-    """What the sensor tells the run about the files it saw."""
+    """What the sensor tells the run about the files it saw: for the run, each file's size and
+    mtime exactly (`dps/<name>`: `111:1796552154`, which the fetch compares with the server and
+    earlier runs carry too); for analysts, the same in words (`dps/counts file`: `111 bytes,
+    written Dec 6, 2026 9:14 AM CST`), the results file first, then the counts file."""
     tags = {FINGERPRINT_TAG: fingerprint}
     tags.update({file_tag(f.name): f"{f.size}:{f.mtime}" for f in files})
+    for label, file in zip(("results file", "counts file"), files, strict=True):
+        tags[f"{TAG_PREFIX}{label}"] = f"{file.size:,} bytes, written {us_epoch_time(file.mtime)}"
     return tags
 
 

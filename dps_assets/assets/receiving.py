@@ -66,9 +66,10 @@ def _parse(log: RunLog, parse, fetched: FetchedFile):
 
 @quarterly_asset(
     half=FROM_DPS, group=DPS_GROUP,
-    description="Dfps-missing-person-results.txt for the quarter: DPS's TCIC missing-person "
-    "entries for the children sent, fetched over SFTP (or from the archive on a re-run), "
-    "parsed and validated. A malformed file is rejected whole.",
+    description="DPS's answer for the quarter: its TCIC missing-person entries for the children "
+    "sent (DPS's results file), fetched from DPS's SFTP server, or from the archive when the "
+    "quarter is run again. A file that breaks DPS's layout is rejected whole, naming the line and "
+    "column.",
     kinds={"sftp", "pandas"},
     deps=["dps_submission"],
     dagster_type=checked_frame_type(DPS_RESULTS_SCHEMA, "dps_results"),  # the frame's one validation
@@ -89,8 +90,8 @@ def dps_results(context: AssetExecutionContext, config: FetchConfig, sftp: SftpR
 
 @quarterly_asset(
     half=FROM_DPS, group=DPS_GROUP,
-    description="Dfps-missing-person-counts.txt for the quarter: DPS's own counts of what it "
-    "received and found, checked against the files before any report is made.",
+    description="DPS's own counts of what it received and found for the quarter (DPS's counts "
+    "file), checked against its results and against what was sent before any report is made.",
     kinds={"sftp"},
     deps=["dps_submission"],
 )
@@ -108,9 +109,9 @@ def dps_counts(context: AssetExecutionContext, config: FetchConfig, sftp: SftpRe
 
 @quarterly_asset(
     half=FROM_DPS, group=IMPACT_GROUP,
-    description="IMPACT runaway events of the quarter's fiscal year, from "
-    "caps.qtr_dps_cvs_pkg.get_sa_98(fiscal year start, fiscal year end). Rows the matching cannot "
-    "use are left out and listed by RUNAWAY_EVENT_ID in the check sa_98_rows_usable.",
+    description="IMPACT's runaway events of the quarter's fiscal year (the SA-98 report's "
+    "query). Events the matching cannot use are left out and listed by runaway event id in the "
+    "check sa_98_rows_usable.",
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(SA_98_SCHEMA),
     check_specs=[SA_98_ROWS_CHECK],
@@ -141,8 +142,8 @@ def sa_98(context: AssetExecutionContext, warehouse: WarehouseResource,
 
 @quarterly_asset(
     half=FROM_DPS, group=IMPACT_GROUP,
-    description="County -> DFPS region lookup from caps.cnty_reg_tableau, with county names "
-    "normalised for comparison (upper case, no trailing COUNTY, letters only).",
+    description="Which DFPS region each Texas county belongs to (IMPACT's county and region "
+    "table), with county names tidied so that IMPACT's and DPS's spellings of a county meet.",
     kinds={"oracle", "pandas"},
     dagster_type=pandera_schema_to_dagster_type(COUNTY_REGION_SCHEMA),
 )

@@ -1,7 +1,9 @@
-"""Asset checks of the receiving half: the counts reconciliation gates the reports; the other
+"""Asset checks of the receiving half: the counts reconciliation gates the reports (when it
+fails, its step fails with the check's sentence too, so the run's page says it first); the other
 checks warn about data an analyst should look at."""
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pandas as pd
 from dagster import (
@@ -15,7 +17,7 @@ from dagster import (
 
 from dps_assets.assets.partitions import fiscal_quarter_partitions
 from dps_assets.assets.quarterly import quarter_and_log, quarterly_check
-from dps_assets.core.dps_files.reading import DpsCounts, count_data_lines, reconcile
+from dps_assets.core.dps_files.reading import CountsDisagreeError, DpsCounts, count_data_lines, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.export.text_file import submitted_person_ids
 from dps_assets.core.impact.regions import unmapped_counties
@@ -29,13 +31,13 @@ from dps_assets.resources.local_files import FROM_DPS, TO_DPS, LocalFilesResourc
     asset="dps_counts",
     additional_ins={"dps_results": AssetIn()},
     blocking=True,
-    description="DPS's counts agree with the files: RECORDS_RECEIVED = lines submitted, "
-    "MISSING_PERSON_ENTRIES = result rows, PERSONS_MATCHED = distinct children in the results. "
-    "When they do not, no report is made and nothing is emailed.",
+    description="DPS's counts file agrees with what was sent and what came back: records "
+    "received = children sent, missing-person entries = rows of DPS's results, persons matched = "
+    "children in DPS's results. When it does not, no report is made and nothing is emailed.",
 )
 def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCounts,
                          dps_results: pd.DataFrame, local_files: LocalFilesResource,
-                         exchange_rules: ExchangeRulesResource) -> AssetCheckResult:
+                         exchange_rules: ExchangeRulesResource) -> Iterator[AssetCheckResult]:
     quarter, log = quarter_and_log(context, local_files, FROM_DPS)
     submitted_rows, counted_from = _submitted_rows(context, quarter, local_files, exchange_rules)
     if submitted_rows is None:
@@ -61,12 +63,11 @@ def dps_counts_reconcile(context: AssetCheckExecutionContext, dps_counts: DpsCou
                 "records_sent_counted_from": counted_from,
             },
         )
-    if result.passed:
-        log.info(f"{quarter.label}: {result.description}")
-    else:
-        log.error(f"{quarter.label}: {result.description}. No report is made and nothing is "
-                  "emailed; DPS's files stay where they are.")
-    return result
+    yield result
+    if not result.passed:  # the run log and Dagster record it as the step's failure
+        raise CountsDisagreeError(f"{quarter.label}: {result.description}. No report is made and nothing "
+                                  "is emailed; DPS's files stay where they are.")
+    log.info(f"{quarter.label}: {result.description}")
 
 
 def _submitted_rows(context: AssetCheckExecutionContext, quarter: FiscalQuarter,
@@ -108,7 +109,8 @@ def counties_have_regions(county_region_lookup: pd.DataFrame, sa_98: pd.DataFram
 @quarterly_check(
     half=FROM_DPS,
     asset="dps_results",
-    description="Every DFPS_PERSON_ID in DPS's results was in the file DFPS submitted (its archived copy).",
+    description="Every child in DPS's results (by DFPS person id) was on the list DFPS sent for "
+    "the quarter.",
 )
 def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_results: pd.DataFrame,
                                   local_files: LocalFilesResource,
@@ -133,8 +135,8 @@ def dps_person_ids_were_submitted(context: AssetCheckExecutionContext, dps_resul
 @quarterly_check(
     half=FROM_DPS,
     asset="dps_results",
-    description="Entries whose MISSING_DATE lies outside the quarter's window are counted and "
-    "left out of the matching.",
+    description="DPS entries whose missing date falls outside the quarter's fiscal-year-to-date "
+    "window are counted here and left out of the matching.",
 )
 def dps_entries_in_window(context: AssetCheckExecutionContext, dps_results: pd.DataFrame) -> AssetCheckResult:
     quarter = FiscalQuarter.from_partition_key(context.partition_key)
@@ -155,11 +157,11 @@ SA_98_ROWS_CHECK = AssetCheckSpec(
     "sa_98_rows_usable",
     asset="sa_98",
     partitions_def=fiscal_quarter_partitions,
-    description="Every sa_98 row can take part in the matching. A row whose PERSON_ID or "
-    "RUNAWAY_EVENT_ID is not a whole number, whose RUNAWAY_EVENT_ID repeats, whose RUNAWAY_DATE is "
-    "missing, whose dates are not dates or lie outside 1900-01-01 .. 2262-04-11, or whose text "
-    "holds control characters is left out of the matching and the reports, and listed here by "
-    "RUNAWAY_EVENT_ID (never by name).",
+    description="Every IMPACT runaway event can take part in the matching. An event whose person "
+    "or event id is not a whole number, whose event id repeats, that has no runaway date, whose "
+    "dates are not dates (or fall before 1900 or after 2262), or whose text holds control "
+    "characters is left out of the matching and the reports, and listed here by runaway event id "
+    "(never by name).",
 )
 _IDS_LISTED = 500
 

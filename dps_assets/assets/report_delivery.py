@@ -63,14 +63,19 @@ def report_delivery_asset(kinds: Sequence[ReportKind]) -> AssetsDefinition:
     return quarterly_asset(
         half=FROM_DPS, group="delivery",
         name="dps_report_delivery",
-        description="The quarter's report workbooks (one per report of assets/report_kinds) emailed "
-        "to the recipients (once per quarter), with each one's SharePoint link when the reports are "
-        "published there; then "
-        "DPS's files archived under archive/from_dps/.",
+        description=f"The quarter's {_in_words(len(kinds))} report workbooks emailed to the analysts, once per "
+        "quarter (a quarter run again is not emailed again unless asked), with each workbook's "
+        "SharePoint link when the reports are published there; then DPS's files are archived and "
+        "moved aside on DPS's server.",
         kinds={"email", "sftp"},
         pool=REPORT_DELIVERY,
         ins={MATCHING: AssetIn(), **{kind.name: AssetIn() for kind in kinds}},
     )(dps_report_delivery)
+
+
+def _in_words(count: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[count] if count < len(words) else f"{count:,}"
 
 
 def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: list[ReportWorkbook],
@@ -99,7 +104,8 @@ def _deliver(context: AssetExecutionContext, config: DeliveryConfig, reports: li
             if latest is not None and not latest.confirmed:
                 log.warning(f"{quarter.label}: the email {latest.message_id} handed to the relay at "
                             f"{utc_text(latest.at)} was never confirmed; sending the reports again (force_email)")
-            message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching)
+            message = report_email(quarter, mailer.sender, mailer.recipients, reports, matching,
+                                   mailer.report_email_settings)
             message_id = str(message["Message-ID"])  # ours (core.emails.report_email), on the message
             # The intent is in the ledger before the relay can hold the message; the confirmation
             # once it has answered 250. Should SharePoint or the archiving fail after this, the

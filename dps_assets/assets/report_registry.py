@@ -55,7 +55,10 @@ class ReportKind:
 
     @property
     def description(self) -> str:
-        return f"{self.file_stem}_FYY_Qn.xlsx: {self.rows_are}"
+        """What the report lists, then the workbook analysts receive (named for an example quarter)."""
+        example = FiscalQuarter(2026, 3)
+        return (f"{self.rows_are.strip().rstrip('.')}. One workbook a quarter, attached to the quarter's "
+                f"email: for {example.label}, {self.file_stem}_{example.tag}.xlsx.")
 
     def about_lines(self, frame: pd.DataFrame) -> Mapping[str, int]:
         return self.about_rows(frame) if self.about_rows else {self.sheet: len(frame)}

@@ -30,8 +30,10 @@ GROUP = "reports"
 
 @quarterly_asset(
     half=FROM_DPS, group=GROUP,
-    description="Each in-window DPS entry assigned to at most one IMPACT runaway event of the "
-    "same child (spec §6): nearest runaway date within the episode ± the tolerance.",
+    description="DPS's entries matched to IMPACT's runaway events: each DPS entry whose missing "
+    "date is in the window goes to at most one runaway event of the same child, one whose "
+    "runaway (widened by the configured tolerance, 7 days unless set otherwise) covers the missing "
+    "date, the nearest runaway date first.",
     kinds={"pandas"},
     # dps_counts is an input of the matching only through its blocking reconciliation check:
     # when DPS's counts disagree with its files, nothing from here on runs.

@@ -2,7 +2,8 @@
 
 Lines carry counts, paths and checksums only: never a child's name or date of birth. A step that
 fails writes why (see `core.privacy.errors.failure_text`), so a run's file tells how it ended; and what
-Dagster records of the failure is the same safe error (`core.privacy.step_failures`). A run that fails
+Dagster records of the failure is the same safe error (`core.privacy.step_failures`), our own
+errors as a `dagster.Failure` whose description is their sentence (`said_first`). A run that fails
 with no failed step (its process was killed) gets its line from the failure alert
 (`record_run_end`)."""
 
@@ -23,14 +24,16 @@ from dagster import (
     DagsterInstance,
     DagsterRun,
     Failure,
+    MetadataValue,
     RetryRequested,
 )
 
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.operations.alerts import what_to_do
 from dps_assets.core.operations.run_end import run_end_reason
 from dps_assets.core.privacy.errors import ExchangeError, failure_text, os_error_in, os_reason
 from dps_assets.core.privacy.private_files import FILE_MODE
-from dps_assets.core.privacy.step_failures import detached, recordable_failure
+from dps_assets.core.privacy.step_failures import StepFailed, detached, recordable_failure
 from dps_assets.resources.local_files import LocalFilesResource, run_stamp
 
 StepContext = AssetExecutionContext | AssetCheckExecutionContext
@@ -131,13 +134,32 @@ def record_run_end(instance: DagsterInstance, run: DagsterRun, files: LocalFiles
     return reason
 
 
+def said_first(error: ExchangeError, log_file: Path | None) -> Failure | ExchangeError:
+    """What Dagster is given for a step's recordable error. One of the exchange's own errors
+    becomes a `dagster.Failure` whose description is its sentence (the run's page shows it first,
+    with the metadata: the error's class, what to do, the run's log file), raised from the error
+    (its class and trace follow, for the alert sensor and whoever debugs). A StepFailed (someone
+    else's exception) stays as it is: its trace is what there is to read."""
+    if isinstance(error, StepFailed):
+        return error
+    name = type(error).__name__
+    sentence = "\n".join([str(error), *getattr(error, "__notes__", ())])
+    metadata: dict[str, Any] = {"error": name,
+                                "what to do": what_to_do([f"{name}: {(sentence.splitlines() or [''])[0]}"])}
+    if log_file is not None:
+        metadata["run log file"] = MetadataValue.path(str(log_file))
+    failure = Failure(description=sentence, metadata=metadata)
+    failure.__cause__, failure.__suppress_context__ = error, True
+    return failure
+
+
 def failures_logged(half: str) -> Callable[[Step], Step]:
     """For an asset's or an asset check's compute function, under its decorator. When the step
     raises, the exception is made safe to record (`core.privacy.step_failures.recordable_failure`: our
     own errors cut from their causes, anyone else's replaced by a StepFailed naming the step and
-    the exception's class), the run's log file says why, and then Dagster records it. The log
-    line needs the step's context and `local_files` resource; a step without them is only made
-    safe."""
+    the exception's class), the run's log file says why, and then Dagster records it: our own
+    errors as a `dagster.Failure` saying their sentence first (`said_first`). The log line needs
+    the step's context and `local_files` resource; a step without them is only made safe."""
 
     def decorate(step: Step) -> Step:
         def recordable(args: tuple[Any, ...], kwargs: dict[str, Any], exc: Exception) -> Exception:
@@ -146,17 +168,20 @@ def failures_logged(half: str) -> Callable[[Step], Step]:
             failure = recordable_failure(step.__name__, exc, skip_modules=(__name__,))
             context = args[0] if args and isinstance(args[0], StepContext) else None
             local_files = kwargs.get("local_files")
+            log_file = None
             # A step of no quarter (the history across quarters) has no run log file of its own.
             if (context is not None and context.op_execution_context.has_partition_key
                     and isinstance(local_files, LocalFilesResource)):
                 try:
                     quarter = FiscalQuarter.from_partition_key(context.partition_key)
-                    RunLog(context, local_files, half, quarter).failed(failure)
+                    run_log = RunLog(context, local_files, half, quarter)
+                    run_log.failed(failure)
+                    log_file = run_log.path
                 except Exception as log_error:  # noqa: BLE001 - a full disk: Dagster still records the failure
                     os_error = os_error_in(log_error)
                     reason = os_reason(os_error) if os_error else type(log_error).__name__
                     failure.add_note(f"the run's log file was not written: {reason}")
-            return failure
+            return said_first(failure, log_file)
 
         # The replacement is raised after the except block, so Python does not attach the
         # original as its context.

@@ -33,7 +33,7 @@ from dps_assets.assets.submission_records import (
     report_left_on_server,
     unrecorded_upload,
 )
-from dps_assets.core.exchange.submissions import ExportSizeError, check_can_submit, judge_export_size
+from dps_assets.core.exchange.submissions import check_can_submit, judge_export_size, size_refused
 from dps_assets.core.export.text_file import render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
@@ -74,7 +74,9 @@ class ExportFiles:
             kinds={"oracle", "pandas"},
         ),
         "dps_export_rejected": AssetOut(
-            description="Rows of the export query that were not sent to DPS, each with its REASON.",
+            description="Children the export found but did not send to DPS, each with the reason "
+            "(a missing or unusable person id, name or date of birth); the Rejected sheet of the "
+            "export workbook lists them for analysts to correct in IMPACT.",
             dagster_type=pandera_schema_to_dagster_type(EXPORT_REJECTED_SCHEMA),
             owners=OWNERS,
             kinds={"oracle", "pandas"},
@@ -110,8 +112,9 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
 
 @quarterly_asset(
     half=TO_DPS, group=GROUP,
-    description="end_export.xlsx (sheets Export, Rejected, About) and End_txt_file.txt, the "
-    "pipe-delimited ASCII file in DPS's layout, written to the work folder.",
+    description="The quarter's export as two files: the workbook end_export.xlsx for analysts "
+    "(the children sent, those left out and why, and where the list came from) and the text file "
+    "End_txt_file.txt in the layout DPS reads.",
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
     backfill_policy=ONE_RUN,
@@ -157,17 +160,18 @@ class SubmissionConfig(Config):
         default=False,
         description="Upload even if this quarter was submitted before, or another quarter is "
         "still waiting for DPS's answer (its request is then overwritten). The same file found in "
-        "from_folder, uploaded by a run that died before recording it, is recorded, not sent again.",
+        "DPS's pickup folder, uploaded by a run that stopped before recording it, is recorded, not "
+        "sent again.",
     )
 
 
 @quarterly_asset(
     half=TO_DPS, group=GROUP,
-    description="End_txt_file.txt delivered to DPS's from_folder (temporary name, size check, "
-    "atomic rename), and both export files archived under archive/to_dps/. A quarter already "
-    "submitted is not uploaded again unless the run config sets force; the file this run would "
-    "send, found in from_folder but recorded by no run (one died after its upload), is recorded "
-    "as the submission instead of being sent again.",
+    description="The quarter's text file delivered to DPS's pickup folder on its SFTP server "
+    "(whole or not at all), and both export files kept in the archive. A quarter already sent is "
+    "not uploaded again unless the run sets force: true. When DPS's folder already holds the very "
+    "file this run would send (a run stopped after uploading it), that file is recorded as the "
+    "quarter's submission instead of being sent twice.",
     kinds={"sftp"},
     backfill_policy=ONE_RUN,
     pool=DPS_FOLDER,
@@ -195,8 +199,7 @@ def dps_submission(context: AssetExecutionContext, config: SubmissionConfig,
             problem = judge_export_size(files.rows, quarter, submissions,
                                         exchange_rules.max_row_count_change).problem
             if problem and not config.force:
-                raise ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run "
-                                      "with force: true to send it anyway.")
+                raise size_refused(problem)
             with sftp.session() as session:
                 # Only the holder of this lock uploads into from_folder, so an unfinished upload
                 # found there is one whose run has died, however recent: swept.

@@ -8,14 +8,15 @@ from dps_assets.resources.local_files import FROM_DPS, TO_DPS
 send_to_dps_job = define_asset_job(
     name="send_to_dps",
     selection=AssetSelection.groups("to_dps"),
-    description="Export the quarter's children, write the files, upload to DPS, archive.",
+    description="Sends a quarter to DPS: exports the children in conservatorship, writes the "
+    "export workbook and DPS's text file, uploads the text file to DPS and archives both.",
 )
 
 receive_from_dps_job = define_asset_job(
     name="receive_from_dps",
     selection=AssetSelection.groups("from_dps", "impact", "reports", "delivery"),
-    description="Fetch DPS's answer, reconcile it with IMPACT's runaway events, write and email "
-    "the three reports, archive DPS's files.",
+    description="Receives DPS's answer for a quarter: checks it, matches it with IMPACT's runaway "
+    "events, writes and emails the reports, and archives DPS's files.",
 )
 
 

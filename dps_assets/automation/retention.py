@@ -48,7 +48,7 @@ def expire_old_records(context: OpExecutionContext, config: RetentionConfig,
         "removed": MetadataValue.json(removed)})
 
 
-@job(description="Daily: archives and logs past their retention are deleted (retention.* in dps_config.yml).")
+@job(description="Daily: archived runs and run logs older than the agency's retention periods are deleted.")
 def expire_old_records_job():
     expire_old_records()
 
@@ -60,4 +60,4 @@ def build_retention_schedule(archive_days: int, log_days: int, running: bool) ->
         run_config={"ops": {"expire_old_records": {"config": {"archive_days": archive_days, "log_days": log_days}}}},
         default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
         description=f"Deletes archived runs older than {archive_days} days and run logs older than "
-        f"{log_days} days, every day at 03:30 Central.")
+        f"{log_days} days, every day at 3:30 AM Central time.")

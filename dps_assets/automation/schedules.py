@@ -33,7 +33,7 @@ def build_submission_schedule(job: "JobDefinition | UnresolvedAssetJobDefinition
         job=job,
         default_status=DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED,
         description=f"Sends the quarter that just closed to DPS, {days_after_quarter_end} day(s) "
-        f"after it closes at {hour:02d}:00 Central.",
+        f"after it closes, at {hour % 12 or 12}:00 {'AM' if hour < 12 else 'PM'} Central time.",
     )
     def quarterly_submission(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
         today = context.scheduled_execution_time.date()

@@ -4,12 +4,15 @@ quarter. Thin: it gathers a listing, the ledger and its cursor, and pure functio
 The operators' other alerts are in `alert_sensors`."""
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dagster import (
+    DagsterInstance,
     DefaultSensorStatus,
     JobDefinition,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
@@ -17,8 +20,9 @@ from dagster import (
     sensor,
 )
 
-from dps_assets.assets.dps_fetch import handover_tags
-from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, decide
+from dps_assets.assets.dps_fetch import FINGERPRINT_TAG, handover_tags
+from dps_assets.assets.quarterly import QUARTER_TAG
+from dps_assets.core.exchange.answer_watch import FileState, HandedOverRun, WatchCursor, decide
 from dps_assets.core.operations.alerts import SensorHealth, after_tick
 from dps_assets.core.privacy.errors import ExchangeError, failure_text
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
@@ -42,8 +46,9 @@ def build_dps_files_sensor(job: "JobDefinition | UnresolvedAssetJobDefinition", 
         job=job,
         minimum_interval_seconds=poll_interval_s,
         default_status=sensor_status(running),
-        description="Starts the receiving half for the right quarter once both DPS files are in "
-        "TO_DFPS, unchanged across two polls, and newer than that quarter's submission.",
+        description="Starts the receiving half for the right quarter once both of DPS's files "
+        "(results and counts) are in DPS's answer folder, unchanged across two polls, and newer "
+        "than that quarter's submission. Each tick that starts nothing says why.",
     )
     def dps_files_sensor(context: SensorEvaluationContext, sftp: SftpResource,
                          exchange_rules: ExchangeRulesResource, mailer: Mailer,
@@ -65,8 +70,8 @@ def build_dps_files_sensor(job: "JobDefinition | UnresolvedAssetJobDefinition", 
                                                        "trying again at the next tick"),
                                 cursor=_cursor(watch, health))
         health = _after_tick(health, None, mailer, operator_alerts)
-        decision = decide(listing, watch, wanted,
-                          recorded_submissions(context.instance), answers_fetched(context.instance))
+        decision = decide(listing, watch, wanted, recorded_submissions(context.instance),
+                          answers_fetched(context.instance), _run_for(context.instance))
         if decision.handover is None:
             return SensorResult(skip_reason=SkipReason(decision.skip_reason), cursor=_cursor(decision.cursor, health))
         handover = decision.handover
@@ -82,6 +87,17 @@ def build_dps_files_sensor(job: "JobDefinition | UnresolvedAssetJobDefinition", 
         )
 
     return dps_files_sensor
+
+
+def _run_for(instance: DagsterInstance) -> Callable[[str], HandedOverRun | None]:
+    """The latest run DPS's files of a fingerprint were handed to (the run's tag says which)."""
+    def run_for(fingerprint: str) -> HandedOverRun | None:
+        runs = instance.get_runs(RunsFilter(tags={FINGERPRINT_TAG: fingerprint}), limit=1)
+        if not runs:
+            return None
+        return HandedOverRun(runs[0].run_id, runs[0].tags.get(QUARTER_TAG), runs[0].status.value)
+
+    return run_for
 
 
 def _after_tick(health: SensorHealth, problem: str | None, mailer: Mailer,

@@ -21,11 +21,14 @@ from dps_assets.config.file import ConfigError, describe_validation_error, read_
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
 from dps_assets.config.values import (
+    DEFAULT_CONFIDENTIALITY_NOTICE,
     EmailAddress,
     FileName,
     HostName,
+    NoticeText,
     PlainPath,
     QuarterLabel,
+    SubjectPrefix,
     private_file_mode,
     same_remote_folder,
 )
@@ -147,6 +150,11 @@ class EmailConfig(Section):
     recipients: list[EmailAddress] = Field(min_length=1)
     operators: list[EmailAddress] = Field(min_length=1)
     timeout_s: float = Field(default=30, gt=0)
+    # The reports' email: its subject's prefix, which the agency's mail system may act on
+    # (`[SECURE]` encrypts the message), and the notice that opens its body (the attachments
+    # hold children's names and dates of birth).
+    subject_prefix: SubjectPrefix | None = None
+    confidentiality_notice: NoticeText = DEFAULT_CONFIDENTIALITY_NOTICE
 
     @model_validator(mode="after")
     def _login_and_tls(self) -> EmailConfig:
@@ -197,13 +205,32 @@ class RetentionConfig(Section):
     log_days: int = Field(default=400, ge=1)
 
 
+# Where whatever starts `dagster dev` says the UI is (the demo: `--port`), for a configuration that
+# does not set `alerts.ui_base_url` itself.
+UI_BASE_URL_ENV_VAR = "DPS_UI_BASE_URL"
+DEFAULT_UI_BASE_URL = "http://127.0.0.1:3000"
+
+
+def _ui_base_url_default() -> str:
+    return os.environ.get(UI_BASE_URL_ENV_VAR) or DEFAULT_UI_BASE_URL
+
+
 class AlertsConfig(Section):
     # The operators' Dagster UI as they reach it (through the proxy): alerts link runs there.
-    ui_base_url: str = Field(default="http://127.0.0.1:3000", pattern=r"^https?://")
+    # Unset: where the launcher of `dagster dev` says it serves it ($DPS_UI_BASE_URL), else port 3000.
+    ui_base_url: str = Field(default_factory=_ui_base_url_default, validate_default=True)
     # A Teams or Slack incoming webhook, a second channel that does not depend on the relay.
     webhook_url_env: EnvVarName | None = None
     # Failed SFTP sensor ticks in a row before the operators are alerted (once, and once on recovery).
     sensor_failures_before_alert: int = Field(default=3, ge=1)
+
+    @field_validator("ui_base_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")) or not url.isprintable() or " " in url:
+            raise ValueError(f"must be a web address starting with http:// or https:// (when the file does "
+                             f"not set it, it comes from the environment variable {UI_BASE_URL_ENV_VAR})")
+        return url
 
 
 class SensorConfig(Section):
@@ -228,7 +255,8 @@ class ExchangeConfig(Section):
     sharepoint: SharePointConfig = SharePointConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     sensor: SensorConfig = SensorConfig()
-    alerts: AlertsConfig = AlertsConfig()
+    # Validated at each load (its URL may come from the environment), not made once at import.
+    alerts: AlertsConfig = Field(default_factory=dict, validate_default=True)
     retention: RetentionConfig = RetentionConfig()
 
     @field_validator("first_quarter")

@@ -89,12 +89,44 @@ def _fiscal_quarter(value: object) -> object:
     raise ValueError("must be a fiscal quarter's label, like FY2026-Q1")
 
 
+# What the reports' email says first when the agency has not worded it (`email.confidentiality_notice`).
+DEFAULT_CONFIDENTIALITY_NOTICE = (
+    "CONFIDENTIAL: the attached workbooks hold personal information about children in DFPS "
+    "conservatorship, including their names and dates of birth. They are for the addressees' "
+    "official use only: do not forward them outside DFPS or DPS, keep them only in the agency's "
+    "secure locations, and delete them when they are no longer needed. If you received this "
+    "email in error, tell the sender and delete it and its attachments."
+)
+_MAX_PREFIX_CHARS = 40
+_MAX_NOTICE_CHARS = 2000
+
+
+def _subject_prefix(value: str) -> str:
+    # One piece of a header: a line break would start another header (or the body).
+    if not value.isprintable() or value != value.strip():
+        raise ValueError("must be one line of printable text without surrounding spaces (e.g. [SECURE])")
+    if len(value) > _MAX_PREFIX_CHARS:
+        raise ValueError(f"must be at most {_MAX_PREFIX_CHARS} characters: it is the start of every "
+                         "report email's subject")
+    return value
+
+
+def _notice(value: str) -> str:
+    if len(value) > _MAX_NOTICE_CHARS:
+        raise ValueError(f"must be at most {_MAX_NOTICE_CHARS} characters")
+    if not all(line.isprintable() for line in value.splitlines()):
+        raise ValueError("must be printable text (lines, no control characters)")
+    return value
+
+
 FileName = Annotated[str, AfterValidator(_file_name)]
 PlainPath = Annotated[str, AfterValidator(_plain_path)]  # a local or remote folder or file
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
 HostName = Annotated[str, AfterValidator(_host)]
 Delimiter = Annotated[str, AfterValidator(_delimiter)]
 QuarterLabel = Annotated[FiscalQuarter, BeforeValidator(_fiscal_quarter)]  # `FY2026-Q1` in the file
+SubjectPrefix = Annotated[str, AfterValidator(_subject_prefix)]
+NoticeText = Annotated[str, AfterValidator(_notice)]
 
 
 def same_remote_folder(a: str, b: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dagster_graphql import DagsterGraphQLClient
 
+from dps_assets.config.schema import UI_BASE_URL_ENV_VAR
 from dps_assets.core.privacy.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
 
@@ -96,7 +97,8 @@ class DagsterDev:
     def __init__(self, home: Path, env: Mapping[str, str], port: int = 3000,
                  workspace: Path = REPO / "workspace.yaml"):
         self.home, self.port, self.workspace = prepare_dagster_home(home), port, workspace
-        self.env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
+        # The alerts link runs where this UI really is (a configuration without alerts.ui_base_url).
+        self.env = {**os.environ, UI_BASE_URL_ENV_VAR: self.url, **env, "DAGSTER_HOME": str(home)}
         self.process: ReadyProcess | None = None
 
     @property

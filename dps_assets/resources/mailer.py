@@ -19,6 +19,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from dps_assets.core.privacy.errors import ExchangeError
+from dps_assets.core.reconciliation.emails import ReportEmailSettings
 
 
 class EmailError(ExchangeError, RuntimeError):
@@ -32,6 +33,14 @@ class Mailer(ConfigurableResource):
     sender: str = Field(description="the From address of every message")
     recipients: list[str] = Field(description="who receives the quarterly reports")
     operators: list[str] = Field(description="who is alerted when something goes wrong")
+    subject_prefix: str | None = Field(description="starts the reports' email's subject (e.g. [SECURE], "
+                                       "which makes the agency's mail system encrypt it), or none")
+    confidentiality_notice: str = Field(description="opens the reports' email: its attachments hold "
+                                        "children's names and dates of birth")
+
+    @property
+    def report_email_settings(self) -> ReportEmailSettings:
+        return ReportEmailSettings(self.confidentiality_notice, self.subject_prefix)
 
     @property
     @abstractmethod

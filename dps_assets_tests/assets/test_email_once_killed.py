@@ -16,6 +16,7 @@ from dagster import DagsterRunStatus, RunsFilter, build_sensor_context
 
 from dps_assets.config.schema import load_config
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.emails import report_subject
 from dps_assets.definitions import build_definitions
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.smtp_server import read_mailbox
@@ -23,11 +24,12 @@ from dps_assets.instance.ledger import latest_email_record
 from dps_assets.resources import build_resources
 from dps_assets_tests.conftest import TODAY
 from dps_assets_tests.support.holding_relay import HoldingRelay
-from dps_assets_tests.support.racing_runs import RECEIVING, SENDING, ExchangeHome, openssh_settings
+from dps_assets_tests.support.racing_runs import DEMO_CONFIG, RECEIVING, SENDING, ExchangeHome, openssh_settings
 
 pytestmark = pytest.mark.e2e
 Q4 = FiscalQuarter.latest_closed(TODAY)  # FY2026-Q4
-REPORTS_SUBJECT = f"DPS missing-person reconciliation {Q4.label}"
+# The demo configuration's (racing_runs.DEMO_CONFIG), with its subject prefix.
+REPORTS_SUBJECT = report_subject(Q4, load_config(DEMO_CONFIG).email.subject_prefix)
 DPS_FILES = ("Dfps-missing-person-results.txt", "Dfps-missing-person-counts.txt")
 FORCE_EMAIL = {"ops": {"dps_report_delivery": {"config": {"force_email": True}}}}
 

@@ -142,8 +142,10 @@ def test_a_quarter_is_received_reported_emailed_and_archived(scenario, smtp_mail
     [email] = read_mailbox(smtp_mailbox[1])
     assert email["Subject"] == "DPS missing-person reconciliation FY2026-Q4"
     body = email.get_body(("plain",)).get_content().splitlines()
-    assert "Reporting window: 1 September 2025 – 31 August 2026, fiscal year to date." in body
-    assert "    DPS runaway events by region and quarter: 12 regions, 5 events fiscal year to date" in body
+    assert "Reporting window: September 1, 2025 – August 31, 2026, fiscal year to date." in body
+    [unknown] = [r[-1] for r in totals if r[0] == "UNKNOWN"]
+    assert ("    DPS runaway events by region and quarter: 11 regions, 5 events fiscal year to date, "
+            f"{unknown} of them in a county with no region (UNKNOWN)") in body and unknown == 1
     assert f"    DPS entries in the window that match no IMPACT runaway event, by region of the reporting " \
            f"agency's county: {len(dps) - 1}" in body
     attachments = sorted(a.get_filename() for a in email.iter_attachments())
@@ -226,9 +228,16 @@ def test_counts_that_disagree_block_the_reports_and_the_email(scenario, smtp_mai
     assert read_mailbox(smtp_mailbox[1]) == []
     assert (scenario.server.to_dfps_folder / "Dfps-missing-person-counts.txt").exists()
     [log] = (tmp_path / "logs" / "from_dps").iterdir()
-    assert ("ERROR   dps_counts_dps_counts_reconcile: FY2026-Q4: DPS's counts disagree with the files: "
-            "RECORDS_RECEIVED is 5") in log.read_text()
+    assert ("ERROR   dps_counts_dps_counts_reconcile: failed: CountsDisagreeError: FY2026-Q4: DPS's counts "
+            "disagree with the files: RECORDS_RECEIVED is 5") in log.read_text()
     assert "No report is made and nothing is emailed" in log.read_text()
+    # The run's page says so first: the check's step failed with that sentence, and what to do.
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    told = failure.step_failure_data.user_failure_data
+    assert failure.step_key == "dps_counts_dps_counts_reconcile"
+    assert told.description.startswith("FY2026-Q4: DPS's counts disagree with the files: RECORDS_RECEIVED is 5")
+    assert "ask for both files again" in told.metadata["what to do"].value
+    assert failure.step_failure_data.error.cause.cls_name == "CountsDisagreeError"
 
 
 def test_an_instance_that_lost_its_history_reconciles_against_the_archived_submission(

@@ -83,6 +83,18 @@ def test_an_export_that_doubled_since_the_same_quarter_a_year_earlier_waits_for_
     assert evaluation.metadata["rows"].value > 1.2 * evaluation.metadata["compared_with_rows"].value
     assert not uploaded(refused)
     assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == first_file
+    # The run's page says the check's sentence first: the check's step failed with a Failure
+    # whose description it is, with what to do; our error and its trace follow, for the alert.
+    [failure] = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    data = failure.step_failure_data
+    assert failure.step_key == "dps_export_files_dps_export_size_plausible"
+    assert data.user_failure_data.description.startswith(evaluation.description.split(";")[0])
+    assert data.user_failure_data.description.endswith("re-run with force: true to send it anyway.")
+    assert data.error.message.split("\n")[0].endswith(f"Failure: {data.user_failure_data.description}")
+    metadata = {k: v.value for k, v in data.user_failure_data.metadata.items()}
+    assert metadata["error"] == "ExportSizeError" and "force: true" in metadata["what to do"]
+    assert metadata["run log file"].startswith(str(tmp_path / "full" / "logs" / "to_dps"))
+    assert data.error.cause.cls_name == "ExportSizeError" and data.error.cause.stack
 
     forced = send(Q4, full, dagster_instance, force=True)
     assert check_result(forced).passed and uploaded(forced)

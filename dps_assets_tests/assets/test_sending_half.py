@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, Failure, materialize
 
 from dps_assets.assets import sending
 from dps_assets.core.exchange.quarters import FiscalQuarter
@@ -102,8 +102,10 @@ def test_another_quarter_is_refused_while_one_awaits_dps(pipeline_resources, dag
                                                          openssh_server):
     send(Q4, pipeline_resources, dagster_instance)
     before = (openssh_server.from_folder / "End_txt_file.txt").read_bytes()
-    with pytest.raises(OutstandingSubmissionError, match="FY2026-Q4 is still waiting"):
+    # Dagster is given the sentence first (a Failure), raised from our error.
+    with pytest.raises(Failure, match="FY2026-Q4 is still waiting") as refused:
         send(FiscalQuarter(2026, 3), pipeline_resources, dagster_instance)
+    assert isinstance(refused.value.__cause__, OutstandingSubmissionError)
     assert (openssh_server.from_folder / "End_txt_file.txt").read_bytes() == before
 
 

@@ -3,11 +3,20 @@
 import os
 
 import pytest
-from dagster import AssetMaterialization, Definitions, build_sensor_context, load_assets_from_modules, materialize
+from dagster import (
+    AssetMaterialization,
+    DagsterRun,
+    DagsterRunStatus,
+    Definitions,
+    build_sensor_context,
+    load_assets_from_modules,
+    materialize,
+)
 
 from dps_assets.assets import receiving, report_delivery, reports, sending
 from dps_assets.automation.jobs import receive_from_dps_job
 from dps_assets.automation.sensors import build_dps_files_sensor
+from dps_assets.core.exchange.agency_time import us_epoch_time
 from dps_assets.core.exchange.quarters import FiscalQuarter
 
 Q4 = FiscalQuarter(2026, 4)
@@ -73,14 +82,24 @@ def test_waits_for_both_files_then_for_them_to_stop_growing(openssh_server, pipe
     [request] = settled.run_requests
     assert request.partition_key == Q4.partition_key
     assert request.tags["fiscal_quarter"] == "FY2026-Q4"
-    assert request.tags[f"dps/{RESULTS}"] == f"{len(grown)}:{int(later + 1)}"
+    assert request.tags[f"dps/{RESULTS}"] == f"{len(grown)}:{int(later + 1)}"  # what the run compares
+    # What analysts read: the size and the time the file was written, in Central time.
+    written = us_epoch_time(int(later + 1))
+    assert request.tags["dps/results file"] == f"{len(grown)} bytes, written {written}"
+    assert request.tags["dps/counts file"] == f"15 bytes, written {us_epoch_time(int(later))}"
+    assert written.endswith(("CST", "CDT")) and ":" in written
     assert request.run_key.startswith("dps-files-FY2026-Q4-")
 
     # A restarted sensor has only its cursor: the same files are not handed over twice.
     restarted = Ticker(dagster_instance, pipeline_resources)
     restarted.cursor = ticker.cursor
     again = restarted.tick()
-    assert not again.run_requests and "already handed" in again.skip_message
+    assert not again.run_requests and "already handed to a run" in again.skip_message
+    # Once the run exists, the tick names it.
+    dagster_instance.add_run(DagsterRun(job_name="receive_from_dps", run_id="0123abcd-run", tags=request.tags,
+                                        status=DagsterRunStatus.SUCCESS))
+    named = restarted.tick()
+    assert "already handed over as run 0123abcd for FY2026-Q4 (success)" in named.skip_message
 
 
 def test_files_older_than_the_submission_are_ignored(openssh_server, pipeline_resources,

@@ -25,11 +25,11 @@ def tick_through_link(openssh_server, receiving_resources, dagster_instance, tmp
 def test_a_tick_does_not_grow_with_the_folder(openssh_server, receiving_resources, dagster_instance, tmp_path):
     openssh_server.reset()
     empty, said = tick_through_link(openssh_server, receiving_resources, dagster_instance, tmp_path)
-    assert said.startswith("waiting for Dfps-missing-person-results.txt")
+    assert said.startswith("waiting for DPS's answer: neither Dfps-missing-person-results.txt")
     for number in range(UNRELATED):
         (openssh_server.to_dfps_folder / f"unrelated_file_{number:05}.txt").write_bytes(b"x")
     crowded, said = tick_through_link(openssh_server, receiving_resources, dagster_instance, tmp_path)
-    assert said.startswith("waiting for Dfps-missing-person-results.txt")
+    assert said.startswith("waiting for DPS's answer: neither Dfps-missing-person-results.txt")
     # A listing of 5,000 names would bring at least 5,000 x 40 bytes more; a look-up, none.
     assert abs(crowded - empty) < 1_000, (empty, crowded)
 

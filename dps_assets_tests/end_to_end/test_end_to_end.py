@@ -50,7 +50,9 @@ def test_a_whole_quarter_runs_by_itself(running: Running):
     layout, outcome = running.layout, running.outcome
 
     [email] = outcome.emails
-    assert email["Subject"] == f"DPS missing-person reconciliation {QUARTER.label}"
+    # The demo configuration's prefix, which asks the agency's mail system to encrypt it.
+    assert email["Subject"] == f"[SECURE] DPS missing-person reconciliation {QUARTER.label}"
+    assert email.get_body(("plain",)).get_content().startswith("CONFIDENTIAL: the attached workbooks hold")
     names = sorted(a.get_filename() for a in email.iter_attachments())
     assert names == [f"DPS_not_in_IMPACT_{QUARTER.tag}.xlsx", f"DPS_total_runaway_events_{QUARTER.tag}.xlsx",
                      f"IMPACT_not_in_DPS_{QUARTER.tag}.xlsx"]

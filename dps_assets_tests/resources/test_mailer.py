@@ -94,7 +94,8 @@ def test_the_failure_alert_needs_only_a_mailer(tmp_path, dagster_instance):
     outbox = tmp_path / "outbox"
     outbox.mkdir()
     mailer = FolderMailer(folder=str(outbox), sender="dps-exchange@test.invalid",
-                          recipients=["analysts@test.invalid"], operators=["operators@test.invalid"])
+                          recipients=["analysts@test.invalid"], operators=["operators@test.invalid"],
+                          subject_prefix=None, confidentiality_notice="CONFIDENTIAL")
     local_files = LocalFilesResource(archive_root=str(tmp_path / "archive"), log_root=str(tmp_path / "logs"),
                                      work_root=str(tmp_path / "work"))
     context = build_run_status_sensor_context(

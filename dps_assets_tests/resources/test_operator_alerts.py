@@ -49,7 +49,8 @@ def alerts(tmp_path, webhook_url=None) -> OperatorAlertsResource:
 def mailer(port: int) -> SmtpMailer:
     return SmtpMailer(host="127.0.0.1", port=port, security="plain", ca_file=None, username=None, password=None,
                       sender="dps-exchange@test.invalid", recipients=["analysts@test.invalid"],
-                      operators=["operators@test.invalid"], timeout_s=5)
+                      operators=["operators@test.invalid"], timeout_s=5, subject_prefix=None,
+                      confidentiality_notice="CONFIDENTIAL")
 
 
 def test_an_alert_reaches_the_file_the_webhook_and_the_operators(tmp_path, webhook, smtp_mailbox):

@@ -15,8 +15,11 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 
+from dps_assets.config.schema import load_config
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.reconciliation.emails import report_subject as email_subject
 from dps_assets.embedded.simulated_dps import REQUEST_NAME, RESULTS_NAME
+from dps_assets.embedded.stack import DEMO_CONFIG
 from dps_assets.instance.critical_section import DPS_FOLDER, REPORT_DELIVERY
 from dps_assets.instance.ledger import latest_email_record, latest_metadata, recorded_submissions
 from dps_assets_tests.support.folder_watch import FolderWatch
@@ -61,8 +64,9 @@ def submissions_of(dep: YearDeployment, quarter: FiscalQuarter) -> list:
 
 
 def report_subject(quarter: FiscalQuarter) -> str:
-    """The reports' email's subject (core.emails.report_email)."""
-    return f"DPS missing-person reconciliation {quarter.label}"
+    """The reports' email's subject (core.emails.report_email), with the demo configuration's
+    prefix, which the deployment's configuration keeps."""
+    return email_subject(quarter, load_config(DEMO_CONFIG).email.subject_prefix)
 
 
 class MidUpload(KillPoint):

@@ -25,11 +25,12 @@ from dps_assets.core.dps_files.layout_rules import (
     without_bom,
 )
 from dps_assets.core.dps_files.results_reader import read_results
+from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.privacy.shapes import shape_of
 
 __all__ = ["COUNTS_COLUMNS", "MKE_CODES", "REQUIRED_MEASURES", "RESULTS_COLUMNS", "RESULTS_DATE_COLUMNS",
-           "DpsCounts", "DpsFileError", "Reconciliation", "count_data_lines", "parse_counts", "parse_results",
-           "reconcile"]
+           "CountsDisagreeError", "DpsCounts", "DpsFileError", "Reconciliation", "count_data_lines",
+           "parse_counts", "parse_results", "reconcile"]
 
 COUNTS_COLUMNS = ("MEASURE", "COUNT")
 REQUIRED_MEASURES = ("RECORDS_RECEIVED", "PERSONS_MATCHED", "MISSING_PERSON_ENTRIES")
@@ -132,6 +133,11 @@ class Reconciliation:
                 f"{k}={v}" for k, v in self.expected.items())
         return "DPS's counts disagree with the files: " + "; ".join(
             f"{k} is {got} in the counts file but {want} in the data" for k, (got, want) in self.mismatches.items())
+
+
+class CountsDisagreeError(ExchangeError, ValueError):
+    """DPS's counts file disagrees with its results file or with what was sent (or what was sent
+    is not known): nothing is reported or emailed until DPS sends both files again."""
 
 
 def reconcile(counts: DpsCounts, results: pd.DataFrame, submitted_rows: int) -> Reconciliation:

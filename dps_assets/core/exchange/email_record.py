@@ -11,9 +11,9 @@ recipients' mailbox, so a run then sends nothing until told which: the message a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 
+from dps_assets.core.exchange.agency_time import us_epoch_time
 from dps_assets.core.privacy.errors import ExchangeError
 
 
@@ -68,7 +68,7 @@ def email_action(quarter_label: str, latest: EmailRecord | None, force_email: bo
 
 def not_confirmed(quarter_label: str, intent: EmailRecord) -> EmailNotConfirmedError:
     """The sentence the run fails with, the run log keeps and the operators' alert carries."""
-    at = datetime.fromtimestamp(intent.at, UTC).isoformat(timespec="seconds")
+    at = us_epoch_time(intent.at)  # what the operator compares with the mailbox's times
     return EmailNotConfirmedError(
         f"{quarter_label} may have been emailed: run {intent.run_id[:8]} handed the reports to the relay "
         f"at {at} and ended before its answer was recorded. Nothing was sent. Look for Message-ID "

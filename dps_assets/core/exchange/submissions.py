@@ -84,6 +84,12 @@ class ExportSizeError(ExchangeError, RuntimeError):
     year earlier."""
 
 
+def size_refused(problem: str) -> ExportSizeError:
+    """The sentence a run stops with when the size guard's `problem` holds and it is not forced."""
+    return ExportSizeError(f"{problem}; nothing was uploaded. Check the export, then re-run with "
+                           "force: true to send it anyway.")
+
+
 @dataclass(frozen=True)
 class ExportSize:
     """The size guard's verdict on an export: the submission it was compared with (None when

@@ -16,6 +16,8 @@ WHAT_TO_DO = {
     "HostKeyError": "Do not proceed: confirm DPS's host key fingerprint with DPS by phone before changing known_hosts.",
     "DatabaseError": "Check the IMPACT database (network, password, the query named), then re-execute the run.",
     "DpsFileError": "DPS's file breaks the layout: send DPS the file, line and column named; nothing was emailed.",
+    "CountsDisagreeError": "Send DPS the measures named and ask for both files again; the sensor picks them "
+                           "up. Nothing was reported or emailed, and DPS's files stay in TO_DFPS.",
     "OutstandingSubmissionError": "Wait for DPS's answer to the quarter named, or re-run with force: true "
                                   "knowing DPS's request for that quarter is then overwritten.",
     "ExportSizeError": "Check the export's row count against the same quarter a year earlier; "

@@ -57,11 +57,18 @@ def is_region_totals(frame: pd.DataFrame) -> bool:
 def report_summary(frame: pd.DataFrame, rows_are: str) -> str:
     """What a report's numbers are, in words, counts only. A list of rows: what its rows are
     (`rows_are`) and how many; the totals by region: how many regions and events, fiscal year to
-    date."""
+    date. UNKNOWN is no region: its events (a county the lookup does not place) are named apart."""
     if is_region_totals(frame):
-        regions = _plural(len(frame) - 1, "region", "regions")
+        named = frame.iloc[:-1]
+        unknown = named["REGION"].astype(str) == UNKNOWN_REGION
+        regions = _plural(int((~unknown).sum()), "region", "regions")
         events = _plural(int(frame[FYTD_TOTAL].iloc[-1]), "event", "events")
-        return f"DPS runaway events by region and quarter: {regions}, {events} fiscal year to date"
+        text = f"DPS runaway events by region and quarter: {regions}, {events} fiscal year to date"
+        unplaced = int(named.loc[unknown, FYTD_TOTAL].sum())
+        if unplaced:
+            where = "a county" if unplaced == 1 else "counties"
+            text += f", {unplaced:,} of them in {where} with no region (UNKNOWN)"
+        return text
     return f"{rows_are.strip().rstrip('.')}: {len(frame):,}"
 
 

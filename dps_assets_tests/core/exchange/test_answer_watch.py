@@ -1,6 +1,9 @@
-"""The SFTP sensor's decision, as a pure function of listing, cursor and ledger."""
+"""The SFTP sensor's decision, as a pure function of listing, cursor and ledger; and the reason
+each poll that hands nothing over gives, in words."""
 
-from dps_assets.core.exchange.answer_watch import FileState, WatchCursor, choose_quarter, decide
+from datetime import UTC, datetime
+
+from dps_assets.core.exchange.answer_watch import FileState, HandedOverRun, WatchCursor, choose_quarter, decide
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.exchange.submissions import Submission
 
@@ -15,15 +18,53 @@ def files(results=(100, 5000), counts=(50, 5000)):
 SUBMITTED = (Submission(Q3, 4000.5, "s", 9),)
 
 
-def poll(listing, cursor=None, submissions=SUBMITTED, answered=None):
-    return decide(listing, WatchCursor.from_json(cursor), WANTED, submissions, answered or {})
+def poll(listing, cursor=None, submissions=SUBMITTED, answered=None, run_for=lambda _: None):
+    return decide(listing, WatchCursor.from_json(cursor), WANTED, submissions, answered or {}, run_for)
 
 
 def test_one_file_only_waits_and_names_it():
     decision = poll(files()[:1])
     assert decision.handover is None
-    assert "waiting for Dfps-missing-person-counts.txt" in decision.skip_reason
-    assert "present: Dfps-missing-person-results.txt" in decision.skip_reason
+    assert decision.skip_reason == ("waiting for Dfps-missing-person-counts.txt; Dfps-missing-person-results.txt "
+                                    "(100 bytes, written Dec 31, 1969 7:23 PM CST) has arrived")
+
+
+def test_no_file_yet_says_so():
+    assert poll([FileState("other.txt", 1, 1)]).skip_reason == (
+        "waiting for DPS's answer: neither Dfps-missing-person-results.txt nor Dfps-missing-person-counts.txt "
+        "is in DPS's folder yet")
+
+
+WRITTEN = int(datetime(2026, 12, 6, 15, 14, tzinfo=UTC).timestamp())  # 9:14 AM in Texas
+
+
+def test_the_first_sight_says_stable_for_one_poll_of_two_with_sizes_and_times_in_central_time():
+    first = poll(files(results=(1993, WRITTEN), counts=(111, WRITTEN)))
+    assert first.skip_reason == (
+        "DPS's answer has arrived: Dfps-missing-person-results.txt (1,993 bytes, written Dec 6, 2026 9:14 AM CST) "
+        "and Dfps-missing-person-counts.txt (111 bytes, written Dec 6, 2026 9:14 AM CST). Stable for one poll "
+        "of two: handed over at the next poll if neither file changes (waiting one more poll to be sure they "
+        "are complete)")
+    grown = poll(files(results=(2000, WRITTEN + 60), counts=(111, WRITTEN)), first.cursor.to_json())
+    assert grown.skip_reason.startswith("DPS's answer has changed since the last poll: "
+                                        "Dfps-missing-person-results.txt (2,000 bytes, written Dec 6, 2026 9:15 AM")
+
+
+def test_files_already_handed_over_name_the_run_they_went_to():
+    asked = []
+
+    def run_for(fingerprint):
+        asked.append(fingerprint)
+        return HandedOverRun("0123abcd-4567-89ef", "FY2025-Q3", "SUCCESS")
+
+    handed = poll(files(), poll(files()).cursor.to_json())
+    again = poll(files(), handed.cursor.to_json(), run_for=run_for)
+    assert asked == [handed.handover.fingerprint]
+    assert again.skip_reason.endswith(" were already handed over as run 0123abcd for FY2025-Q3 (success); "
+                                      "waiting for DPS's next answer")
+    # A run this instance no longer holds: its run key still guards against a second one.
+    assert poll(files(), handed.cursor.to_json()).skip_reason.endswith(
+        " were already handed to a run; waiting for DPS's next answer")
 
 
 def test_two_identical_polls_are_needed():

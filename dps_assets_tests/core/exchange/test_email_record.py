@@ -32,7 +32,7 @@ def test_an_intent_without_its_confirmation_stops_the_run_saying_what_to_look_fo
         email_action(Q4, INTENT, force_email=False, email_arrived=None)
     sentence = str(stopped.value)
     assert sentence.startswith("FY2026-Q4 may have been emailed: run 0123abcd handed the reports to the relay at "
-                               "2026-09-21T14:13:20+00:00 and ended before its answer was recorded. Nothing was sent.")
+                               "Sep 21, 2026 9:13 AM CDT and ended before its answer was recorded. Nothing was sent.")
     assert f"Look for Message-ID {SENT} in a recipient's mailbox" in sentence
     assert sentence.endswith("re-run with email_arrived set to it, else with force_email: true.")
     assert len(sentence.splitlines()) == 1 and len(sentence) < 400  # one line, never cut by the cap
