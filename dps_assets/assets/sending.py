@@ -37,9 +37,11 @@ from dps_assets.core.exchange.submissions import ExportSizeError, check_can_subm
 from dps_assets.core.export.text_file import render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
+from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.privacy.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
+from dps_assets.core.workbooks.writer import created_item
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource
@@ -111,22 +113,25 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
 @quarterly_asset(
     half=TO_DPS, group=GROUP,
     description="end_export.xlsx (sheets Export, Rejected, About) and End_txt_file.txt, the "
-    "pipe-delimited ASCII file in DPS's layout, written to the work folder.",
+    "pipe-delimited ASCII file in DPS's layout, written to the work folder. The workbook spells "
+    "counties as the reports do (the county-region lookup is read for it).",
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
     backfill_policy=ONE_RUN,
 )
 def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
                      dps_export_rejected: pd.DataFrame, exchange_rules: ExchangeRulesResource,
-                     local_files: LocalFilesResource) -> Output[ExportFiles]:
+                     local_files: LocalFilesResource, warehouse: WarehouseResource) -> Output[ExportFiles]:
     quarter, log = quarter_and_log(context, local_files, TO_DPS)
     folder = local_files.work_folder(TO_DPS, quarter.tag, this_run_stamp(context))
     text = render_text_file(dps_export, exchange_rules.text_layout)
     text_sha256 = hashlib.sha256(text).hexdigest()
     text_path = write_private(folder / exchange_rules.text_file_name, text)
     workbook_path = folder / exchange_rules.workbook_file_name
+    # The sending half runs without the receiving half's county_region_lookup asset: the same query.
+    county_lookup = build_region_lookup(warehouse.county_regions())
     build_export_workbook(
-        workbook_path, dps_export, dps_export_rejected,
+        workbook_path, dps_export, dps_export_rejected, county_lookup=county_lookup,
         about=[
             ("Partition", quarter.label),
             ("Window start", quarter.window_start),
@@ -135,7 +140,7 @@ def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
             ("Rows rejected", len(dps_export_rejected)),
             ("Text file", exchange_rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
+            created_item(datetime.now(UTC)),
         ],
     )
     log.info(f"{quarter.label}: wrote {text_path.name} ({len(text)} bytes, sha256 {text_sha256}) "

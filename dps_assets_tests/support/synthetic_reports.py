@@ -90,15 +90,18 @@ def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuar
 
 
 def export_frames(children: int, seed: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected)."""
+    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected);
+    the counties spelled as a warehouse spells them (`Travis`, `Travis County`, `TRAVIS COUNTY `)."""
     rng = np.random.default_rng(seed)
     last = rng.choice(LAST + ["", "  "], children)
+    spellings = [spelling for county in COUNTIES
+                 for spelling in (county, f"{county} County", f"{county.upper()} COUNTY ")]
     rows = pd.DataFrame({
         "PERSON_ID": np.arange(1, children + 1) * 13, "FIRST_NAME": rng.choice(FIRST, children),
         "MIDDLE_NAME": rng.choice(["ANN", "LEE", None], children), "LAST_NAME": last,
         "DOB": _days(rng, date(2006, 1, 1), date(2013, 12, 31), children),
         "SEX": rng.choice(["M", "F", "female"], children), "RACE": rng.choice(["WT", "AA", "HP"], children),
-        "CNTY_NAME": rng.choice(list(COUNTIES), children),
+        "CNTY_NAME": rng.choice(spellings, children),
         "CVS_START": _days(rng, date(2018, 1, 1), date(2025, 12, 31), children), "CVS_END": pd.NaT,
     })
     split = wrangle_export(rows, QUARTER.window_end, CodeMaps({"M": "M", "F": "F", "FEMALE": "F"},

@@ -1,4 +1,10 @@
-"""`end_export.xlsx`: what was sent (Export), what was not (Rejected), and provenance (About)."""
+"""`end_export.xlsx`: what was sent (Export), what was not (Rejected), and provenance (About).
+
+The county of each row is shown as the reports show it (`core.impact.regions.county_regions`:
+the region lookup's spelling, else the source's value tidied), so `Montgomery County` and
+`Montgomery` are one county here as there. The Rejected rows are in the order an analyst works
+through them: by reason, then by name (last, first, middle, as cleaned for sending, a missing
+name last), then as the query gave them."""
 
 from __future__ import annotations
 
@@ -7,14 +13,45 @@ from pathlib import Path
 
 import pandas as pd
 
+from dps_assets.core.impact.names import normalize_person_name
+from dps_assets.core.impact.regions import county_regions, per_distinct
 from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS
 from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
+TITLE = "Children sent to DPS"
+COUNTY_COLUMN = "CNTY_NAME"
+REJECTED_ORDER = ("REASON", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME")
+
 
 def build_export_workbook(path: Path, sent: pd.DataFrame, rejected: pd.DataFrame,
-                          about: Sequence[tuple[str, object]],
+                          about: Sequence[tuple[str, object]], *, county_lookup: pd.DataFrame,
                           max_data_rows: int = EXCEL_MAX_DATA_ROWS) -> Path:
-    """A sheet over `max_data_rows` rows continues on `Export (2)`, `Rejected (2)`, …"""
-    write_workbook(path, [Sheet("Export", sent), Sheet("Rejected", rejected)], About(tuple(about)),
-                   max_data_rows=max_data_rows)
+    """A sheet over `max_data_rows` rows continues on `Export (2)`, `Rejected (2)`, …
+    `county_lookup` is the county -> region lookup (`build_region_lookup`)."""
+    sheets = [Sheet("Export", with_lookup_counties(sent, county_lookup)),
+              Sheet("Rejected", rejected_in_order(with_lookup_counties(rejected, county_lookup)))]
+    write_workbook(path, sheets, About(tuple(about)), max_data_rows=max_data_rows, title=TITLE)
     return path
+
+
+def with_lookup_counties(frame: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its CNTY_NAME as the reports spell it (once per distinct county)."""
+    if COUNTY_COLUMN not in frame.columns:
+        return frame
+    return frame.assign(**{COUNTY_COLUMN: county_regions(frame[COUNTY_COLUMN], lookup).counties})
+
+
+def rejected_in_order(rejected: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows by REASON, then LAST_NAME, FIRST_NAME and MIDDLE_NAME as cleaned for
+    sending (`Peña` beside `PENA`; a name that cleans to nothing last), ties in the given order."""
+    keys = [column for column in REJECTED_ORDER if column in rejected.columns]
+    if not keys or rejected.empty:
+        return rejected
+    rows = rejected.reset_index(drop=True)
+    sortable = pd.DataFrame({
+        column: rows[column].astype("object") if column == "REASON"
+        else per_distinct(rows[column], normalize_person_name)
+        for column in keys})
+    # Sorting by several columns is a stable lexicographic sort: ties keep the given order.
+    order = sortable.sort_values(keys, kind="stable", na_position="last").index
+    return rows.iloc[order].reset_index(drop=True)

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.workbooks.excel_values import EXCEL_MAX_CELL_CHARS, EXCEL_MAX_DATA_ROWS
 from dps_assets.core.workbooks.writer import About, BarChartSpec, Sheet, write_workbook
+from dps_assets_tests.support.synthetic_reports import lookup
 
 
 def rows(path: Path, sheet: str) -> list[tuple]:
@@ -72,7 +73,7 @@ def test_dates_outside_excels_calendar_are_written_as_text(tmp_path):
     assert [c.value for c in sheet["A"][1:]] == ["0201-03-04", datetime(2010, 1, 2), None, datetime(9999, 12, 31)]
     assert [c.value for c in sheet["B"][1:]] == ["1066-10-14 09:30:00", datetime(2025, 1, 2, 13, 45),
                                                "0201-03-04", None]
-    assert sheet["A3"].number_format == "yyyy-mm-dd" and sheet["B3"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert sheet["A3"].number_format == "m/d/yyyy_0" and sheet["B3"].number_format == "m/d/yyyy h:mm:ss AM/PM_0"
     assert sheet["C2"].is_date and sheet["C3"].value is None
     notes = about(path)
     assert notes["Data: date(s) before 1900-01-01 (outside Excel's calendar), written as text YYYY-MM-DD"] == "3"
@@ -98,7 +99,8 @@ def test_a_sheet_over_the_row_limit_continues_on_new_sheets(tmp_path):
     sent = pd.DataFrame({"PERSON_ID": range(1, 8), "DOB": pd.to_datetime(["2010-01-02"] * 7)})
     rejected = pd.DataFrame({"PERSON_ID": [100, 101, 102], "REASON": ["DOB is missing"] * 3})
     path = tmp_path / "end_export.xlsx"
-    build_export_workbook(path, sent, rejected, about=[("Partition", "FY2026-Q4")], max_data_rows=3)
+    build_export_workbook(path, sent, rejected, about=[("Partition", "FY2026-Q4")], county_lookup=lookup(),
+                          max_data_rows=3)
     workbook = load_workbook(path)
     # Exactly at the limit stays one sheet; over it continues, each part with the header.
     assert workbook.sheetnames == ["Export", "Export (2)", "Export (3)", "Rejected", "About"]
