@@ -57,7 +57,7 @@ from dps_assets.core.schemas import (
     calendar_days,
     validate,
 )
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.core.workbooks.writer import About, Sheet, created_item, write_workbook
 from dps_assets.embedded.dagster_dev import prepare_dagster_home
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.warehouse import TCIC_FILE
@@ -152,11 +152,12 @@ class Direct:
         text_sha256 = hashlib.sha256(text).hexdigest()
         text_path = write_private(folder / rules.text_file_name, text)
         workbook = folder / rules.workbook_file_name
-        build_export_workbook(workbook, sent, rejected, about=[
+        county_lookup = build_region_lookup(self.warehouse.county_regions())
+        build_export_workbook(workbook, sent, rejected, county_lookup=county_lookup, about=[
             ("Partition", q.label), ("Window start", q.window_start), ("Window end", q.window_end),
             ("Rows sent", len(sent)), ("Rows rejected", len(rejected)), ("Text file", rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0))])
+            created_item(datetime.now(UTC))])
         hashlib.sha256(workbook.read_bytes()).hexdigest()
         with self.sftp.session() as session:
             session.upload_atomically(text_path, self.sftp.from_folder, rules.text_file_name)
