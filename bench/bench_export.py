@@ -19,7 +19,6 @@ from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.core.export.text_file import TextLayout, render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
-from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.schemas import EXPORT_SCHEMA, validate
 from dps_assets.embedded.warehouse import build_embedded_data
 from dps_assets.resources.database import WarehouseResource
@@ -53,11 +52,8 @@ def main() -> None:
         with measured("render End_txt_file.txt"):
             text = render_text_file(sent, text_layout)
         print(f"{'':45} {len(text) / 1e6:8.2f} MB text file")
-        with measured("county lookup"):
-            lookup = build_region_lookup(warehouse.county_regions())
         with measured("write end_export.xlsx"):
-            build_export_workbook(folder / "end_export.xlsx", sent, split.rejected, about=[("Rows", len(sent))],
-                                  county_lookup=lookup)
+            build_export_workbook(folder / "end_export.xlsx", sent, split.rejected, about=[("Rows", len(sent))])
         print(f"{'':45} {(folder / 'end_export.xlsx').stat().st_size / 1e6:8.2f} MB workbook")
 
 

@@ -34,6 +34,7 @@ from dps_assets.assets.submission_records import (
     unrecorded_upload,
 )
 from dps_assets.core.exchange.submissions import ExportSizeError, check_can_submit, judge_export_size
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.text_file import render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
@@ -93,6 +94,9 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
              f"for {quarter.window_start} .. {quarter.window_end}")
     split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps,
                            exchange_rules.text_layout.length_limits())
+    # Counties spelled as the reports spell them. The sending half runs without the receiving
+    # half's county_region_lookup asset: the same query, read here.
+    split = with_report_counties(split, build_region_lookup(warehouse.county_regions()))
     sent = validate(EXPORT_SCHEMA, split.sent, f"dps_export {quarter.label}")
     rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, f"dps_export_rejected {quarter.label}")
     reasons = Counter(reason for cell in rejected["REASON"] for reason in cell.split("; "))
@@ -113,25 +117,22 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
 @quarterly_asset(
     half=TO_DPS, group=GROUP,
     description="end_export.xlsx (sheets Export, Rejected, About) and End_txt_file.txt, the "
-    "pipe-delimited ASCII file in DPS's layout, written to the work folder. The workbook spells "
-    "counties as the reports do (the county-region lookup is read for it).",
+    "pipe-delimited ASCII file in DPS's layout, written to the work folder.",
     kinds={"excel", "file"},
     ins={"dps_export": AssetIn(), "dps_export_rejected": AssetIn()},
     backfill_policy=ONE_RUN,
 )
 def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
                      dps_export_rejected: pd.DataFrame, exchange_rules: ExchangeRulesResource,
-                     local_files: LocalFilesResource, warehouse: WarehouseResource) -> Output[ExportFiles]:
+                     local_files: LocalFilesResource) -> Output[ExportFiles]:
     quarter, log = quarter_and_log(context, local_files, TO_DPS)
     folder = local_files.work_folder(TO_DPS, quarter.tag, this_run_stamp(context))
     text = render_text_file(dps_export, exchange_rules.text_layout)
     text_sha256 = hashlib.sha256(text).hexdigest()
     text_path = write_private(folder / exchange_rules.text_file_name, text)
     workbook_path = folder / exchange_rules.workbook_file_name
-    # The sending half runs without the receiving half's county_region_lookup asset: the same query.
-    county_lookup = build_region_lookup(warehouse.county_regions())
     build_export_workbook(
-        workbook_path, dps_export, dps_export_rejected, county_lookup=county_lookup,
+        workbook_path, dps_export, dps_export_rejected,
         about=[
             ("Partition", quarter.label),
             ("Window start", quarter.window_start),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
 from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.reconciliation.matching import MatchResult, match_entries
@@ -89,9 +90,10 @@ def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuar
                         dps_total_runaway_events(made.matches, made.lookup, quarter))
 
 
-def export_frames(children: int, seed: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected);
-    the counties spelled as a warehouse spells them (`Travis`, `Travis County`, `TRAVIS COUNTY `)."""
+def export_frames(children: int, seed: int = 12, report_counties: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected),
+    as dps_export makes them: the counties, which the query spells as a warehouse does (`Travis`,
+    `Travis County`, `TRAVIS COUNTY `), spelled as the reports spell them unless not `report_counties`."""
     rng = np.random.default_rng(seed)
     last = rng.choice(LAST + ["", "  "], children)
     spellings = [spelling for county in COUNTIES
@@ -106,4 +108,6 @@ def export_frames(children: int, seed: int = 12) -> tuple[pd.DataFrame, pd.DataF
     })
     split = wrangle_export(rows, QUARTER.window_end, CodeMaps({"M": "M", "F": "F", "FEMALE": "F"},
                                                               {"WT": "W", "AA": "B", "HP": "A"}))
+    if report_counties:
+        split = with_report_counties(split, lookup())
     return split.sent, split.rejected

@@ -1,10 +1,8 @@
 """`end_export.xlsx`: what was sent (Export), what was not (Rejected), and provenance (About).
 
-The county of each row is shown as the reports show it (`core.impact.regions.county_regions`:
-the region lookup's spelling, else the source's value tidied), so `Montgomery County` and
-`Montgomery` are one county here as there. The Rejected rows are in the order an analyst works
-through them: by reason, then by name (last, first, middle, as cleaned for sending, a missing
-name last), then as the query gave them."""
+The Rejected rows are in the order an analyst works through them: by reason, then by name (last,
+first, middle, as cleaned for sending, a missing name last), then as the query gave them. (The
+counties are already spelled as the reports spell them: `counties.with_report_counties`.)"""
 
 from __future__ import annotations
 
@@ -14,31 +12,21 @@ from pathlib import Path
 import pandas as pd
 
 from dps_assets.core.impact.names import normalize_person_name
-from dps_assets.core.impact.regions import county_regions, per_distinct
+from dps_assets.core.impact.regions import per_distinct
 from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS
 from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
 
 TITLE = "Children sent to DPS"
-COUNTY_COLUMN = "CNTY_NAME"
 REJECTED_ORDER = ("REASON", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME")
 
 
 def build_export_workbook(path: Path, sent: pd.DataFrame, rejected: pd.DataFrame,
-                          about: Sequence[tuple[str, object]], *, county_lookup: pd.DataFrame,
+                          about: Sequence[tuple[str, object]],
                           max_data_rows: int = EXCEL_MAX_DATA_ROWS) -> Path:
-    """A sheet over `max_data_rows` rows continues on `Export (2)`, `Rejected (2)`, …
-    `county_lookup` is the county -> region lookup (`build_region_lookup`)."""
-    sheets = [Sheet("Export", with_lookup_counties(sent, county_lookup)),
-              Sheet("Rejected", rejected_in_order(with_lookup_counties(rejected, county_lookup)))]
+    """A sheet over `max_data_rows` rows continues on `Export (2)`, `Rejected (2)`, …"""
+    sheets = [Sheet("Export", sent), Sheet("Rejected", rejected_in_order(rejected))]
     write_workbook(path, sheets, About(tuple(about)), max_data_rows=max_data_rows, title=TITLE)
     return path
-
-
-def with_lookup_counties(frame: pd.DataFrame, lookup: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with its CNTY_NAME as the reports spell it (once per distinct county)."""
-    if COUNTY_COLUMN not in frame.columns:
-        return frame
-    return frame.assign(**{COUNTY_COLUMN: county_regions(frame[COUNTY_COLUMN], lookup).counties})
 
 
 def rejected_in_order(rejected: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.workbook import build_export_workbook, rejected_in_order
+from dps_assets.core.export.wrangling import ExportSplit
+from dps_assets.core.impact.names import county_key
 from dps_assets.core.privacy.private_files import PrivateFileError
 from dps_assets.core.workbooks.layout import CONFIDENTIAL, FONT_NAME
 from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, lookup
@@ -20,7 +23,7 @@ def test_export_and_rejected_sheets_are_formatted_alike_with_names_last_first_mi
     sent, rejected = export_frames(120)
     assert len(sent) and len(rejected)
     path = build_export_workbook(tmp_path / "end_export.xlsx", sent, rejected,
-                                 about=[("Partition", QUARTER.label)], county_lookup=lookup())
+                                 about=[("Partition", QUARTER.label)])
     book = load_workbook(path)
     assert book.sheetnames == ["Export", "Rejected", "About"]
     headers = {}
@@ -48,8 +51,7 @@ def test_a_workbook_that_does_not_fit_leaves_nothing_and_says_disk_full(small_di
     folder = small_disk / "FY2026_Q3"
     folder.mkdir()
     with pytest.raises(PrivateFileError) as raised:
-        build_export_workbook(folder / "end_export.xlsx", sent, rejected, about=[("Partition", QUARTER.label)],
-                              county_lookup=lookup())
+        build_export_workbook(folder / "end_export.xlsx", sent, rejected, about=[("Partition", QUARTER.label)])
     assert str(raised.value) == f"cannot write end_export.xlsx into {folder}: disk full (ENOSPC)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
     # No temporary file of ours or of XlsxWriter's is left, nor held open: the space is free
@@ -59,18 +61,19 @@ def test_a_workbook_that_does_not_fit_leaves_nothing_and_says_disk_full(small_di
     assert capfd.readouterr() == ("", "")
 
 
-def test_counties_are_spelled_as_the_reports_spell_them(tmp_path):
-    sent, rejected = export_frames(120)
+def test_counties_are_spelled_as_the_reports_spell_them():
+    sent, rejected = export_frames(120, report_counties=False)
     assert {"Travis County", "TRAVIS COUNTY "} <= set(sent["CNTY_NAME"]) | set(rejected["CNTY_NAME"])
     sent.loc[0, "CNTY_NAME"] = "  Out   of State "  # the lookup lacks it: tidied, as the reports do
-    path = build_export_workbook(tmp_path / "end_export.xlsx", sent, rejected,
-                                 about=[("Partition", QUARTER.label)], county_lookup=lookup())
-    book = load_workbook(path, read_only=True)
-    for name, frame in (("Export", sent), ("Rejected", rejected)):
-        counties = [row[7] for row in book[name].iter_rows(min_row=2, values_only=True)]
-        assert len(counties) == len(frame)
-        assert set(counties) - {"Out of State"} <= set(lookup()["CNTY_NAME"]), name
-    assert "Out of State" in [row[7] for row in book["Export"].iter_rows(min_row=2, values_only=True)]
+    sent.loc[1, "CNTY_NAME"] = None
+    spelled = with_report_counties(ExportSplit(sent, rejected, 3), lookup())
+    assert spelled.duplicates_dropped == 3
+    for before, after in ((sent, spelled.sent), (rejected, spelled.rejected)):
+        assert after.drop(columns="CNTY_NAME").equals(before.drop(columns="CNTY_NAME"))
+        assert after.index.equals(before.index)
+        assert set(after["CNTY_NAME"].dropna()) - {"Out of State"} <= set(lookup()["CNTY_NAME"])
+        assert [county_key(c) for c in after["CNTY_NAME"]] == [county_key(c) for c in before["CNTY_NAME"]]
+    assert spelled.sent["CNTY_NAME"].iloc[:2].tolist() == ["Out of State", None]
 
 
 def test_rejected_rows_are_ordered_by_reason_then_name():

@@ -19,7 +19,6 @@ from dps_assets.core.export.wrangling import (
 )
 from dps_assets.core.impact.names import county_key, normalize_person_name
 from dps_assets.core.schemas import EXPORT_SCHEMA, FrameValidationError, validate
-from dps_assets_tests.support.synthetic_reports import lookup
 
 WINDOW_END = date(2025, 5, 31)
 CODES = CodeMaps(
@@ -276,8 +275,7 @@ def test_values_are_read_whatever_type_the_driver_gives():
 
 def test_the_rejected_sheet_orders_the_name_columns_like_the_export_sheet(tmp_path):
     split = wrangle(row(person_id=7, last=""), row(person_id=8))
-    path = build_export_workbook(tmp_path / "end_export.xlsx", split.sent, split.rejected, [("Partition", "x")],
-                                 county_lookup=lookup())
+    path = build_export_workbook(tmp_path / "end_export.xlsx", split.sent, split.rejected, [("Partition", "x")])
     book = load_workbook(path, read_only=True)
     export, rejected = (next(book[name].iter_rows(max_row=1, values_only=True)) for name in ("Export", "Rejected"))
     assert export[1:4] == rejected[1:4] == ("LAST_NAME", "FIRST_NAME", "MIDDLE_NAME")

@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.workbooks.excel_values import EXCEL_MAX_CELL_CHARS, EXCEL_MAX_DATA_ROWS
 from dps_assets.core.workbooks.writer import About, BarChartSpec, Sheet, write_workbook
-from dps_assets_tests.support.synthetic_reports import lookup
 
 
 def rows(path: Path, sheet: str) -> list[tuple]:
@@ -99,8 +98,7 @@ def test_a_sheet_over_the_row_limit_continues_on_new_sheets(tmp_path):
     sent = pd.DataFrame({"PERSON_ID": range(1, 8), "DOB": pd.to_datetime(["2010-01-02"] * 7)})
     rejected = pd.DataFrame({"PERSON_ID": [100, 101, 102], "REASON": ["DOB is missing"] * 3})
     path = tmp_path / "end_export.xlsx"
-    build_export_workbook(path, sent, rejected, about=[("Partition", "FY2026-Q4")], county_lookup=lookup(),
-                          max_data_rows=3)
+    build_export_workbook(path, sent, rejected, about=[("Partition", "FY2026-Q4")], max_data_rows=3)
     workbook = load_workbook(path)
     # Exactly at the limit stays one sheet; over it continues, each part with the header.
     assert workbook.sheetnames == ["Export", "Export (2)", "Export (3)", "Rejected", "About"]

@@ -17,7 +17,7 @@ from dps_assets.core.reconciliation.matching import MATCHING_RULE
 from dps_assets.core.reconciliation.reports import count_columns, is_region_totals
 from dps_assets.core.workbooks.layout import AUTHOR, CONFIDENTIAL, FONT_NAME, FONT_SIZE
 from dps_assets.core.workbooks.writer import About, Sheet, created_item, write_workbook
-from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, lookup, report_frames
+from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, report_frames
 
 FRAMES = {"impact_not_in_dps_report": "impact_not_in_dps", "dps_not_in_impact_report": "dps_not_in_impact",
           "dps_total_runaway_events_report": "totals"}
@@ -47,7 +47,7 @@ def write_reports(folder: Path, events: int = 300, entries: int = 150) -> dict[s
         written[kind.sheet] = path
     sent, rejected = export_frames(200)
     written["Export"] = build_export_workbook(
-        folder / "end_export.xlsx", sent, rejected, county_lookup=lookup(),
+        folder / "end_export.xlsx", sent, rejected,
         about=[("Partition", QUARTER.label), ("Window start", QUARTER.window_start),
                ("Window end", QUARTER.window_end), ("Rows sent", len(sent)), ("Rows rejected", len(rejected)),
                ("Text file SHA-256", "fedcba9876543210" * 4), created_item(CREATED)])
