@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -171,6 +171,14 @@ def _is_date_column(series: pd.Series) -> bool:
     return len(sample) > 0 and all(isinstance(v, (date, datetime)) for v in sample)
 
 
+def _has_times(series: pd.Series) -> bool:
+    """Whether a date column's values (a sample) have a time of day: shown m/d/yyyy h:mm:ss AM/PM."""
+    present = series.dropna()
+    if pd.api.types.is_datetime64_any_dtype(present):
+        return bool((present != present.dt.normalize()).any())
+    return any(isinstance(v, datetime) and v.time() != time(0) for v in present)
+
+
 def _shown_width(text: str) -> float:
     return len(text) + (_CAPITAL_WIDTH - 1) * sum(c.isupper() for c in text)
 
@@ -182,7 +190,8 @@ def _width(frame: pd.DataFrame, column: str, *, counted: bool) -> float:
     sample = whole if len(whole) <= _WIDTH_SAMPLE_ROWS else pd.concat([whole.head(half), whole.tail(half)])
     room = 0
     if _is_date_column(sample):
-        longest, room = float(len("12/31/2000")), _NUMBER_ROOM
+        longest = float(len("12/31/2000 12:59:59 PM" if _has_times(sample) else "12/31/2000"))
+        room = _NUMBER_ROOM
     else:
         values = sample.dropna().tolist()
         if pd.api.types.is_numeric_dtype(sample) and not pd.api.types.is_bool_dtype(sample):

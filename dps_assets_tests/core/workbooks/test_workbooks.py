@@ -131,3 +131,14 @@ def test_the_default_row_limit_is_excels():
     assert EXCEL_MAX_DATA_ROWS == 1_048_575 == openpyxl.xml.constants.MAX_ROW - 1
     for function in (write_workbook, build_export_workbook):
         assert inspect.signature(function).parameters["max_data_rows"].default == EXCEL_MAX_DATA_ROWS
+
+
+def test_a_column_is_as_wide_as_its_us_dates_and_times_and_separated_counts_need(tmp_path):
+    frame = pd.DataFrame({"DAY": pd.to_datetime(["2025-12-31"]), "MOMENT": pd.to_datetime(["2025-12-31 23:59:59"]),
+                          "N": [1_234_567_890]})
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Data", frame, count_columns=["N"])], About())
+    widths = {c: load_workbook(path)["Data"].column_dimensions[c].width for c in "ABC"}
+    # "12/31/2025" and "12/31/2025 11:59:59 PM" and "1,234,567,890", a digit's padding, and room.
+    assert widths["A"] >= len("12/31/2025") + 2 and widths["B"] >= len("12/31/2025 11:59:59 PM") + 2
+    assert widths["C"] >= len("1,234,567,890") + 2
