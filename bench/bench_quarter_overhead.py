@@ -38,6 +38,7 @@ from dps_assets.assets.report_kinds import REPORTS
 from dps_assets.config.schema import DirectoriesConfig, load_config
 from dps_assets.core.dps_files.reading import parse_counts, parse_results, reconcile
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.text_file import render_text_file, submitted_person_ids
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
@@ -57,7 +58,7 @@ from dps_assets.core.schemas import (
     calendar_days,
     validate,
 )
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.core.workbooks.writer import About, Sheet, created_item, write_workbook
 from dps_assets.embedded.dagster_dev import prepare_dagster_home
 from dps_assets.embedded.simulated_dps import build_answer, load_tcic, submitted_ids
 from dps_assets.embedded.warehouse import TCIC_FILE
@@ -143,6 +144,7 @@ class Direct:
         q, rules = QUARTER, self.rules
         rows = self.warehouse.conservatorship(q.window_start, q.window_end)
         split = wrangle_export(rows, q.window_end, rules.code_maps, rules.text_layout.length_limits())
+        split = with_report_counties(split, build_region_lookup(self.warehouse.county_regions()))
         sent = validate(EXPORT_SCHEMA, split.sent, "dps_export")
         rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, "dps_export_rejected")
         Counter(r for cell in rejected["REASON"] for r in cell.split("; "))
@@ -156,7 +158,7 @@ class Direct:
             ("Partition", q.label), ("Window start", q.window_start), ("Window end", q.window_end),
             ("Rows sent", len(sent)), ("Rows rejected", len(rejected)), ("Text file", rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0))])
+            created_item(datetime.now(UTC))])
         hashlib.sha256(workbook.read_bytes()).hexdigest()
         with self.sftp.session() as session:
             session.upload_atomically(text_path, self.sftp.from_folder, rules.text_file_name)

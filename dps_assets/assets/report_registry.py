@@ -44,6 +44,8 @@ class ReportKind:
     # Extra metadata on the asset's materialisation (counts only, never a value from the rows).
     metadata: Callable[[pd.DataFrame], Metadata] | None = None
     chart: Callable[[pd.DataFrame, FiscalQuarter], BarChartSpec] | None = None
+    # What the workbook is, in words, for its document title (then the quarter); by default `sheet`.
+    title: str = ""
 
     def __post_init__(self) -> None:
         # A frame function that does not take the declared inputs fails here, at import, not in a run.

@@ -17,9 +17,15 @@ from dps_assets.assets.report_registry import ReportKind
 from dps_assets.assets.run_log import this_run_stamp
 from dps_assets.config.schema import ExchangeConfig
 from dps_assets.core.exchange.quarters import FiscalQuarter
-from dps_assets.core.reconciliation.matching import MatchResult, match_entries
-from dps_assets.core.reconciliation.reports import ReportWorkbook, is_region_totals, matching_summary, report_summary
-from dps_assets.core.workbooks.writer import About, Sheet, write_workbook
+from dps_assets.core.reconciliation.matching import MATCHING_RULE, MatchResult, match_entries
+from dps_assets.core.reconciliation.reports import (
+    ReportWorkbook,
+    count_columns,
+    is_region_totals,
+    matching_summary,
+    report_summary,
+)
+from dps_assets.core.workbooks.writer import About, Sheet, created_item, write_workbook
 from dps_assets.instance.ledger import latest_metadata
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import FROM_DPS, LocalFilesResource
@@ -60,10 +66,11 @@ def report_asset(kind: ReportKind) -> AssetsDefinition:
         frame = kind.frame(quarter=quarter, **inputs)
         # A table of counts by region ends in its STATEWIDE row: the sheet sets it apart, outside the filter.
         sheet = Sheet(kind.sheet, frame, chart=kind.chart(frame, quarter) if kind.chart else None,
-                      totals_rows=1 if is_region_totals(frame) else None)
+                      totals_rows=1 if is_region_totals(frame) else None, count_columns=count_columns(frame))
         about = _about(context, quarter, exchange_rules, kind.about_lines(frame))
         path = local_files.archive_report(quarter.tag, this_run_stamp(context), f"{kind.file_stem}_{quarter.tag}.xlsx",
-                                          lambda writing: write_workbook(writing, [sheet], about))
+                                          lambda writing: write_workbook(writing, [sheet], about,
+                                                                         title=kind.title or None))
         log.info(f"{quarter.label}: wrote {path} ({len(frame)} row(s))")
         # Published here, not by the delivery: the link is the report's (its materialisation
         # opens it in SharePoint), and the email that follows links it.
@@ -103,10 +110,9 @@ def _about(context: AssetExecutionContext, quarter: FiscalQuarter, rules: Exchan
         (f"{rules.text_file_name} SHA-256 (submitted)", submission.get("sha256", "")),
         *((f"Rows: {name}", count) for name, count in rows.items()),
         ("Match tolerance (days)", rules.match_tolerance_days),
-        ("Matching rule", "same person; RUNAWAY_DATE - T <= MISSING_DATE <= (RETURN_DATE or window end) + T; "
-                          "nearest RUNAWAY_DATE, then earlier, then smaller RUNAWAY_EVENT_ID"),
+        ("Matching rule", MATCHING_RULE),
         ("Dagster run", context.run_id),
-        ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
+        created_item(datetime.now(UTC)),
     ))
 
 

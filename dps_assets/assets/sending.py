@@ -34,12 +34,15 @@ from dps_assets.assets.submission_records import (
     unrecorded_upload,
 )
 from dps_assets.core.exchange.submissions import check_can_submit, judge_export_size, size_refused
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.text_file import render_text_file
 from dps_assets.core.export.workbook import build_export_workbook
 from dps_assets.core.export.wrangling import wrangle_export
+from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.privacy.errors import ExchangeError
 from dps_assets.core.privacy.private_files import write_private
 from dps_assets.core.schemas import EXPORT_REJECTED_SCHEMA, EXPORT_SCHEMA, validate
+from dps_assets.core.workbooks.writer import created_item
 from dps_assets.instance.critical_section import DPS_FOLDER, exclusive
 from dps_assets.instance.ledger import answers_fetched, recorded_submissions
 from dps_assets.resources.database import WarehouseResource
@@ -93,6 +96,9 @@ def dps_export(context: AssetExecutionContext, warehouse: WarehouseResource,
              f"for {quarter.window_start} .. {quarter.window_end}")
     split = wrangle_export(rows, quarter.window_end, exchange_rules.code_maps,
                            exchange_rules.text_layout.length_limits())
+    # Counties spelled as the reports spell them. The sending half runs without the receiving
+    # half's county_region_lookup asset: the same query, read here.
+    split = with_report_counties(split, build_region_lookup(warehouse.county_regions()))
     sent = validate(EXPORT_SCHEMA, split.sent, f"dps_export {quarter.label}")
     rejected = validate(EXPORT_REJECTED_SCHEMA, split.rejected, f"dps_export_rejected {quarter.label}")
     reasons = Counter(reason for cell in rejected["REASON"] for reason in cell.split("; "))
@@ -138,7 +144,7 @@ def dps_export_files(context: AssetExecutionContext, dps_export: pd.DataFrame,
             ("Rows rejected", len(dps_export_rejected)),
             ("Text file", exchange_rules.text_file_name),
             ("Text file SHA-256", text_sha256),
-            ("Created at (UTC)", datetime.now(UTC).replace(tzinfo=None, microsecond=0)),
+            created_item(datetime.now(UTC)),
         ],
     )
     log.info(f"{quarter.label}: wrote {text_path.name} ({len(text)} bytes, sha256 {text_sha256}) "

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dps_assets.core.exchange.quarters import FiscalQuarter
+from dps_assets.core.export.counties import with_report_counties
 from dps_assets.core.export.wrangling import CodeMaps, wrangle_export
 from dps_assets.core.impact.regions import build_region_lookup
 from dps_assets.core.reconciliation.matching import MatchResult, match_entries
@@ -89,18 +90,24 @@ def report_frames(events: int, entries: int, seed: int = 11, quarter: FiscalQuar
                         dps_total_runaway_events(made.matches, made.lookup, quarter))
 
 
-def export_frames(children: int, seed: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected)."""
+def export_frames(children: int, seed: int = 12, report_counties: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """end_export.xlsx's Export and Rejected frames from `children` query rows (some rejected),
+    as dps_export makes them: the counties, which the query spells as a warehouse does (`Travis`,
+    `Travis County`, `TRAVIS COUNTY `), spelled as the reports spell them unless not `report_counties`."""
     rng = np.random.default_rng(seed)
     last = rng.choice(LAST + ["", "  "], children)
+    spellings = [spelling for county in COUNTIES
+                 for spelling in (county, f"{county} County", f"{county.upper()} COUNTY ")]
     rows = pd.DataFrame({
         "PERSON_ID": np.arange(1, children + 1) * 13, "FIRST_NAME": rng.choice(FIRST, children),
         "MIDDLE_NAME": rng.choice(["ANN", "LEE", None], children), "LAST_NAME": last,
         "DOB": _days(rng, date(2006, 1, 1), date(2013, 12, 31), children),
         "SEX": rng.choice(["M", "F", "female"], children), "RACE": rng.choice(["WT", "AA", "HP"], children),
-        "CNTY_NAME": rng.choice(list(COUNTIES), children),
+        "CNTY_NAME": rng.choice(spellings, children),
         "CVS_START": _days(rng, date(2018, 1, 1), date(2025, 12, 31), children), "CVS_END": pd.NaT,
     })
     split = wrangle_export(rows, QUARTER.window_end, CodeMaps({"M": "M", "F": "F", "FEMALE": "F"},
                                                               {"WT": "W", "AA": "B", "HP": "A"}))
+    if report_counties:
+        split = with_report_counties(split, lookup())
     return split.sent, split.rejected

@@ -14,4 +14,5 @@ REPORT = ReportKind(
         runaway_event_matches, county_region_lookup),
     position=2,
     metadata=rows_by_region,
+    title="DPS missing-person entries not in IMPACT",
 )

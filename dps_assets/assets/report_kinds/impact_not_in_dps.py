@@ -13,4 +13,5 @@ REPORT = ReportKind(
         sa_98, runaway_event_matches, county_region_lookup, quarter),
     position=1,
     metadata=rows_by_region,
+    title="IMPACT runaway events not in DPS",
 )

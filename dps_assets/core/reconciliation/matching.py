@@ -12,6 +12,9 @@ import pandas as pd
 
 from dps_assets.core.reconciliation.integer_sort import nic_order, stable_argsort
 
+# The rule in one line, as the reports' About sheets state it (T: the match tolerance in days).
+MATCHING_RULE = ("same person; RUNAWAY_DATE - T <= MISSING_DATE <= (RETURN_DATE or window end) + T; "
+                 "nearest RUNAWAY_DATE, then earlier, then smaller RUNAWAY_EVENT_ID")
 # Candidate pairs weighed at a time: a block's arrays take a few MB, so the memory one block frees
 # serves the next (glibc hands back to the system, and faults in afresh, every array above 32 MB:
 # at a million entries the system time of that was a third of the matching).

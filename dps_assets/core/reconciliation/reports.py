@@ -54,6 +54,13 @@ def is_region_totals(frame: pd.DataFrame) -> bool:
             and frame["REGION"].iloc[-1] == STATEWIDE)
 
 
+def count_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a report that hold counts, which its sheet writes with thousands separators:
+    a table of counts by region's quarters and FYTD_TOTAL. A list of rows has none: its numbers
+    are ids and codes (PERSON_ID, REGION)."""
+    return [str(c) for c in frame.columns if c != "REGION"] if is_region_totals(frame) else []
+
+
 def report_summary(frame: pd.DataFrame, rows_are: str) -> str:
     """What a report's numbers are, in words, counts only. A list of rows: what its rows are
     (`rows_are`) and how many; the totals by region: how many regions and events, fiscal year to

@@ -1,10 +1,11 @@
 """A block of a frame's column as the cells the workbook writer writes, by `excel_values`'
 rules, decided once per column from its dtype (vectorised) rather than once per cell.
 
-A column comes out as one of four kinds: TEXT (str or None: written as text, so never a formula
-or an error value), NUMBER (int/float or None), BOOLEAN, DATE (Excel serial numbers or None, all
-in one number format), or MIXED (any value `excel_values.cell_value` returns, decided per cell:
-an object column of odd values, or a date column with times, infinities, or days before 1900)."""
+A column comes out as one of five kinds: TEXT (str or None: written as text, so never a formula
+or an error value), NUMBER (int/float or None; whole numbers in INTEGER_FORMAT, others in
+GENERAL_FORMAT), BOOLEAN, DATE (Excel serial numbers or None, all in one number format), or
+MIXED (any value `excel_values.cell_value` returns, decided per cell: an object column of odd
+values, or a date column with times, infinities, or days before 1900)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pandas as pd
 from dps_assets.core.workbooks.excel_values import (
     DATE_FORMAT,
     EXCEL_MAX_CELL_CHARS,
+    GENERAL_FORMAT,
+    INTEGER_FORMAT,
     XML_FORBIDDEN,
     RuleTally,
     StyledValue,
@@ -36,7 +39,7 @@ _TEXT_TYPES = frozenset({str, _NONE, float})  # float: the NaN pandas puts in a 
 class ColumnCells:
     kind: str
     values: Sequence[object]  # one per row; None is an empty cell
-    number_format: str | None = None  # DATE: the format of every cell
+    number_format: str | None = None  # NUMBER, DATE: the format of every cell
 
 
 def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:
@@ -47,7 +50,7 @@ def column_cells(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells
     if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
         return ColumnCells(BOOLEAN, series.to_numpy(dtype=bool).tolist())
     if pd.api.types.is_integer_dtype(dtype):
-        return ColumnCells(NUMBER, _objects(series))
+        return ColumnCells(NUMBER, _objects(series), INTEGER_FORMAT)
     if pd.api.types.is_float_dtype(dtype):
         return _floats(series.to_numpy(dtype=float, na_value=np.nan))
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -94,12 +97,14 @@ def _clean(texts: list[str | None], sheet: str, tally: RuleTally) -> list[str | 
 def _floats(numbers: np.ndarray) -> ColumnCells:
     finite = np.isfinite(numbers)
     if finite.all():
-        return ColumnCells(NUMBER, numbers.tolist())
+        return ColumnCells(NUMBER, numbers.tolist(), GENERAL_FORMAT)
     values = numbers.astype(object)
     values[np.isnan(numbers)] = None
     infinite = np.isinf(numbers)
     values[infinite] = [str(v) for v in numbers[infinite]]
-    return ColumnCells(MIXED if infinite.any() else NUMBER, values.tolist())
+    if infinite.any():
+        return ColumnCells(MIXED, values.tolist())
+    return ColumnCells(NUMBER, values.tolist(), GENERAL_FORMAT)
 
 
 def _moments(series: pd.Series, sheet: str, tally: RuleTally) -> ColumnCells:

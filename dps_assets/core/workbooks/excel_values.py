@@ -4,8 +4,9 @@
   U+FFFE, U+FFFF) is written as U+FFFD; text over Excel's 32,767 characters (counted in UTF-16,
   as Excel counts) is cut to 32,766 and ends in "…"; text that starts with "=" or reads like an
   Excel error ("#N/A") is written as text, never as a formula or an error.
-- Dates and times: written as Excel dates; a day outside Excel's calendar (before 1900-01-01)
-  is written as ISO text (YYYY-MM-DD).
+- Dates and times: written as Excel dates, shown as US analysts read them (m/d/yyyy; a time of
+  day as h:mm:ss AM/PM); a day outside Excel's calendar (before 1900-01-01) is written as ISO
+  text (YYYY-MM-DD), which no reader can take for another day.
 - Numbers: NaN is an empty cell; infinities, and whole numbers too large for a float, are
   written as text.
 - Anything else (lists, bytes, objects): its text, by the rules above.
@@ -29,10 +30,13 @@ EXCEL_MAX_CELL_CHARS = 32_767
 EXCEL_FIRST_DAY = date(1900, 1, 1)
 REPLACEMENT_CHARACTER = "\ufffd"
 ELLIPSIS = "…"
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-TIME_FORMAT = "hh:mm:ss"
+DATE_FORMAT = "m/d/yyyy"
+DATETIME_FORMAT = "m/d/yyyy h:mm:ss AM/PM"
+TIME_FORMAT = "h:mm:ss AM/PM"
 DURATION_FORMAT = "[h]:mm:ss"
+COUNT_FORMAT = "#,##0"  # a count: thousands separated (an id or code is never written so)
+INTEGER_FORMAT = "0"  # any other whole number (an id: every digit, never 1.23E+11)
+GENERAL_FORMAT = "General"  # any other number
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _EXCEL_LEAP_DAY = np.datetime64("1900-03-01", "D")  # Excel counts a 1900-02-29 that never was
 _FIRST_DAY = np.datetime64(EXCEL_FIRST_DAY.isoformat(), "D")

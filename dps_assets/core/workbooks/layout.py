@@ -1,11 +1,14 @@
 """How a workbook looks and prints: its cell formats (Calibri 11 named everywhere, so a
-spreadsheet program that substitutes Carlito prints it at the same size), and each sheet's page
-setup (landscape US Letter, one page wide, header row on every page, page numbers, and the
-confidential marking on sheets that hold a child's name or date of birth)."""
+spreadsheet program that substitutes Carlito prints it at the same size; numbers and dates kept
+a digit's width in from their cell's right edge, so that in print they never touch the text of
+the next column), each sheet's page setup (landscape US Letter, one page wide, header row on every
+page, page numbers, and the confidential marking on sheets that hold a child's name or date of
+birth), and the document properties (a title and subject that say what the workbook is)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
@@ -20,6 +23,13 @@ PERSONAL_COLUMNS = frozenset({
     "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "NAME", "FULL_NAME", "DOB", "DATE_OF_BIRTH", "BIRTH_DATE",
 })
 
+# The document properties' subject, before the quarter.
+SUBJECT = "DFPS ⇄ DPS missing-person exchange"
+Align = Literal["left"] | None  # None: the spreadsheet's own (text left, numbers right)
+# Ends a number format: a space as wide as a digit after the number (Excel's `_0`). Set in the
+# number format, not as an indent: LibreOffice prints a right-aligned cell's indent on some rows
+# and not on others.
+NUMBER_PADDING = "_0"
 HEADER_FILL = "#DDEBF7"
 BORDER_COLOR = "#808080"
 _FOOTER_FONT = f'&"{FONT_NAME},Regular"&9'
@@ -38,19 +48,22 @@ class Formats:
 
     def __init__(self, workbook: Workbook) -> None:
         self._workbook = workbook
-        self._made: dict[tuple[str | None, bool, bool, bool], Format] = {}
+        self._made: dict[tuple[str | None, bool, bool, bool, Align], Format] = {}
         self.header = workbook.add_format({
             "font_name": FONT_NAME, "font_size": FONT_SIZE, "bold": True, "text_wrap": True,
             "valign": "top", "bg_color": HEADER_FILL, "border": 1, "border_color": BORDER_COLOR,
         })
 
     def body(self, number_format: str | None = None, *, wrap: bool = False, bold: bool = False,
-             top_border: bool = False) -> Format:
-        key = (number_format, wrap, bold, top_border)
+             top_border: bool = False, align: Align = None) -> Format:
+        """A body cell's format."""
+        key = (number_format, wrap, bold, top_border, align)
         if key not in self._made:
             properties: dict[str, object] = {"font_name": FONT_NAME, "font_size": FONT_SIZE}
             if number_format:
                 properties["num_format"] = number_format
+            if align:
+                properties["align"] = align
             if wrap:
                 properties.update(text_wrap=True, valign="top")
             if bold:
@@ -59,6 +72,11 @@ class Formats:
                 properties.update(top=1, top_color=BORDER_COLOR)
             self._made[key] = self._workbook.add_format(properties)
         return self._made[key]
+
+
+def padded(number_format: str) -> str:
+    """`number_format` followed by a digit's width of space (`NUMBER_PADDING`)."""
+    return number_format + NUMBER_PADDING
 
 
 def set_up_pages(worksheet: Worksheet, *, personal: bool, one_page: bool = False) -> None:
@@ -75,6 +93,8 @@ def set_up_pages(worksheet: Worksheet, *, personal: bool, one_page: bool = False
 
 
 def set_properties(workbook: Workbook, *, title: str, subject: str, personal: bool) -> None:
+    """The document's title and subject (what it is and which quarter: never a child's data),
+    and the confidential marking in its comments when it holds a child's name or date of birth."""
     workbook.set_properties({
         "title": title, "subject": subject, "author": AUTHOR, "manager": AUTHOR,
         "company": "Texas Department of Family and Protective Services",

@@ -1,7 +1,8 @@
 """Writing Excel workbooks the way analysts expect them: data sheet first, a styled and frozen
 header, a filter over the data only (totals rows set apart below it), readable widths, real Excel
-dates, pages that print one page wide with the header row on each, and an About sheet that says
-where the workbook came from.
+dates (m/d/yyyy), counts with thousands separators, numbers kept apart from the next column's
+text, pages that print one page wide with the header row on each, an About sheet that says
+where the workbook came from (`about`), and a document title and subject that say what it is.
 
 Written with XlsxWriter in constant-memory mode, row by row and a block of rows at a time, so
 memory does not grow with the rows; values by `excel_values`' rules, a column at a time
@@ -10,8 +11,8 @@ memory does not grow with the rows; values by `excel_values`' rules, a column at
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,18 +21,19 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dps_assets.core.privacy.private_files import private_file, private_scratch
+from dps_assets.core.workbooks.about import ABOUT_SHEET, About, about_value, created_item, write_about
 from dps_assets.core.workbooks.chart import BarChartSpec, add_chart
 from dps_assets.core.workbooks.excel_values import EXCEL_MAX_DATA_ROWS, RuleTally, cell_text
-from dps_assets.core.workbooks.layout import Formats, holds_personal_information, set_properties, set_up_pages
+from dps_assets.core.workbooks.layout import SUBJECT, Formats, holds_personal_information, set_properties, set_up_pages
 from dps_assets.core.workbooks.rows import write_rows
 
-__all__ = ["About", "BarChartSpec", "Sheet", "write_workbook"]
+__all__ = ["About", "BarChartSpec", "Sheet", "created_item", "write_workbook"]
 
-SUBJECT = "DFPS-DPS missing-person exchange"
 _MAX_WIDTH = 40
-_WIDTH_SAMPLE_ROWS = 500
+_NUMBER_ROOM = 2  # a number's or date's column is wider by its indent from the right edge
+_WIDTH_SAMPLE_ROWS = 500  # the first half and the last: a report sorted by region ends in UNKNOWN
+_CAPITAL_WIDTH = 1.25  # a capital letter is wider than a digit, Excel's unit of a column's width
 _MAX_SHEET_NAME = 31  # Excel's limit
-_ABOUT_WIDTHS = (48, 100)
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,14 @@ class Sheet:
     # The frame's last rows that are totals (STATEWIDE): bold, below a blank row and a rule,
     # outside the filter. None: the rows a chart leaves out below its categories, else none.
     totals_rows: int | None = None
+    # Columns of counts, written with thousands separators (1,993); other numbers (ids, codes) without.
+    count_columns: Sequence[str] = ()
 
     @property
     def totals(self) -> int:
         if self.totals_rows is not None:
             return self.totals_rows
         return len(self.frame) - self.chart.category_rows if self.chart else 0
-
-
-@dataclass(frozen=True)
-class About:
-    """Key/value provenance lines for the About sheet."""
-
-    items: Sequence[tuple[str, object]] = field(default_factory=tuple)
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
@@ -64,14 +61,15 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], about: About,
     (`core.privacy.private_files`), and a full disk, whoever meets it, is a PrivateFileError
     naming the file and its folder. Values are written by `excel_values`' rules; a sheet with more
     than `max_data_rows` rows continues on `Name (2)`, `Name (3)`, … (each with the header); the
-    About sheet says where a rule was applied and where a sheet continues. `title` (document property)
-    defaults to the file's stem."""
+    About sheet says where a rule was applied and where a sheet continues. `title` (the document's,
+    what the workbook is: never a child's data) defaults to the first sheet's name; the About's
+    Partition, when it has one, follows it and the subject."""
     if max_data_rows < 1:
         raise ValueError("max_data_rows must be at least 1")
     with private_file(path) as handle, private_scratch(path) as scratch:
         target = _ZipTarget(handle)
         try:
-            _write(target, scratch, sheets, about, max_data_rows, title or path.stem)
+            _write(target, scratch, sheets, about, max_data_rows, title or sheets[0].name)
         finally:
             target.cut()
 
@@ -89,12 +87,13 @@ def _write(target: _ZipTarget, scratch: Path, sheets: Sequence[Sheet], about: Ab
             continued.append((f"{sheet.name}: {data_rows:,} rows over {len(names)} sheets "
                               f"of at most {max_data_rows:,}", ", ".join(names)))
     # The About sheet's own text is cleaned first, so its notes count it too.
-    items = [(cell_text(str(k), "About", tally), _about_value(v, tally))
+    items = [(cell_text(str(k), ABOUT_SHEET, tally), about_value(v, tally))
              for k, v in [*about.items, *continued]]
     items += tally.notes()
-    _write_about(workbook, formats, pd.DataFrame(items, columns=["ITEM", "VALUE"], dtype="object"), tally)
+    write_about(workbook, formats, items, tally)
     partition = next((str(v) for k, v in about.items if k == "Partition"), None)
-    set_properties(workbook, title=title, subject=f"{SUBJECT}, {partition}" if partition else SUBJECT,
+    set_properties(workbook, title=f"{title}, {partition}" if partition else title,
+                   subject=f"{SUBJECT}, {partition}" if partition else SUBJECT,
                    personal=any(holds_personal_information(s.frame.columns) for s in sheets))
     workbook.close()
 
@@ -141,11 +140,11 @@ def _write_parts(workbook: Workbook, formats: Formats, sheet: Sheet, max_data_ro
         worksheet = workbook.add_worksheet(name)
         last = part == len(starts)
         body = data.iloc[start:start + room]
-        end = _write_table(worksheet, formats, frame, body, sheet.name, tally)
+        end = _write_table(worksheet, formats, frame, body, sheet.name, tally, sheet.count_columns)
         worksheet.autofilter(0, 0, len(body), max(len(frame.columns), 1) - 1)
         if last and totals:
             end = write_rows(worksheet, formats, frame.iloc[len(frame) - totals:], end + 1, sheet.name,
-                             tally, totals=True)
+                             tally, totals=True, count_columns=sheet.count_columns)
         if part == 1 and sheet.chart:
             add_chart(workbook, worksheet, list(frame.columns), sheet.chart, end - 1)
         set_up_pages(worksheet, personal=holds_personal_information(frame.columns),
@@ -155,30 +154,14 @@ def _write_parts(workbook: Workbook, formats: Formats, sheet: Sheet, max_data_ro
 
 
 def _write_table(worksheet: Worksheet, formats: Formats, whole: pd.DataFrame, body: pd.DataFrame,
-                 tally_as: str, tally: RuleTally, widths: Sequence[float] | None = None,
-                 wrap: bool = False) -> int:
+                 tally_as: str, tally: RuleTally, count_columns: Sequence[str]) -> int:
     """Header, widths, frozen header, and `body`'s rows; returns the next free row."""
     for index, column in enumerate(whole.columns):
-        width = widths[index] if widths else _width(whole, column)
-        worksheet.set_column(index, index, width, formats.body(wrap=True) if wrap else None)
+        worksheet.set_column(index, index, _width(whole, column, counted=column in count_columns))
     worksheet.freeze_panes(1, 0)
     for index, column in enumerate(whole.columns):
         worksheet.write_string(0, index, cell_text(str(column), tally_as, tally), formats.header)
-    return write_rows(worksheet, formats, body, 1, tally_as, tally, wrap=wrap)
-
-
-def _write_about(workbook: Workbook, formats: Formats, frame: pd.DataFrame, tally: RuleTally) -> None:
-    worksheet = workbook.add_worksheet("About")
-    _write_table(worksheet, formats, frame, frame, "About", tally, widths=_ABOUT_WIDTHS, wrap=True)
-    set_up_pages(worksheet, personal=False)
-
-
-def _about_value(value: object, tally: RuleTally) -> object:
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(map(str, value))
-    elif isinstance(value, dict):
-        value = "; ".join(f"{k}={v}" for k, v in value.items())
-    return cell_text(value, "About", tally) if isinstance(value, str) else value
+    return write_rows(worksheet, formats, body, 1, tally_as, tally, count_columns=count_columns)
 
 
 def _is_date_column(series: pd.Series) -> bool:
@@ -188,10 +171,31 @@ def _is_date_column(series: pd.Series) -> bool:
     return len(sample) > 0 and all(isinstance(v, (date, datetime)) for v in sample)
 
 
-def _width(frame: pd.DataFrame, column: str) -> float:
-    sample = frame[column].head(_WIDTH_SAMPLE_ROWS)
-    if _is_date_column(sample):  # a sample: the whole column's dropna would cost its length
-        longest = 10
+def _has_times(series: pd.Series) -> bool:
+    """Whether a date column's values (a sample) have a time of day: shown m/d/yyyy h:mm:ss AM/PM."""
+    present = series.dropna()
+    if pd.api.types.is_datetime64_any_dtype(present):
+        return bool((present != present.dt.normalize()).any())
+    return any(isinstance(v, datetime) and v.time() != time(0) for v in present)
+
+
+def _shown_width(text: str) -> float:
+    return len(text) + (_CAPITAL_WIDTH - 1) * sum(c.isupper() for c in text)
+
+
+def _width(frame: pd.DataFrame, column: str, *, counted: bool) -> float:
+    """The column's width in characters: its longest value in a sample (the whole column's dropna
+    would cost its length) or its name, and some room."""
+    whole, half = frame[column], _WIDTH_SAMPLE_ROWS // 2
+    sample = whole if len(whole) <= _WIDTH_SAMPLE_ROWS else pd.concat([whole.head(half), whole.tail(half)])
+    room = 0
+    if _is_date_column(sample):
+        longest = float(len("12/31/2000 12:59:59 PM" if _has_times(sample) else "12/31/2000"))
+        room = _NUMBER_ROOM
     else:
-        longest = max((len(str(v)) for v in sample.dropna().tolist()), default=0)
-    return min(max(longest, len(str(column))) + 3, _MAX_WIDTH)
+        values = sample.dropna().tolist()
+        if pd.api.types.is_numeric_dtype(sample) and not pd.api.types.is_bool_dtype(sample):
+            room = _NUMBER_ROOM
+        longest = max((_shown_width(f"{v:,}" if counted and isinstance(v, int) else str(v)) for v in values),
+                      default=0)
+    return min(max(longest + room, _shown_width(str(column))) + 3, _MAX_WIDTH)

@@ -1,17 +1,22 @@
 """end_export.xlsx (spec §3): Export, Rejected and About, both data sheets formatted like the
 reports: styled header, filter over the data, page setup, the confidential marking; the name
-columns in the same order on both sheets; DOB a real date. A workbook that does not fit on the disk
-leaves nothing behind."""
+columns in the same order on both sheets; DOB a real date; counties spelled as the reports spell
+them; the Rejected rows by reason, then name. A workbook that does not fit on the disk leaves
+nothing behind."""
 
 import shutil
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dps_assets.core.export.workbook import build_export_workbook
+from dps_assets.core.export.counties import with_report_counties
+from dps_assets.core.export.workbook import build_export_workbook, rejected_in_order
+from dps_assets.core.export.wrangling import ExportSplit
+from dps_assets.core.impact.names import county_key
 from dps_assets.core.privacy.private_files import PrivateFileError
 from dps_assets.core.workbooks.layout import CONFIDENTIAL, FONT_NAME
-from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames
+from dps_assets_tests.support.synthetic_reports import QUARTER, export_frames, lookup
 
 
 def test_export_and_rejected_sheets_are_formatted_alike_with_names_last_first_middle(tmp_path):
@@ -32,7 +37,7 @@ def test_export_and_rejected_sheets_are_formatted_alike_with_names_last_first_mi
         assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
         assert sheet.oddHeader.right.text.endswith(CONFIDENTIAL)
         dob = sheet.cell(2, headers[name].index("DOB") + 1)
-        assert dob.is_date and dob.number_format == "yyyy-mm-dd"
+        assert dob.is_date and dob.number_format == "m/d/yyyy_0"
     assert headers["Rejected"][:-1] == headers["Export"] and headers["Rejected"][-1] == "REASON"
     assert not book["About"].oddHeader.right.text
 
@@ -54,3 +59,33 @@ def test_a_workbook_that_does_not_fit_leaves_nothing_and_says_disk_full(small_di
     assert list(folder.iterdir()) == []
     assert shutil.disk_usage(small_disk).used == 0
     assert capfd.readouterr() == ("", "")
+
+
+def test_counties_are_spelled_as_the_reports_spell_them():
+    sent, rejected = export_frames(120, report_counties=False)
+    assert {"Travis County", "TRAVIS COUNTY "} <= set(sent["CNTY_NAME"]) | set(rejected["CNTY_NAME"])
+    sent.loc[0, "CNTY_NAME"] = "  Out   of State "  # the lookup lacks it: tidied, as the reports do
+    sent.loc[1, "CNTY_NAME"] = None
+    spelled = with_report_counties(ExportSplit(sent, rejected, 3), lookup())
+    assert spelled.duplicates_dropped == 3
+    for before, after in ((sent, spelled.sent), (rejected, spelled.rejected)):
+        assert after.drop(columns="CNTY_NAME").equals(before.drop(columns="CNTY_NAME"))
+        assert after.index.equals(before.index)
+        assert set(after["CNTY_NAME"].dropna()) - {"Out of State"} <= set(lookup()["CNTY_NAME"])
+        assert [county_key(c) for c in after["CNTY_NAME"]] == [county_key(c) for c in before["CNTY_NAME"]]
+    assert spelled.sent["CNTY_NAME"].iloc[:2].tolist() == ["Out of State", None]
+
+
+def test_rejected_rows_are_ordered_by_reason_then_name():
+    rejected = pd.DataFrame({
+        "PERSON_ID": [1, 2, 3, 4, 5, 6],
+        "LAST_NAME": ["zeta", "Peña", None, "PENA", "Adams", "Adams"],
+        "FIRST_NAME": ["A", "B", "C", "A", "Bo", "Al"],
+        "MIDDLE_NAME": None,
+        "REASON": ["DOB is missing", "DOB is missing", "DOB is missing", "DOB is missing",
+                   "LAST_NAME is empty after cleaning; DOB is missing", "DOB is missing"],
+    })
+    ordered = rejected_in_order(rejected.set_index(pd.Index([9, 9, 8, 8, 7, 7])))  # an index of repeats
+    # Peña and PENA are one name (as cleaned for sending), then by first name; no name last.
+    assert ordered["PERSON_ID"].tolist() == [6, 4, 2, 1, 3, 5]
+    assert ordered.index.tolist() == list(range(6))

@@ -52,10 +52,10 @@ def test_datetime_columns_are_excel_dates_and_days_before_1900_text(tmp_path):
     assert column(sheet, "A") == [datetime(1900, 1, 1), datetime(1900, 2, 28), datetime(1900, 3, 1), None]
     assert column(sheet, "B") == [datetime(2025, 1, 2, 13, 45, 30), datetime(2025, 1, 3), None,
                                   datetime(2025, 1, 4, 0, 0, 1)]
-    assert [sheet["B2"].number_format, sheet["B3"].number_format] == ["yyyy-mm-dd hh:mm:ss", "yyyy-mm-dd"]
+    assert [sheet["B2"].number_format, sheet["B3"].number_format] == ["m/d/yyyy h:mm:ss AM/PM_0", "m/d/yyyy_0"]
     assert column(sheet, "C") == [datetime(2025, 6, 1, 8, 0)] * 4  # the wall-clock time
     assert column(sheet, "D") == ["0201-03-04", "1899-12-31", datetime(1950, 5, 6), None]
-    assert sheet["A2"].number_format == "yyyy-mm-dd" and sheet["D4"].is_date
+    assert sheet["A2"].number_format == "m/d/yyyy_0" and sheet["D4"].is_date
     assert notes["Data: date(s) before 1900-01-01 (outside Excel's calendar), written as text YYYY-MM-DD"] == "2"
 
 

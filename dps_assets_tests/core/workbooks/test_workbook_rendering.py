@@ -4,7 +4,9 @@ poppler's pdfinfo, pdftotext and pdffonts say what the PDF holds: each page is o
 name heads the page), data sheets print one page wide with the header row on every page and
 every row once, the confidential marking where names or dates of birth are, none elsewhere, the
 totals and their chart on one page, and every font the Calibri that the workbooks name (printed
-as its metric-compatible Carlito), never a fallback."""
+as its metric-compatible Carlito), never a fallback. Issue 19 §3: where each word is printed
+(`pdftotext -bbox`) shows that no word prints over another (a wrapped About line over the next
+row) and that neighbouring cells of a row print apart ("1 Randall", "2010-03-19 F")."""
 
 import math
 import os
@@ -17,6 +19,7 @@ import pytest
 
 from dps_assets.core.workbooks.layout import CONFIDENTIAL
 from dps_assets_tests.core.workbooks.test_workbooks_layout import PERSONAL_SHEETS, write_reports
+from dps_assets_tests.support.pdf_words import crowded_cells, overprinted, pdf_words
 
 EVENTS, ENTRIES = 1_500, 600  # IMPACT not in DPS gets some 1,300 rows: many pages
 SHEETS = ("IMPACT not in DPS", "DPS not in IMPACT", "Totals", "Export", "Rejected", "About")
@@ -46,15 +49,17 @@ def rendered(tmp_path_factory):
         ["soffice", "--headless", "--norestore", "--convert-to", "pdf", "--outdir", str(out),
          *map(str, sorted(set(workbooks.values())))],
         env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=CONVERSION_TIMEOUT_S)
-    pages = {}
+    pages, words = {}, {}
     for path in set(workbooks.values()):
         pdf = out / f"{path.stem}.pdf"
         pages[path.stem] = pdf_pages(pdf) if pdf.exists() else []
+        words[path.stem] = pdf_words(pdf) if pdf.exists() else []
     by_sheet = defaultdict(list)
     for texts in pages.values():
         for text in texts:
             by_sheet[sheet_of(text)].append(text)
-    return {"completed": completed, "workbooks": workbooks, "pages": pages, "by_sheet": by_sheet, "out": out}
+    return {"completed": completed, "workbooks": workbooks, "pages": pages, "by_sheet": by_sheet, "out": out,
+            "words": words}
 
 
 def test_libreoffice_converts_every_workbook_without_error(rendered):
@@ -103,3 +108,28 @@ def test_every_printed_font_is_the_calibri_the_workbooks_name(rendered):
         listing = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
         fonts = {line.split()[0].split("+")[-1] for line in listing.splitlines()[2:] if line.strip()}
         assert fonts and all(f.startswith("Carlito") for f in fonts), (pdf.name, fonts)
+
+
+def test_no_word_prints_over_another(rendered):
+    for stem, pages in rendered["words"].items():
+        for number, words in enumerate(pages, start=1):
+            assert len(words) > 10, (stem, number)
+            pairs = overprinted(words)
+            assert not pairs, (stem, number, [(a.text, b.text) for a, b in pairs[:5]])
+
+
+def test_neighbouring_cells_of_a_row_print_apart(rendered):
+    from openpyxl import load_workbook
+    headers = {}
+    for path in set(rendered["workbooks"].values()):
+        for sheet in load_workbook(path, read_only=True).worksheets:
+            headers[sheet.title] = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    checked = set()
+    for stem, pages in rendered["words"].items():
+        for number, (text, words) in enumerate(zip(rendered["pages"][stem], pages, strict=True), start=1):
+            sheet = sheet_of(text)
+            # The Totals page goes on below STATEWIDE with its chart: no table.
+            crowded = crowded_cells(words, headers[sheet], last_row_starts="STATEWIDE" if sheet == "Totals" else None)
+            assert not crowded, (stem, number, [(a.text, b.text, gap) for a, b, gap in crowded[:5]])
+            checked.add(sheet)
+    assert checked == set(SHEETS)

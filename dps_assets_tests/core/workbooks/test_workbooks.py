@@ -72,7 +72,7 @@ def test_dates_outside_excels_calendar_are_written_as_text(tmp_path):
     assert [c.value for c in sheet["A"][1:]] == ["0201-03-04", datetime(2010, 1, 2), None, datetime(9999, 12, 31)]
     assert [c.value for c in sheet["B"][1:]] == ["1066-10-14 09:30:00", datetime(2025, 1, 2, 13, 45),
                                                "0201-03-04", None]
-    assert sheet["A3"].number_format == "yyyy-mm-dd" and sheet["B3"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert sheet["A3"].number_format == "m/d/yyyy_0" and sheet["B3"].number_format == "m/d/yyyy h:mm:ss AM/PM_0"
     assert sheet["C2"].is_date and sheet["C3"].value is None
     notes = about(path)
     assert notes["Data: date(s) before 1900-01-01 (outside Excel's calendar), written as text YYYY-MM-DD"] == "3"
@@ -131,3 +131,14 @@ def test_the_default_row_limit_is_excels():
     assert EXCEL_MAX_DATA_ROWS == 1_048_575 == openpyxl.xml.constants.MAX_ROW - 1
     for function in (write_workbook, build_export_workbook):
         assert inspect.signature(function).parameters["max_data_rows"].default == EXCEL_MAX_DATA_ROWS
+
+
+def test_a_column_is_as_wide_as_its_us_dates_and_times_and_separated_counts_need(tmp_path):
+    frame = pd.DataFrame({"DAY": pd.to_datetime(["2025-12-31"]), "MOMENT": pd.to_datetime(["2025-12-31 23:59:59"]),
+                          "N": [1_234_567_890]})
+    path = tmp_path / "book.xlsx"
+    write_workbook(path, [Sheet("Data", frame, count_columns=["N"])], About())
+    widths = {c: load_workbook(path)["Data"].column_dimensions[c].width for c in "ABC"}
+    # "12/31/2025" and "12/31/2025 11:59:59 PM" and "1,234,567,890", a digit's padding, and room.
+    assert widths["A"] >= len("12/31/2025") + 2 and widths["B"] >= len("12/31/2025 11:59:59 PM") + 2
+    assert widths["C"] >= len("1,234,567,890") + 2
