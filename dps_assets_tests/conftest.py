@@ -11,7 +11,8 @@ import pytest
 from dagster import DagsterInstance, instance_for_test
 
 from dps_assets.assets.partitions import update_quarter_list
-from dps_assets.config.schema import DirectoriesConfig, EmailConfig, ExchangeConfig, load_config
+from dps_assets.config.delivery import EmailConfig
+from dps_assets.config.schema import DirectoriesConfig, ExchangeConfig, load_config
 from dps_assets.embedded.warehouse import build_embedded_data
 from dps_assets.instance.critical_section import INSTANCE_CONCURRENCY
 from dps_assets.resources import build_mailer, build_resources

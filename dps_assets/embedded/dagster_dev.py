@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dagster_graphql import DagsterGraphQLClient
 
-from dps_assets.config.schema import UI_BASE_URL_ENV_VAR
+from dps_assets.config.delivery import UI_BASE_URL_ENV_VAR
 from dps_assets.core.privacy.private_files import FILE_MODE, FOLDER_MODE, private_folder, write_private
 from dps_assets.embedded.process import ReadyProcess, start_ready_process
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dps_assets.config.schema import EmailConfig, ExchangeConfig
+from dps_assets.config.delivery import EmailConfig
+from dps_assets.config.schema import ExchangeConfig
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.exchange_rules import ExchangeRulesResource
 from dps_assets.resources.local_files import LocalFilesResource

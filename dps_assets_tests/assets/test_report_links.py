@@ -11,7 +11,8 @@ import pytest
 from dagster import UrlMetadataValue
 
 from dps_assets.assets.report_kinds import REPORTS
-from dps_assets.config.schema import SharePointConfig, load_config
+from dps_assets.config.delivery import SharePointConfig
+from dps_assets.config.schema import load_config
 from dps_assets.definitions import build_definitions
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.assets.test_definitions import REPO

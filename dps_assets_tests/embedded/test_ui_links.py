@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dps_assets.config.schema import UI_BASE_URL_ENV_VAR, ConfigError, load_config
+from dps_assets.config.delivery import UI_BASE_URL_ENV_VAR
+from dps_assets.config.schema import ConfigError, load_config
 from dps_assets.embedded.dagster_dev import DagsterDev
 from dps_assets.resources import build_resources
 

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 import pytest
 
-from dps_assets.config.schema import EmailConfig
+from dps_assets.config.delivery import EmailConfig
 from dps_assets.config.values import DEFAULT_CONFIDENTIALITY_NOTICE
 from dps_assets.core.reconciliation.emails import report_email
 from dps_assets.core.reconciliation.reports import ReportWorkbook, matching_summary, report_summary

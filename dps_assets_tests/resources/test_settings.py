@@ -11,7 +11,8 @@ import yaml
 from dagster import ConfigurableResource, Definitions, EnvVar, asset, define_asset_job, materialize
 from pydantic_core import PydanticUndefined
 
-from dps_assets.config.schema import EmailConfig, SftpConfig, SharePointConfig, load_config
+from dps_assets.config.delivery import EmailConfig, SharePointConfig
+from dps_assets.config.schema import SftpConfig, load_config
 from dps_assets.resources import build_resources
 from dps_assets.resources.database import WarehouseResource
 from dps_assets.resources.settings import from_config

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from dps_assets.config.schema import EmailConfig
+from dps_assets.config.delivery import EmailConfig
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets.resources import build_mailer
 from dps_assets.resources.mailer import EmailError, Mailer
