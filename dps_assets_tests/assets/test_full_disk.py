@@ -38,9 +38,10 @@ def run_on_small_disk(assets: list, small_disk: Path, tmp_path: Path, instance):
     log folder elsewhere, so it can say why a step failed)."""
     local_files = LocalFilesResource(archive_root=str(small_disk / "archive"), log_root=str(tmp_path / "logs"),
                                      work_root=str(small_disk / "work"))
-    exchange_rules = build_resources(load_config(REPO / "dps_config.demo.yml"))["exchange_rules"]
+    demo = build_resources(load_config(REPO / "dps_config.demo.yml"))
     return materialize(assets, instance=instance, partition_key=QUARTER.partition_key, raise_on_error=False,
-                       resources={"local_files": local_files, "exchange_rules": exchange_rules})
+                       resources={"local_files": local_files, "exchange_rules": demo["exchange_rules"],
+                                  "sharepoint": demo["sharepoint"]})  # off, as in the demo
 
 
 def failures(result) -> dict[str, str]:

@@ -10,6 +10,7 @@ import csv
 import os
 import shutil
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from dagster import (
     AssetKey,
     AssetMaterialization,
     DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
     RunRequest,
     SkipReason,
     build_sensor_context,
@@ -203,8 +206,28 @@ def test_the_history_is_refreshed_after_each_delivery(resources, dagster_instanc
     assert sensor.job_name == refresh_history_job.name
     assert refresh_history_job.selection.resolve([quarterly_history]) == {AssetKey("quarterly_history")}
 
-    idle = sensor(build_sensor_context(instance=dagster_instance, cursor=result.cursor))
-    assert isinstance(idle, SkipReason) and "since the last refresh" in idle.skip_message
+    # The refresh's run dies (a host crash): the next tick asks again, under a new run key.
+    recorded_run(dagster_instance, request.tags, DagsterRunStatus.FAILURE)
+    [again] = sensor(build_sensor_context(instance=dagster_instance)).run_requests
+    assert again.run_key != request.run_key and again.tags == request.tags
+    # While a refresh is in flight, nothing more is asked for.
+    in_flight = recorded_run(dagster_instance, again.tags, DagsterRunStatus.STARTED)
+    busy = sensor(build_sensor_context(instance=dagster_instance))
+    assert isinstance(busy, SkipReason) and f"run {in_flight.run_id[:8]} is started" in busy.skip_message
+
+    # It succeeds: the history counts every delivery so far; the next delivery asks for another.
+    dagster_instance.delete_run(in_flight.run_id)
+    dagster_instance.add_run(in_flight.with_status(DagsterRunStatus.SUCCESS))
+    idle = sensor(build_sensor_context(instance=dagster_instance))
+    assert isinstance(idle, SkipReason) and "counts every delivery" in idle.skip_message
     deliver_quarter(files, QUARTERS[2], seed=3, when=WHEN[QUARTERS[2]], instance=dagster_instance)
-    [again] = sensor(build_sensor_context(instance=dagster_instance, cursor=result.cursor)).run_requests
-    assert again.run_key != request.run_key
+    [next_one] = sensor(build_sensor_context(instance=dagster_instance)).run_requests
+    assert next_one.run_key not in (request.run_key, again.run_key)
+    assert next_one.tags["dps/refreshed_after"] == QUARTERS[2].label
+
+
+def recorded_run(instance: DagsterInstance, tags: dict, status: DagsterRunStatus) -> DagsterRun:
+    """A run of the refresh job as the daemon would have launched it from the sensor's request,
+    in the given state."""
+    return instance.add_run(DagsterRun(job_name=refresh_history_job.name, run_id=str(uuid.uuid4()),
+                                       tags=tags, status=status))

@@ -129,7 +129,7 @@ def test_a_whole_quarter_runs_on_the_service_and_survives_a_restart(deployment):
     with DagsterInstance.get() as instance:
         submissions = recorded_submissions(instance)
         state = _sensor_state(instance)
-        runs_before = {r.run_id for r in instance.get_runs()}
+        runs_before = _exchange_runs(instance)
         keyed = [r for r in instance.get_runs(RunsFilter(job_name="receive_from_dps")) if "dagster/run_key" in r.tags]
     assert [s.quarter for s in submissions] == [QUARTER] and len(keyed) == 1
 
@@ -152,7 +152,7 @@ def test_a_whole_quarter_runs_on_the_service_and_survives_a_restart(deployment):
         while len(_ticks(instance)) < ticks + 3 and time.monotonic() < deadline:
             time.sleep(1)
         assert len(_ticks(instance)) >= ticks + 3, "the sensor did not tick after the restart"
-        assert {r.run_id for r in instance.get_runs()} == runs_before
+        assert _exchange_runs(instance) == runs_before
         assert all(r.status == DagsterRunStatus.SUCCESS for r in instance.get_runs())
 
 
@@ -174,3 +174,9 @@ def _sensor_state(instance: DagsterInstance):
 def _ticks(instance: DagsterInstance):
     state = _sensor_state(instance)
     return instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1000)
+
+
+def _exchange_runs(instance: DagsterInstance) -> set[str]:
+    """The quarter's runs: those of the sending and receiving halves (the history's refresh, which
+    its own sensor asks for a minute after the delivery, may come either side of the restart)."""
+    return {r.run_id for r in instance.get_runs() if r.job_name != "refresh_quarterly_history"}
