@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
+from dps_assets.config.health import HealthConfig
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
 from dps_assets.config.values import (
@@ -230,6 +231,7 @@ class ExchangeConfig(Section):
     sensor: SensorConfig = SensorConfig()
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
+    health: HealthConfig = HealthConfig()
 
     @field_validator("first_quarter")
     @classmethod
