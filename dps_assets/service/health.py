@@ -97,7 +97,7 @@ def run_round(config: ExchangeConfig, state_file: Path, environment: Mapping[str
             alerts.append(recovered_alert(unit.unit, unit.check, host, before.failures))
         kept[unit.unit] = after
     if alerts:
-        send_alerts(config, alerts)  # before the state: an alert that could not be sent is tried again
+        send_alerts(config, alerts, environment)  # before the state: an alert that could not be sent is tried again
     write_state(state_file, kept)
 
 
@@ -126,8 +126,8 @@ def restart(unit: str, command: Sequence[str], timeout_s: float, environment: Ma
     return f"`{shown}` exited 0"
 
 
-def send_alerts(config: ExchangeConfig, alerts: list[Alert]) -> None:
-    operator_alerts, mailer, not_sent = alert_channels(config, os.environ)
+def send_alerts(config: ExchangeConfig, alerts: list[Alert], environment: Mapping[str, str]) -> None:
+    operator_alerts, mailer, not_sent = alert_channels(config, environment)
     for alert in alerts:
         if not_sent:
             alert = replace(alert, lines=[*alert.lines, f"Not sent through: {'; '.join(not_sent)}."])
