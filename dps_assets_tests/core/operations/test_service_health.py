@@ -17,8 +17,8 @@ HUNG = CheckResult("no heartbeat from the daemon for over 150 s")
 UNIT = "dps-exchange-daemon.service"
 
 
-def rounds(results: list[CheckResult], start: UnitHealth = UnitHealth(), every_s: float = 60):
-    health, decisions = start, []
+def rounds(results: list[CheckResult], every_s: float = 60):
+    health, decisions = UnitHealth(), []
     for n, result in enumerate(results):
         decision = after_check(health, result, 1000 + n * every_s, RULES)
         decisions.append(decision)
