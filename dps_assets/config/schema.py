@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from dps_assets.config.delivery import AlertsConfig, EmailConfig, SharePointConfig
 from dps_assets.config.export_layout import ExportLayoutConfig
 from dps_assets.config.file import ConfigError, describe_validation_error, read_mapping
+from dps_assets.config.health import HealthConfig
 from dps_assets.config.section import EnvVarName, Section
 from dps_assets.config.sql import SqlConfig
 from dps_assets.config.values import FileName, HostName, PlainPath, QuarterLabel, private_file_mode, same_remote_folder
@@ -162,6 +163,7 @@ class ExchangeConfig(Section):
     # Validated at each load (its URL may come from the environment), not made once at import.
     alerts: AlertsConfig = Field(default_factory=dict, validate_default=True)
     retention: RetentionConfig = RetentionConfig()
+    health: HealthConfig = HealthConfig()
 
     @field_validator("first_quarter")
     @classmethod

@@ -32,6 +32,15 @@ def build_mailer(email: EmailConfig, **values: object) -> Mailer:
     return from_config(MAILERS[email.transport], email, rename=None, leave_out={"transport"}, **values)
 
 
+def build_operator_alerts(config: ExchangeConfig, *, without_webhook: bool = False) -> OperatorAlertsResource:
+    """The operators' alert channels: `alerts:`, the alert file in the log folder; no webhook
+    for a process that does not hold its URL (the service's health check may not)."""
+    alert_file = str(Path(config.directories.log_root, "alerts.log"))
+    if without_webhook:
+        return from_config(OperatorAlertsResource, config.alerts, alert_file=alert_file, webhook_url=None)
+    return from_config(OperatorAlertsResource, config.alerts, alert_file=alert_file)
+
+
 def build_resources(config: ExchangeConfig) -> dict[str, object]:
     return {
         "warehouse": from_config(WarehouseResource, config.database, config.sql, rename=_SQL_FIELDS),
@@ -41,8 +50,7 @@ def build_resources(config: ExchangeConfig) -> dict[str, object]:
                                       config.matching, config.submission, rename=_RULES_FIELDS),
         "mailer": build_mailer(config.email),
         "sharepoint": from_config(SharePointResource, config.sharepoint),
-        "operator_alerts": from_config(OperatorAlertsResource, config.alerts,
-                                       alert_file=str(Path(config.directories.log_root, "alerts.log"))),
+        "operator_alerts": build_operator_alerts(config),
         # Intermediate frames hold children's records: keep them in the private work folder.
         "io_manager": StoredFramesIOManager(base_dir=str(Path(config.directories.work_root, "dagster-storage"))),
     }

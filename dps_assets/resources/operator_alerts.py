@@ -37,9 +37,10 @@ class OperatorAlertsResource(ConfigurableResource):
     def run_link(self, run_id: str) -> str:
         return f"{self.ui_base_url.rstrip('/')}/runs/{run_id}"
 
-    def send(self, alert: Alert, mailer: Mailer) -> list[str]:
+    def send(self, alert: Alert, mailer: Mailer | None) -> list[str]:
         """Through every channel, the file first; returns the channels that failed (each says
-        why), which a second line in the file records too."""
+        why), which a second line in the file records too. Without a mailer, the file and the
+        webhook alone (the service's health check: dps_assets/service/health.py)."""
         self._append(alert.as_json_line(_now(), []))
         undelivered: list[str] = []
         if self.webhook_url:
@@ -47,12 +48,13 @@ class OperatorAlertsResource(ConfigurableResource):
                 self._post(alert)
             except Exception as exc:  # noqa: BLE001 - any failure of this channel is reported, not raised
                 undelivered.append(f"webhook: {type(exc).__name__}")
-        try:
-            mailer.send(alert_email(alert.subject, mailer.sender, mailer.operators,
-                                    [*alert.body(), *([f"Not delivered through: {', '.join(undelivered)}"]
-                                                      if undelivered else [])]))
-        except Exception as exc:  # noqa: BLE001 - the file and the webhook still carry it
-            undelivered.append(f"email: {exc if isinstance(exc, ExchangeError) else type(exc).__name__}")
+        if mailer is not None:
+            try:
+                mailer.send(alert_email(alert.subject, mailer.sender, mailer.operators,
+                                        [*alert.body(), *([f"Not delivered through: {', '.join(undelivered)}"]
+                                                          if undelivered else [])]))
+            except Exception as exc:  # noqa: BLE001 - the file and the webhook still carry it
+                undelivered.append(f"email: {exc if isinstance(exc, ExchangeError) else type(exc).__name__}")
         if undelivered:
             self._append(json.dumps({"at": _now(), "subject": alert.subject, "undelivered": undelivered},
                                     sort_keys=True) + "\n")

@@ -1,2 +1,3 @@
-"""How the systemd units start the exchange's processes (deploy/systemd): the credentials each
-unit is given become the environment of that process alone."""
+"""The systemd units' own entry points (deploy/systemd): `credentials`, which makes the
+credentials each unit is given the environment of that process alone, and `health`, the health
+check that restarts a hung unit and alerts when one stays down (with its checks, `health_checks`)."""

@@ -1,16 +1,22 @@
 """The shipped systemd units: hardened (systemd-analyze's exposure score at most 3.0, no setting
 systemd would ignore), each process given only the secrets it needs, logs without colour codes,
-and a code-server restart that lets runs finish. The processes themselves are started from these
-units in end_to_end/test_service.py and test_dead_workers.py."""
+a code-server restart that lets runs finish, and the health check's unit, timer and polkit rule.
+The processes themselves are started from these units in end_to_end/test_service.py,
+test_dead_workers.py and test_service_health.py."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
+from dps_assets.config.health import SHIPPED_UNITS as HEALTH_CHECKED
+from dps_assets.config.health import HealthConfig
 from dps_assets.config.schema import load_config
 from dps_assets_tests.support.dagster_service import UNIT_OF
 from dps_assets_tests.support.systemd_units import (
@@ -28,10 +34,14 @@ MOST_EXPOSURE = 3.0
 ENTRY_POINT = "/opt/dps-exchange/.venv/bin/python -m dps_assets.service.credentials /opt/dps-exchange/.venv/bin/"
 SECRET_WORDS = re.compile(r"PASSWORD|PASSPHRASE|SECRET|TOKEN|WEBHOOK|KEY", re.IGNORECASE)
 SHIPPED_UNITS = sorted(p.name for p in UNITS.glob("*.service"))
+HEALTH_UNIT = "dps-exchange-health.service"
+DAGSTER_UNITS = [unit for unit in SHIPPED_UNITS if unit != HEALTH_UNIT]
+POLKIT_RULE = DEPLOY / "polkit" / "50-dps-exchange-health.rules"
 
 
-def test_the_four_units_are_the_ones_the_tests_start():
-    assert SHIPPED_UNITS == sorted(UNIT_OF.values())
+def test_the_four_dagster_units_are_the_ones_the_tests_start_and_the_health_check_checks():
+    assert DAGSTER_UNITS == sorted(UNIT_OF.values())
+    assert sorted(unit.unit for unit in HealthConfig().units) == DAGSTER_UNITS
 
 
 def security(unit: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +70,7 @@ def test_the_score_is_read_from_systemd_analyze_and_can_fail(tmp_path):
     assert float(level) > MOST_EXPOSURE
 
 
-@pytest.mark.parametrize("unit", SHIPPED_UNITS)
+@pytest.mark.parametrize("unit", DAGSTER_UNITS)
 def test_each_unit_starts_its_process_through_the_credentials_entry_point_and_logs_without_colour(unit):
     settings = unit_settings(unit)
     assert settings["ExecStart"].startswith(ENTRY_POINT)
@@ -115,3 +125,81 @@ def test_a_code_server_restart_lets_runs_finish_before_they_are_killed():
     assert settings["TimeoutStopSec"] == "30min"
     # Restarting the code server stops the daemon first: no queued run goes to a stopping server.
     assert unit_values("dps-exchange-daemon.service", "Requires", section="Unit") == ["dps-exchange-code.service"]
+
+
+def test_the_health_checks_defaults_are_the_ports_the_units_and_the_workspace_open():
+    workspace = yaml.safe_load((DEPLOY / "workspace.yaml").read_text(encoding="utf-8"))["load_from"][0]["grpc_server"]
+    for checked in HEALTH_CHECKED:
+        command = unit_settings(checked.unit)["ExecStart"]
+        if checked.check == "code_server":
+            assert checked.address == f"{workspace['host']}:{workspace['port']}"
+            assert f"--host {workspace['host']} --port {workspace['port']}" in command
+        elif checked.check == "webserver":
+            address = urlsplit(checked.address)
+            assert f"--host {address.hostname} --port {address.port}" in command
+        else:
+            assert "dagster-daemon run" in command
+
+
+def test_the_health_check_is_a_oneshot_of_the_services_user_with_the_read_only_role_and_the_alerts_secrets():
+    settings = unit_settings(HEALTH_UNIT)
+    assert settings["ExecStart"] == f"{ENTRY_POINT}python -m dps_assets.service.health"
+    assert (settings["Type"], settings["User"], settings["StateDirectory"]) == (
+        "oneshot", "dpsexchange", "dps-exchange-health")
+    assert settings["SyslogIdentifier"] == "dps-exchange-health"
+    assert credentials_of(HEALTH_UNIT) == {"DAGSTER_PG_PASSWORD": "DAGSTER_PG_READONLY_PASSWORD"}
+    assert unit_values(HEALTH_UNIT, "EnvironmentFile") == [ENVIRONMENT_FILE, READONLY_ENVIRONMENT_FILE]
+    # The alerts' secrets come from its drop-in, shipped with every line commented out (the shipped
+    # configuration names neither); each one it may list is a file of the code server's.
+    drop_in = (UNITS / f"{HEALTH_UNIT}.d" / "alert-secrets.conf").read_text(encoding="utf-8")
+    offered = re.findall(r"^# LoadCredential=(\w+):/etc/dps-exchange/credentials/(\w+)$", drop_in, re.MULTILINE)
+    assert offered == [("DPS_ALERT_WEBHOOK_URL", "DPS_ALERT_WEBHOOK_URL"), ("DPS_SMTP_PASSWORD", "DPS_SMTP_PASSWORD")]
+    # Its alert file is writable in the unit's sandbox: log_root of the shipped configuration.
+    log_root = load_config(REPO / "dps_config.yml").directories.log_root.rstrip("/")
+    assert log_root in settings["ReadWritePaths"].split()
+
+
+def test_the_timer_starts_the_health_check_every_minute():
+    timer = (UNITS / "dps-exchange-health.timer").read_text(encoding="utf-8")
+    section = dict(line.split("=", 1) for line in timer.split("[Timer]")[1].split("\n[")[0].splitlines()
+                   if "=" in line and not line.startswith("#"))
+    assert section["Unit"] == HEALTH_UNIT and section["OnCalendar"] == "*-*-* *:*:00"
+    assert "WantedBy=timers.target" in timer
+    assert "\n[Install]" not in (UNITS / HEALTH_UNIT).read_text(encoding="utf-8")  # started by its timer alone
+
+
+def polkit_decides(action_id: str, user: str, details: dict[str, str]) -> str:
+    """The rule file evaluated by Node.js against polkit's objects, as polkitd (duktape) would."""
+    node = shutil.which("node")
+    assert node, "Node.js is missing (the machine's; bin/bootstrap does not install it)"
+    script = f"""
+        const rules = [];
+        const polkit = {{Result: {{YES: "yes", NO: "no", NOT_HANDLED: null}}, addRule: (f) => rules.push(f)}};
+        eval(require("fs").readFileSync({json.dumps(str(POLKIT_RULE))}, "utf8"));
+        const details = {json.dumps(details)};
+        const action = {{id: {json.dumps(action_id)}, lookup: (key) => details[key]}};
+        const subject = {{user: {json.dumps(user)}}};
+        console.log(JSON.stringify(rules.map((rule) => rule(action, subject))));
+    """
+    done = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    [answer] = json.loads(done.stdout)
+    return answer or "not handled"
+
+
+@pytest.mark.parametrize("unit", DAGSTER_UNITS)
+def test_polkit_lets_the_services_user_restart_each_dagster_unit(unit):
+    manage = "org.freedesktop.systemd1.manage-units"
+    assert polkit_decides(manage, "dpsexchange", {"unit": unit, "verb": "restart"}) == "yes"
+
+
+@pytest.mark.parametrize(("action_id", "user", "details"), [
+    ("org.freedesktop.systemd1.manage-units", "dpsexchange", {"unit": "dps-exchange-code.service", "verb": "stop"}),
+    ("org.freedesktop.systemd1.manage-units", "dpsexchange", {"unit": "ssh.service", "verb": "restart"}),
+    ("org.freedesktop.systemd1.manage-units", "dpsexchange", {"unit": HEALTH_UNIT, "verb": "restart"}),
+    ("org.freedesktop.systemd1.manage-units", "nobody", {"unit": "dps-exchange-code.service", "verb": "restart"}),
+    ("org.freedesktop.systemd1.manage-unit-files", "dpsexchange", {}),
+    ("org.freedesktop.login1.reboot", "dpsexchange", {}),
+])
+def test_polkit_lets_it_do_nothing_else(action_id, user, details):
+    assert polkit_decides(action_id, user, details) == "not handled"

@@ -97,7 +97,11 @@ class DagsterService:
         self._readonly_role_made = False
 
     def command(self, name: str) -> list[str]:
-        line = unit_settings(UNIT_OF[name])["ExecStart"]
+        return self.unit_command(UNIT_OF[name])
+
+    def unit_command(self, unit: str) -> list[str]:
+        """The unit's `ExecStart` with this checkout's virtualenv, workspace and ports."""
+        line = unit_settings(unit)["ExecStart"]
         line = line.replace(f"{INSTALL}/deploy/workspace.yaml", str(self.workspace))
         line = line.replace(f"{INSTALL}/.venv/bin/python ", f"{sys.executable} ")
         line = line.replace(f"{INSTALL}/.venv/bin/", f"{Path(sys.executable).parent}/")
@@ -140,14 +144,20 @@ class DagsterService:
     def start_process(self, name: str) -> ReadyProcess:
         """One of the four processes, as systemd starts (or restarts) its unit."""
         pattern, stream = READY[name]
-        unit = UNIT_OF[name]
-        start = process_start(unit, self.site, self.drop_ins if name == "code" else None)
+        argv, env = self.unit_start(UNIT_OF[name], self.drop_ins if name == "code" else None)
+        self.processes[name] = start_ready_process(
+            argv, name=f"dagster {name}", ready_pattern=pattern, ready_stream=stream, timeout_s=180, env=env,
+            cwd=REPO, umask=unit_umask(UNIT_OF[name]))
+        return self.processes[name]
+
+    def unit_start(self, unit: str, drop_ins: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+        """The command line and the environment systemd would start `unit`'s process with, its
+        credentials laid out in a fresh `$CREDENTIALS_DIRECTORY`."""
+        start = process_start(unit, self.site, drop_ins)
+        name = unit.removeprefix("dps-exchange-").removesuffix(".service")
         directory = credentials_directory(self.home.parent / "run-credentials" / name, start.credentials)
         env = {**start.environment, "DAGSTER_HOME": str(self.home), "CREDENTIALS_DIRECTORY": str(directory)}
-        self.processes[name] = start_ready_process(
-            sandboxed(unit, self.command(name)), name=f"dagster {name}", ready_pattern=pattern,
-            ready_stream=stream, timeout_s=180, env=env, cwd=REPO, umask=unit_umask(unit))
-        return self.processes[name]
+        return sandboxed(unit, self.unit_command(unit)), env
 
     def output_of(self, name: str) -> list[str]:
         """What every process started as `name` wrote: its stdout, and the last lines of its stderr."""
