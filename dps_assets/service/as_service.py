@@ -22,6 +22,7 @@ looked up in the virtualenv's `bin/` first. Only the standard library, as the un
 from __future__ import annotations
 
 import argparse
+import grp
 import os
 import pwd
 import shutil
@@ -79,11 +80,7 @@ def become(account: pwd.struct_passwd, group: str | None) -> None:
         return
     if os.geteuid() != 0:
         raise AsServiceError(f"run it as root (sudo): it starts the command as {account.pw_name}")
-    gid = account.pw_gid
-    if group:
-        import grp
-
-        gid = grp.getgrnam(group).gr_gid
+    gid = grp.getgrnam(group).gr_gid if group else account.pw_gid
     os.initgroups(account.pw_name, gid)
     os.setgid(gid)
     os.setuid(account.pw_uid)

@@ -258,3 +258,22 @@ def test_dps_as_service_runs_a_command_as_the_units_user_with_its_umask_environm
     refused = subprocess.run([as_service, "--user", "nobody", "code", "true"], capture_output=True, text=True,
                              timeout=60)
     assert refused.returncode != 0 and "--user is for a site installed under --root" in refused.stderr
+
+
+def test_the_documented_database_step_is_what_the_install_prints_for_the_shipped_site(installed):
+    """docs/operations.md ("Installing, once", step 3) shows the commands and pg_hba.conf lines
+    the install prints for the shipped environment files (the second run, before the test's edits)."""
+    def words(text: str) -> str:
+        return " ".join(text.replace("\\\n", " ").split())
+
+    printed = installed.runs[1].stdout
+    section = (REPO / "docs" / "operations.md").read_text(encoding="utf-8").split("### Installing, once\n", 1)[1]
+    documented = re.findall(r"(sudo cat \S+ \|\n.*?--file=\S+\.sql)", section, re.DOTALL)
+    assert [words(c) for c in documented] == [words(c) for c in re.findall(
+        r"(sudo cat \S+ \|\n.*?--file=\S+\.sql)", printed, re.DOTALL)]
+    hba = re.findall(r"(?m)^ *(host\s+dagster\s+\S+\s+127\.0\.0\.1/32\s+scram-sha-256)$", section)
+    assert [words(line) for line in hba] == [words(line) for line in re.findall(
+        r"(?m)^ *(host\s+dagster\s+\S+\s+127\.0\.0\.1/32\s+scram-sha-256)$", printed)]
+    assert len(hba) == 2
+    for command in ("sudo deploy/install ", "sudo deploy/install --finish"):
+        assert command in section
