@@ -2,11 +2,14 @@
 -- the Dagster instance's tables, today's and those a later `dagster instance migrate` creates,
 -- and change nothing; its transactions are read-only as well. Idempotent: run it again after a
 -- restore or to set a new password. As a superuser (or the owner role, if it may create roles),
--- in the instance's database:
+-- in the instance's database; it may run before Dagster has made its tables (right after
+-- instance-database.sql: the default privileges cover them). deploy/install prints it with the
+-- site's names:
 --
 --   sudo cat /etc/dps-exchange/credentials/DAGSTER_PG_READONLY_PASSWORD |
---     sudo -u postgres psql --dbname=dagster --set=ON_ERROR_STOP=1 --set=owner=dagster \
---       --set=readonly_role=dagster_readonly --file=deploy/postgres/readonly-role.sql
+--     psql --no-psqlrc --host=<database host> --username=<an administrator> --dbname=dagster \
+--       --set=ON_ERROR_STOP=1 --set=owner=dagster --set=readonly_role=dagster_readonly \
+--       --file=/opt/dps-exchange/deploy/postgres/readonly-role.sql
 --
 -- The password comes on standard input, never on a command line (which every local user can
 -- read in /proc). The server stores it hashed (SCRAM); a server set to log statements

@@ -36,24 +36,26 @@ def credential_variables(directory: Path) -> dict[str, str]:
     """The credentials in `directory` as variables: file name -> content without one final line
     break (`echo secret > file` writes one). A name that is not a variable name, an empty file,
     text that is not UTF-8 or a NUL byte (which no environment variable can hold) is refused."""
-    variables = {}
-    for path in sorted(directory.iterdir()):
-        if not path.is_file():
-            raise CredentialError(f"{path}: not a regular file")
-        if not VARIABLE_NAME.fullmatch(path.name):
-            raise CredentialError(f"{path}: the credential's id must be an environment variable name "
-                                  "(letters, digits, underscores; not starting with a digit)")
-        try:
-            value = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise CredentialError(f"{path}: not UTF-8 text") from None
-        value = value.removesuffix("\n").removesuffix("\r")
-        if not value:
-            raise CredentialError(f"{path}: empty")
-        if "\0" in value:
-            raise CredentialError(f"{path}: holds a NUL byte, which an environment variable cannot")
-        variables[path.name] = value
-    return variables
+    return {path.name: credential_value(path, path.name) for path in sorted(directory.iterdir())}
+
+
+def credential_value(path: Path, name: str) -> str:
+    """One credential file's secret, as the variable `name` will hold it (the same rules)."""
+    if not path.is_file():
+        raise CredentialError(f"{path}: not a regular file")
+    if not VARIABLE_NAME.fullmatch(name):
+        raise CredentialError(f"{path}: the credential's id must be an environment variable name "
+                              "(letters, digits, underscores; not starting with a digit)")
+    try:
+        value = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(f"{path}: not UTF-8 text") from None
+    value = value.removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise CredentialError(f"{path}: empty")
+    if "\0" in value:
+        raise CredentialError(f"{path}: holds a NUL byte, which an environment variable cannot")
+    return value
 
 
 def environment_with_credentials(environment: Mapping[str, str]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from dps_assets_tests.support.systemd_units import (
     ENVIRONMENT_FILE,
     READONLY_ENVIRONMENT_FILE,
     REPO,
+    UNITS,
     Site,
     credentials_directory,
     process_start,
@@ -55,8 +56,8 @@ PSQL = Path("/usr/lib/postgresql/15/bin/psql")
 __all__ = ["REPO", "DagsterService", "listening_addresses", "unit_settings"]
 
 
-def unit_umask(unit: str) -> int:
-    return int(unit_settings(unit)["UMask"], 8)
+def unit_umask(unit: str, units: Path = UNITS) -> int:
+    return int(unit_settings(unit, units)["UMask"], 8)
 
 
 def environment_file(path: Path) -> dict[str, str]:
@@ -68,9 +69,16 @@ def environment_file(path: Path) -> dict[str, str]:
 class DagsterService:
     """The four processes, started in the units' order; `home` holds deploy/dagster.yaml. `env`
     is everything the site holds by variable name (the instance's DAGSTER_PG_*, DPS_CONFIG and
-    the exchange's secrets), and what an operator's command (`dg launch`) runs with."""
+    the exchange's secrets), and what an operator's command (`dg launch`) runs with.
+
+    The units are the checkout's (deploy/systemd), the processes run from it with the test's
+    virtualenv; support/installed_service.py starts those of a site deploy/install wrote."""
+
+    units = UNITS  # the folder the units are read from
+    cwd = REPO  # the processes' working directory
 
     def __init__(self, home: Path, env: Mapping[str, str]):
+        self.scratch = home.parent
         self.home = home
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
         (home / "dagster.yaml").write_text((DEPLOY / "dagster.yaml").read_text(encoding="utf-8"))
@@ -101,13 +109,17 @@ class DagsterService:
 
     def unit_command(self, unit: str) -> list[str]:
         """The unit's `ExecStart` with this checkout's virtualenv, workspace and ports."""
-        line = unit_settings(unit)["ExecStart"]
+        line = unit_settings(unit, self.units)["ExecStart"]
         line = line.replace(f"{INSTALL}/deploy/workspace.yaml", str(self.workspace))
         line = line.replace(f"{INSTALL}/.venv/bin/python ", f"{sys.executable} ")
         line = line.replace(f"{INSTALL}/.venv/bin/", f"{Path(sys.executable).parent}/")
+        return shlex.split(self.free_ports(line))
+
+    def free_ports(self, line: str) -> str:
+        """The shipped ports of a command line replaced by the test's free ones."""
         for shipped, port_name in SHIPPED_PORTS.items():
             line = re.sub(rf"--port {shipped}\b", f"--port {self.ports[port_name]}", line)
-        return shlex.split(line)
+        return line
 
     def set_pool_limits(self) -> None:
         """The install steps of docs/operations.md: each pool's limit set once, explicitly (which
@@ -147,17 +159,17 @@ class DagsterService:
         argv, env = self.unit_start(UNIT_OF[name], self.drop_ins if name == "code" else None)
         self.processes[name] = start_ready_process(
             argv, name=f"dagster {name}", ready_pattern=pattern, ready_stream=stream, timeout_s=180, env=env,
-            cwd=REPO, umask=unit_umask(UNIT_OF[name]))
+            cwd=self.cwd, umask=unit_umask(UNIT_OF[name], self.units))
         return self.processes[name]
 
     def unit_start(self, unit: str, drop_ins: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
         """The command line and the environment systemd would start `unit`'s process with, its
         credentials laid out in a fresh `$CREDENTIALS_DIRECTORY`."""
-        start = process_start(unit, self.site, drop_ins)
+        start = process_start(unit, self.site, drop_ins, self.units)
         name = unit.removeprefix("dps-exchange-").removesuffix(".service")
-        directory = credentials_directory(self.home.parent / "run-credentials" / name, start.credentials)
+        directory = credentials_directory(self.scratch / "run-credentials" / name, start.credentials)
         env = {**start.environment, "DAGSTER_HOME": str(self.home), "CREDENTIALS_DIRECTORY": str(directory)}
-        return sandboxed(unit, self.unit_command(unit)), env
+        return sandboxed(unit, self.unit_command(unit), self.units), env
 
     def output_of(self, name: str) -> list[str]:
         """What every process started as `name` wrote: its stdout, and the last lines of its stderr."""

@@ -21,7 +21,12 @@ USER, PASSWORD, DATABASE = "dagster", "pg-test-only-password", "dagster"
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    """`user` is the cluster's superuser and `database` one it makes at start (`dagster` both,
+    unless told: the instance's tests connect as it; the install's test makes the instance's
+    roles and database itself, as a database host's administrator, with `database=None`)."""
+
+    def __init__(self, user: str = USER, database: str | None = DATABASE) -> None:
+        self.user, self.database = user, database
         self.port = 0
         self.folder = Path(tempfile.mkdtemp(prefix="dps-postgres-"))
         self.data = self.folder / "data"
@@ -43,7 +48,7 @@ class PostgresServer:
         password_file.write_text(PASSWORD + "\n")
         if self._as_user:
             shutil.chown(password_file, "postgres")
-        self._run(PG_BIN / "initdb", "-D", self.data, "-U", USER, "--auth=scram-sha-256",
+        self._run(PG_BIN / "initdb", "-D", self.data, "-U", self.user, "--auth=scram-sha-256",
                   f"--pwfile={password_file}", "-E", "UTF8", "--no-instructions")
         password_file.unlink()
         for _attempt in range(3):  # another process may take the free port first
@@ -59,20 +64,21 @@ class PostgresServer:
             except Exception as exc:
                 if "Address already in use" not in str(exc):
                     raise
-        self.create_database(DATABASE)
+        if self.database:
+            self.create_database(self.database)
         return self
 
     @property
     def env(self) -> dict[str, str]:
         """The variables deploy/dagster.yaml reads."""
         return {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(self.port),
-                "DAGSTER_PG_DB": DATABASE, "DAGSTER_PG_USER": USER, "DAGSTER_PG_PASSWORD": PASSWORD}
+                "DAGSTER_PG_DB": DATABASE, "DAGSTER_PG_USER": self.user, "DAGSTER_PG_PASSWORD": PASSWORD}
 
     def create_database(self, name: str) -> dict[str, str]:
         """A fresh database in the cluster; the environment that points deploy/dagster.yaml at it."""
         import psycopg2
 
-        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user=USER, password=PASSWORD,
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, password=PASSWORD,
                                       dbname="postgres")
         connection.autocommit = True
         with connection.cursor() as cursor:

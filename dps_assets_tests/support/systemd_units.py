@@ -26,12 +26,13 @@ SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"  # what syste
 
 
 def unit_lines(unit: str, drop_ins: Mapping[str, str] | None = None,
-               section: str = "Service") -> list[tuple[str, str]]:
+               section: str = "Service", units: Path = UNITS) -> list[tuple[str, str]]:
     """`(key, value)` of a section of a unit ([Service]), then of its drop-ins in name order: the
-    shipped ones (deploy/systemd/<unit>.d/*.conf), each replaced by `drop_ins[name]` if given
-    there (a site's own version of it)."""
-    texts = [(UNITS / unit).read_text(encoding="utf-8")]
-    shipped = {p.name: p.read_text(encoding="utf-8") for p in (UNITS / f"{unit}.d").glob("*.conf")}
+    shipped ones (deploy/systemd/<unit>.d/*.conf; or those installed beside it when `units` is an
+    installed site's /etc/systemd/system), each replaced by `drop_ins[name]` if given there (a
+    site's own version of it)."""
+    texts = [(units / unit).read_text(encoding="utf-8")]
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in (units / f"{unit}.d").glob("*.conf")}
     texts += [text for _, text in sorted({**shipped, **(drop_ins or {})}.items())]
     lines = []
     for text in texts:
@@ -44,9 +45,9 @@ def unit_lines(unit: str, drop_ins: Mapping[str, str] | None = None,
     return lines
 
 
-def unit_settings(unit: str) -> dict[str, str]:
+def unit_settings(unit: str, units: Path = UNITS) -> dict[str, str]:
     """A unit's single-valued settings (the last line wins, as for systemd)."""
-    return dict(unit_lines(unit))
+    return dict(unit_lines(unit, units=units))
 
 
 def unit_values(unit: str, key: str, drop_ins: Mapping[str, str] | None = None,
@@ -72,11 +73,12 @@ class ProcessStart:
     credentials: dict[str, str]
 
 
-def process_start(unit: str, site: Site, drop_ins: Mapping[str, str] | None = None) -> ProcessStart:
+def process_start(unit: str, site: Site, drop_ins: Mapping[str, str] | None = None,
+                  units: Path = UNITS) -> ProcessStart:
     """The environment and the credentials of `unit`'s process. A file the unit names that the
     site does not hold fails, as systemd refuses to start the unit (unless `-` marks it optional)."""
     environment = {"PATH": SYSTEMD_PATH}
-    lines = unit_lines(unit, drop_ins)
+    lines = unit_lines(unit, drop_ins, units=units)
     for key, value in lines:
         if key == "Environment":
             environment.update(pair.split("=", 1) for pair in shlex.split(value))
@@ -88,7 +90,9 @@ def process_start(unit: str, site: Site, drop_ins: Mapping[str, str] | None = No
             elif not value.startswith("-"):
                 raise FileNotFoundError(f"{unit}: EnvironmentFile={path} is not on the site")
     credentials = {}
-    for value in unit_values(unit, "LoadCredential", drop_ins):
+    for key, value in lines:
+        if key != "LoadCredential":
+            continue
         name, path = value.split(":", 1)
         if path not in site.credential_files:
             raise FileNotFoundError(f"{unit}: LoadCredential={name}:{path} is not on the site")
@@ -109,10 +113,10 @@ def credentials_directory(folder: Path, credentials: Mapping[str, str]) -> Path:
     return folder
 
 
-def sandboxed(unit: str, command: list[str]) -> list[str]:
+def sandboxed(unit: str, command: list[str], units: Path = UNITS) -> list[str]:
     """`command` started under what the kernel can enforce without systemd of the unit's
     `NoNewPrivileges=` and `MemoryDenyWriteExecute=` (unit_sandbox.py)."""
-    settings = unit_settings(unit)
+    settings = unit_settings(unit, units)
     options = [option for option, key in (("--no-new-privileges", "NoNewPrivileges"),
                                           ("--memory-deny-write-execute", "MemoryDenyWriteExecute"))
                if settings.get(key) == "yes"]

@@ -1,0 +1,3 @@
+from dps_assets.service.installer.cli import main
+
+main()
