@@ -5,6 +5,7 @@ its inputs: the workbooks' rows and the matching, not what the event log last re
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from dagster import AssetKey, AssetSelection, materialize
 from openpyxl import load_workbook
@@ -12,7 +13,9 @@ from openpyxl import load_workbook
 from dps_assets.assets import reports
 from dps_assets.assets.report_delivery import report_delivery_asset
 from dps_assets.assets.report_kinds import REPORTS
+from dps_assets.assets.report_kinds.dps_total_runaway_events import REPORT as TOTALS_REPORT
 from dps_assets.assets.report_registry import ReportKind, check_distinct, reports_in
+from dps_assets.core.reconciliation.reports import FYTD_TOTAL
 from dps_assets.embedded.smtp_server import read_mailbox
 from dps_assets_tests.assets import extra_report_kinds
 from dps_assets_tests.assets.test_receiving_half import CHECKS, Q4, RECEIVING, SENDING, Scenario
@@ -132,3 +135,9 @@ def test_the_emails_numbers_are_the_deliverys_inputs_not_the_event_log(scenario,
     [resent] = read_mailbox(smtp_mailbox[1])
     # After the confidentiality notice, its blank line, the intro, the window and a blank line.
     assert body_lines(resent)[5:5 + len(expected)] == expected
+
+
+def test_the_totals_about_sheet_counts_the_regions_and_names_unknown_apart():
+    totals = pd.DataFrame({"REGION": ["1", "2", "UNKNOWN", "STATEWIDE"], FYTD_TOTAL: [5, 7, 3, 15]})
+    assert TOTALS_REPORT.about_rows(totals) == {"Regions": 2, "Statewide runaway events (FYTD)": 15,
+                                         "Events in region UNKNOWN": 3}

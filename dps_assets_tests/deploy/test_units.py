@@ -171,7 +171,7 @@ def test_the_timer_starts_the_health_check_every_minute():
 def polkit_decides(action_id: str, user: str, details: dict[str, str]) -> str:
     """The rule file evaluated by Node.js against polkit's objects, as polkitd (duktape) would."""
     node = shutil.which("node")
-    assert node, "Node.js is missing (the machine's; bin/bootstrap does not install it)"
+    assert node, "Node.js is missing (bin/bootstrap installs Debian's nodejs where there is no node)"
     script = f"""
         const rules = [];
         const polkit = {{Result: {{YES: "yes", NO: "no", NOT_HANDLED: null}}, addRule: (f) => rules.push(f)}};

@@ -18,8 +18,10 @@ def _chart(totals: pd.DataFrame, quarter: FiscalQuarter) -> BarChartSpec:
 
 
 def _about_rows(totals: pd.DataFrame) -> dict[str, int]:
+    regions = totals["REGION"].iloc[:-1]  # the STATEWIDE row last
     return {
-        "Regions": len(totals) - 1,
+        # The agency's regions; UNKNOWN (counties with no region) is not one, and is counted apart.
+        "Regions": int((regions != UNKNOWN_REGION).sum()),
         "Statewide runaway events (FYTD)": int(totals.iloc[-1][FYTD_TOTAL]),
         "Events in region UNKNOWN": int(totals.loc[totals["REGION"] == UNKNOWN_REGION, FYTD_TOTAL].sum()),
     }
