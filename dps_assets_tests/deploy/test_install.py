@@ -104,6 +104,7 @@ def installed() -> Iterator[Installed]:
                 (etc / "credentials" / name).touch(mode=0o600)
                 (etc / "credentials" / name).write_text(value + "\n")
             (etc / "credentials" / "DPS_DB_PASSWORD").chmod(0o644)
+            (root / "etc" / "polkit-1" / "rules.d").mkdir(parents=True)  # polkitd installed meanwhile
             runs.append(install(root))
             trees.append(tree(root))
             run_database_steps(root, runs[-1].stdout, postgres)
@@ -185,7 +186,7 @@ def test_a_second_run_changes_nothing_and_says_so(installed):
 
 def test_what_the_operator_wrote_is_kept_and_a_loosened_secret_is_tightened(installed):
     third, before, after = installed.runs[2], installed.trees[1], installed.trees[2]
-    assert "1 change(s)." in third.stdout and "mode 0600: /etc/dps-exchange/credentials/DPS_DB_PASSWORD" in third.stdout
+    assert "2 change(s)." in third.stdout and "mode 0600: /etc/dps-exchange/credentials/DPS_DB_PASSWORD" in third.stdout
     etc = installed.root / "etc" / "dps-exchange"
     assert f"DAGSTER_PG_PORT={installed.service.env['DAGSTER_PG_PORT']}" in (etc / "dps-exchange.env").read_text()
     assert "default_running: false" in (etc / "dps_config.yml").read_text()
@@ -198,6 +199,16 @@ def test_what_the_operator_wrote_is_kept_and_a_loosened_secret_is_tightened(inst
     # Filled, the secrets are no longer asked for.
     assert "put_secret DPS_DB_PASSWORD" in installed.runs[1].stdout
     assert "put_secret DPS_DB_PASSWORD" not in third.stdout
+
+
+def test_the_health_checks_polkit_rule_is_installed_once_polkitd_is_there(installed):
+    rule = "/etc/polkit-1/rules.d/50-dps-exchange-health.rules"
+    assert rule not in installed.trees[1]
+    assert "polkitd is not installed" in installed.runs[1].stdout  # said, with the command
+    assert "sudo apt-get install polkitd" in installed.runs[1].stdout
+    assert installed.trees[2][rule][3] == (REPO / "deploy" / "polkit" / "50-dps-exchange-health.rules").read_bytes()
+    assert installed.trees[2][rule][0] == 0o644
+    assert "polkitd is not installed" not in installed.runs[2].stdout
 
 
 def test_finish_sets_the_pools_limits_as_the_daemons_unit_would(installed):

@@ -11,7 +11,8 @@ site edits or a secret is never overwritten):
    dps_config.yml (root:dpsexchange 0640), credentials/ (root, 0700) with random passwords for the
    instance's two PostgreSQL roles (0600);
 4. DAGSTER_HOME with dagster.yaml (dpsexchange's, 0700 and 0600);
-5. every file of deploy/systemd/ (units, timers, drop-in folders) into /etc/systemd/system;
+5. every file of deploy/systemd/ (units, timers, drop-in folders) into /etc/systemd/system, and the
+   health check's polkit rule (deploy/polkit/) into /etc/polkit-1/rules.d where polkitd is installed;
 6. the folders the units write (ReadWritePaths=) and the configuration names (archive, logs,
    work, the SSH key's folder) (dpsexchange's, 0700), an empty known_hosts (0600);
 7. prints what is left to do by hand, with the site's names: the secrets, the SSH key and DPS's
@@ -71,6 +72,7 @@ def install(args: argparse.Namespace, root: Path) -> None:
     python = steps.virtualenv(site, source, args.python, args.uv)
     environment = steps.configuration(site, source)
     installed = steps.units(site, source)
+    polkit = steps.polkit_rules(site, source)
     steps.write_paths(site, installed)
     steps.dagster_home(site, source, environment)
     paths = steps.host_paths(python, site, environment)
@@ -78,7 +80,7 @@ def install(args: argparse.Namespace, root: Path) -> None:
     print(f"{len(site.changes)} change(s)." if site.changes else
           "Nothing changed: the site already is what this checkout installs.")
     print("\nLeft to do by hand (docs/operations.md, \"Installing, once\"):\n")
-    print("\n\n".join(todo(site, installed, paths)))
+    print("\n\n".join(todo(site, installed, paths, polkit)))
 
 
 def finish(args: argparse.Namespace, root: Path) -> None:

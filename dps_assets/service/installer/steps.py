@@ -136,6 +136,20 @@ def units(site: Site, source: Path) -> list[Unit]:
     return [Unit.read(unit_dir, path.name) for path in sorted(shipped.glob("*.service"))]
 
 
+POLKIT_RULES = "/etc/polkit-1/rules.d"
+
+
+def polkit_rules(site: Site, source: Path) -> bool:
+    """The health check's permission to restart the exchange's units and no other
+    (deploy/polkit/), into polkitd's rules folder, root's, 0644. False when polkitd is not
+    installed (no rules folder): its folder is polkitd's own to make, so the step is left to do."""
+    if not site.path(POLKIT_RULES).is_dir():
+        return False
+    for rule in sorted((source / "deploy" / "polkit").glob("*.rules")):
+        site.file(f"{POLKIT_RULES}/{rule.name}", rule.read_bytes(), 0o644)
+    return True
+
+
 def host_paths(python: Path, site: Site, environment: dict[str, str]) -> dict[str, object]:
     """What the installed configuration needs on the host, read by its own loader."""
     config = site.path(environment.get("DPS_CONFIG", f"{ETC}/dps_config.yml"))

@@ -17,10 +17,15 @@ PUT_SECRET = (
     f"{CREDENTIALS}/$1\n   }}")
 
 
-def todo(site: Site, installed: list[Unit], paths: dict[str, object]) -> list[str]:
+POLKITD = ("polkitd is not installed: the health check restarts a hung unit through it "
+           "(deploy/polkit/). Install it, then run the install again to put the rule in place:\n"
+           "   sudo apt-get install polkitd && sudo deploy/install")
+
+
+def todo(site: Site, installed: list[Unit], paths: dict[str, object], polkit: bool = True) -> list[str]:
     """Numbered paragraphs, each a step and its exact commands."""
-    steps = [step for step in (_secrets(site, installed, paths), _write_paths(installed, paths), _ssh(site, paths))
-             if step]
+    steps = [step for step in (_secrets(site, installed, paths), _write_paths(installed, paths), _ssh(site, paths),
+                               "" if polkit else POLKITD) if step]
     steps += [_database(site), _finish(site), _start(site)]
     return [f"{number}. {step}" for number, step in enumerate(steps, 1)]
 
