@@ -24,15 +24,30 @@ from dps_assets_tests.support.servers import SSHD, OpenSshServer
 pytest_plugins = ["dps_assets_tests.support.small_disk"]
 
 
+# Modules whose tests share one expensive module-scoped deployment, some of them in order (the
+# dead-workers module's last test runs the quarter its crashes left): each goes to one worker whole.
+ONE_WORKER_MODULES = {
+    "dps_assets_tests/end_to_end/test_dead_workers.py", "dps_assets_tests/end_to_end/test_end_to_end.py",
+    "dps_assets_tests/end_to_end/test_privacy_sweep.py", "dps_assets_tests/end_to_end/test_service.py",
+    "dps_assets_tests/end_to_end/test_service_health.py", "dps_assets_tests/deploy/test_install.py",
+    "dps_assets_tests/core/workbooks/test_workbook_rendering.py",
+}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first: `bin/test` hands tests to its workers two at a time
-    (`--maxschedchunk 2`), so starting the year and the other end-to-end tests first keeps every
-    worker busy to the end instead of leaving one with the year while the others are idle."""
+    """The longest tests first, and each module of ONE_WORKER_MODULES on one worker: `bin/test`
+    hands the workers a test or a module at a time in this order (`--dist loadgroup
+    --no-loadscope-reorder`), so the year and the other end-to-end tests start first and no worker
+    is left alone with a long test at the end."""
     def weight(item: pytest.Item) -> int:
         if item.nodeid.startswith("dps_assets_tests/end_to_end/test_year.py"):
             return 0
         return 1 if item.get_closest_marker("e2e") else 2
 
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module in ONE_WORKER_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module))
     items.sort(key=weight)
 
 
