@@ -23,8 +23,9 @@ class LoopbackCertificates:
     key_file: Path  # the server's private key (PEM, 0600)
 
 
-def make_test_certificates(folder: Path) -> LoopbackCertificates:
-    """A new CA, and a certificate for 127.0.0.1 and localhost signed by it, valid for a day."""
+def make_test_certificates(folder: Path, dns_names: tuple[str, ...] = ()) -> LoopbackCertificates:
+    """A new CA, and a certificate for 127.0.0.1, localhost and `dns_names` signed by it, valid
+    for a day."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DPS exchange test CA")])
@@ -43,7 +44,9 @@ def make_test_certificates(folder: Path) -> LoopbackCertificates:
               .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
               .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOCALHOST)),
-                                                          x509.DNSName("localhost")]), critical=False)
+                                                          x509.DNSName("localhost"),
+                                                          *(x509.DNSName(name) for name in dns_names)]),
+                             critical=False)
               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
