@@ -41,8 +41,9 @@ def half_of_run(run: DagsterRun) -> str:
     return TO_DPS if selected & SENDING_ASSETS else FROM_DPS
 
 
-# Set on a run once its failure is alerted. Dagster can record a killed run's failure twice (the
-# code server saw its worker die of a signal; run monitoring found the worker gone): one alert.
+# Set on a run once its failure is alerted, to the run's own id: Dagster can record a killed run's
+# failure twice (the code server saw its worker die of a signal; run monitoring found the worker
+# gone): one alert. The value is the run's id because a re-execution copies its parent's tags.
 ALERTED_TAG = "dps/alerted"
 
 
@@ -62,7 +63,7 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
                           operator_alerts: OperatorAlertsResource) -> None:
         run = context.dagster_run
         latest = context.instance.get_run_by_id(run.run_id)
-        if latest is not None and ALERTED_TAG in latest.tags:
+        if latest is not None and latest.tags.get(ALERTED_TAG) == run.run_id:
             return  # its failure was recorded again; the operators already have the alert
         known = FiscalQuarter.from_partition_key_or_none(run.tags.get("dagster/partition"))
         quarter = known.label if known else "no quarter"
@@ -74,7 +75,7 @@ def build_run_failure_alert(running: bool) -> SensorDefinition:
             f"{run.job_name} failed for {quarter}",
             [f"Job {run.job_name} failed for {quarter} (run {run.run_id}).", "", *why],
             what_to_do(why), operator_alerts.run_link(run.run_id)), mailer)
-        context.instance.add_run_tags(run.run_id, {ALERTED_TAG: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        context.instance.add_run_tags(run.run_id, {ALERTED_TAG: run.run_id})
 
     return run_failure_alert
 

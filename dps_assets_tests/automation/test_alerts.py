@@ -72,7 +72,7 @@ def test_a_failed_run_is_emailed_to_the_operators_and_written_to_its_log(
     alert_sensor(context)
 
     [alert] = read_mailbox(smtp_mailbox[1])
-    assert ALERTED_TAG in dagster_instance.get_run_by_id(result.run_id).tags
+    assert dagster_instance.get_run_by_id(result.run_id).tags[ALERTED_TAG] == result.run_id  # not a copy's
     assert alert["To"] == "operators@test.invalid"
     assert alert["Subject"] == "[DPS exchange] send_to_dps failed for FY2026-Q4"
     body = alert.get_content()

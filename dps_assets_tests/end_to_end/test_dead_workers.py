@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, EventRecordsFilter
+from dagster_graphql import ReloadRepositoryLocationStatus
 
 from dps_assets.assets.report_delivery import PERSONAL_FRAMES
 from dps_assets.config.schema import load_config
@@ -198,6 +199,7 @@ def test_after_the_crashes_the_quarter_goes_ahead_and_its_working_copies_go(depl
     service = deployment.service
     with DagsterInstance.get() as instance:
         submissions = recorded_submissions(instance)
+    location_loaded(service)
     assert service.wait_for_run(service.submit("send_to_dps", QUARTER.partition_key), 600) == "SUCCESS"
     assert service.wait_for_run(service.submit("receive_from_dps", QUARTER.partition_key), 600) == "SUCCESS"
     with DagsterInstance.get() as instance:
@@ -211,3 +213,14 @@ def test_after_the_crashes_the_quarter_goes_ahead_and_its_working_copies_go(depl
     assert [p for p in copies if p.exists()] == []
     reports = [m for m in read_mailbox(deployment.mailbox) if "failed for" not in m["Subject"]]
     assert len(reports) == 1  # emailed once
+
+
+def location_loaded(service, timeout_s: float = 180) -> None:
+    """The webserver's code location reloaded from the restarted code server, as an operator's
+    "Reload" does: right after the code server's restart the webserver may still hold the location
+    it failed to reach (then it knows no job)."""
+    deadline = time.monotonic() + timeout_s
+    while (info := service.client.reload_repository_location("dps_assets")).status != \
+            ReloadRepositoryLocationStatus.SUCCESS:
+        assert time.monotonic() < deadline, f"the code location did not load: {info.message}"
+        time.sleep(1)
