@@ -23,6 +23,7 @@ from dps_assets.assets.partitions import agency_today, update_quarter_list
 from dps_assets.core.exchange.quarters import FiscalQuarter
 from dps_assets.embedded.dagster_dev import INSTANCE_YAML
 from dps_assets.instance.critical_section import POOLS
+from dps_assets_tests.support.environment import environment
 from dps_assets_tests.support.servers import known_hosts_entry, write_private_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,17 +82,9 @@ class ExchangeHome:
 
     @contextmanager
     def instance(self) -> Iterator[DagsterInstance]:
-        saved = {name: os.environ.get(name) for name in self.instance_env}
-        os.environ.update(self.instance_env)  # the instance file reads its settings from there
-        try:
-            with DagsterInstance.from_config(str(self.home)) as instance:
-                yield instance
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        # The instance file reads its settings from the environment.
+        with environment(self.instance_env), DagsterInstance.from_config(str(self.home)) as instance:
+            yield instance
 
     def submissions(self) -> list:
         from dps_assets.instance.ledger import recorded_submissions

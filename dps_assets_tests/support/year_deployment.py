@@ -36,6 +36,7 @@ from dps_assets.instance.critical_section import POOLS, exclusive
 from dps_assets.instance.run_workers import recorded_worker
 from dps_assets_tests.support.dagster_service import DagsterService
 from dps_assets_tests.support.e2e_stack import stack_with_data
+from dps_assets_tests.support.environment import environment
 from dps_assets_tests.support.folder_watch import FolderWatch
 from dps_assets_tests.support.holding_relay import HoldingRelay
 from dps_assets_tests.support.postgres_server import PostgresServer
@@ -76,21 +77,6 @@ def wait_for(what: str, probe: Callable[[], Found], timeout_s: float, every_s: f
             raise TimeoutError(f"{what} within {timeout_s:g} s")
         time.sleep(every_s)
     return found
-
-
-@contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    """`variables` set in this process (its instance reads the same database), restored after."""
-    before = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class YearDeployment:
