@@ -35,8 +35,11 @@ class CredentialError(Exception):
 def credential_variables(directory: Path) -> dict[str, str]:
     """The credentials in `directory` as variables: file name -> content without one final line
     break (`echo secret > file` writes one). A name that is not a variable name, an empty file,
-    text that is not UTF-8 or a NUL byte (which no environment variable can hold) is refused."""
-    return {path.name: credential_value(path, path.name) for path in sorted(directory.iterdir())}
+    text that is not UTF-8 or a NUL byte (which no environment variable can hold) is refused.
+    Hidden entries are not credentials: Kubernetes keeps its own (`..data`, `..<timestamp>`) in a
+    mounted Secret beside one link per key (the container image's entry point reads those)."""
+    return {path.name: credential_value(path, path.name)
+            for path in sorted(directory.iterdir()) if not path.name.startswith(".")}
 
 
 def credential_value(path: Path, name: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dps_assets.service.credentials import CredentialError, credential_variables
+from dps_assets_tests.support.kubernetes import kubernetes_secret
 
 REPO = Path(__file__).resolve().parents[2]
 PRINT_ENVIRONMENT = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
@@ -84,3 +85,37 @@ def test_a_command_must_be_named_by_its_absolute_path():
     done = started(["python3", "-c", "print(1)"], {})
     assert done.returncode != 0 and done.stdout == "" and "usage" in done.stderr
 
+
+
+def test_a_mounted_kubernetes_secret_gives_its_keys_and_not_its_bookkeeping(tmp_path):
+    directory = kubernetes_secret(tmp_path / "secret", {"DPS_DB_PASSWORD": "warehouse\n",
+                                                        "DPS_SFTP_KEY_PASSPHRASE": "key"})
+    assert credential_variables(directory) == {"DPS_DB_PASSWORD": "warehouse", "DPS_SFTP_KEY_PASSPHRASE": "key"}
+
+
+def container_started(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dps_assets.service.container", *command], env=environment,
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def test_the_image_entry_point_finds_the_command_on_path_with_umask_077_and_the_secrets(tmp_path):
+    # The chart's args name `dagster`, not its path: the image's entry point looks it up on PATH.
+    directory = kubernetes_secret(tmp_path / "secret", {"DPS_DB_PASSWORD": "warehouse"})
+    program = Path(sys.executable).name
+    done = container_started([program, "-c", "import json, os; print(json.dumps([os.umask(0), os.getpid(), "
+                                          "os.environ['DPS_DB_PASSWORD']]))"],
+                             {"CREDENTIALS_DIRECTORY": str(directory), "PATH": str(Path(sys.executable).parent)})
+    assert done.returncode == 0, done.stderr
+    umask, _, secret = json.loads(done.stdout)
+    assert umask == 0o077 and secret == "warehouse"
+
+
+def test_the_image_entry_point_names_a_missing_program_and_a_bad_secret_never_its_value(tmp_path):
+    done = container_started(["no-such-dagster", "api", "grpc"], {"PATH": str(tmp_path)})
+    assert done.returncode != 0 and "no-such-dagster: no such program on PATH" in done.stderr
+    directory = kubernetes_secret(tmp_path / "secret", {"DPS-DB-PASSWORD": "hunter2-secret"})
+    done = container_started([Path(sys.executable).name, "-c", "print(1)"],
+                             {"CREDENTIALS_DIRECTORY": str(directory), "PATH": str(Path(sys.executable).parent)})
+    assert done.returncode != 0 and done.stdout == ""
+    assert "DPS-DB-PASSWORD" in done.stderr and "hunter2" not in done.stderr
+    assert container_started([], {}).stderr.startswith("usage")
