@@ -3,6 +3,7 @@ server, and the code location loads and builds without them."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,8 +15,8 @@ NOT_IN_PRODUCTION = ("pytest", "selenium", "asyncssh", "aiosmtpd", "duckdb", "im
 
 
 def pins(lock: str) -> dict[str, str]:
-    lines = (REPO / lock).read_text().splitlines()
-    return dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+    """name -> version of a lock, with or without hashes (`name==version \\`, then `--hash=` lines)."""
+    return dict(re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\]+)", (REPO / lock).read_text(), re.MULTILINE))
 
 
 def test_the_runtime_lock_has_no_test_tool_or_embedded_server_and_agrees_with_the_full_lock():
@@ -24,6 +25,15 @@ def test_the_runtime_lock_has_no_test_tool_or_embedded_server_and_agrees_with_th
     needed = {"dagster", "dagster-webserver", "dagster-postgres", "psycopg2-binary", "oracledb", "paramiko", "msal"}
     assert needed <= set(runtime)
     assert {name: version for name, version in runtime.items() if full.get(name) != version} == {}
+
+
+def test_the_image_lock_is_the_runtime_lock_and_the_kubernetes_run_launcher_every_package_hashed():
+    image, runtime = pins("deploy/image/requirements.lock"), pins("requirements-runtime.lock")
+    assert [name for name in NOT_IN_PRODUCTION if name in image] == []
+    assert {name: version for name, version in runtime.items() if image.get(name) != version} == {}
+    assert image["dagster-k8s"] == "0.29.27" and set(image) - set(runtime) >= {"dagster-k8s", "kubernetes"}
+    text = (REPO / "deploy/image/requirements.lock").read_text()
+    assert text.count(" \\\n    --hash=sha256:") >= len(image)  # `uv pip install --require-hashes` checks each
 
 
 def test_the_code_location_builds_without_them():
