@@ -30,8 +30,10 @@ ONE_WORKER_MODULES = {
     "dps_assets_tests/end_to_end/test_dead_workers.py", "dps_assets_tests/end_to_end/test_end_to_end.py",
     "dps_assets_tests/end_to_end/test_privacy_sweep.py", "dps_assets_tests/end_to_end/test_service.py",
     "dps_assets_tests/end_to_end/test_service_health.py", "dps_assets_tests/deploy/test_install.py",
-    "dps_assets_tests/core/workbooks/test_workbook_rendering.py",
+    "dps_assets_tests/core/workbooks/test_workbook_rendering.py", "dps_assets_tests/deploy/test_image.py",
 }
+# Started first, with the year: the longest on one worker (the image is built twice).
+FIRST_MODULES = ("dps_assets_tests/end_to_end/test_year.py", "dps_assets_tests/deploy/test_image.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,7 +42,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     --no-loadscope-reorder`), so the year and the other end-to-end tests start first and no worker
     is left alone with a long test at the end."""
     def weight(item: pytest.Item) -> int:
-        if item.nodeid.startswith("dps_assets_tests/end_to_end/test_year.py"):
+        if item.nodeid.startswith(FIRST_MODULES):
             return 0
         return 1 if item.get_closest_marker("e2e") else 2
 

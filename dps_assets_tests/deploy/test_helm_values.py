@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from dps_assets_tests.support.containerfile import image_environment, image_user
 from dps_assets_tests.support.systemd_units import DEPLOY, REPO
 
 VALUES_FILE = DEPLOY / "helm" / "values.yaml"
@@ -22,9 +23,8 @@ VALIDATE = DEPLOY / "helm" / "validate-values"
 EXCHANGE_SECRETS = DEPLOY / "systemd" / "dps-exchange-code.service.d" / "exchange-secrets.conf"
 
 # The image's contract (docs/kubernetes.md, "The image"): what the chart's pods rely on.
-IMAGE_USER = (10001, 10001)
-IMAGE_ENV = {"DPS_CONFIG": "/etc/dps-exchange/dps_config.yml", "CREDENTIALS_DIRECTORY": "/run/secrets/dps-exchange",
-             "HOME": "/tmp"}
+IMAGE_USER = image_user()
+IMAGE_ENV = image_environment()
 
 
 def values() -> dict[str, Any]:
