@@ -36,6 +36,7 @@ ONE_WORKER_MODULES = {
 FIRST_MODULES = ("dps_assets_tests/end_to_end/test_year.py", "dps_assets_tests/deploy/test_image.py")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first, and each module of ONE_WORKER_MODULES on one worker: `bin/test`
     hands the workers a test or a module at a time in this order (`--dist loadgroup
