@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -53,10 +53,21 @@ class Browser:
             raise AssertionError(f"{text!r} did not appear on {self.driver.current_url}") from None
 
     def click_text(self, text: str, timeout_s: float = WAIT_S) -> None:
-        xpath = (f"//button[.//*[normalize-space(text())='{text}'] or normalize-space(.)='{text}'] | "
-                 f"//a[normalize-space(.)='{text}']")
-        element = WebDriverWait(self.driver, timeout_s).until(ec.element_to_be_clickable((By.XPATH, xpath)))
-        element.click()
+        self.click(f"//button[.//*[normalize-space(text())='{text}'] or normalize-space(.)='{text}'] | "
+                   f"//a[normalize-space(.)='{text}']", timeout_s)
+
+    def click(self, xpath: str, timeout_s: float = WAIT_S) -> None:
+        """Click the element at `xpath` once it is clickable. The UI re-renders as its queries
+        answer, so an element found may be replaced before the click lands: then it is found
+        again, until the click lands or `timeout_s` passes."""
+        def clicked(driver: webdriver.Chrome) -> bool:
+            element = ec.element_to_be_clickable((By.XPATH, xpath))(driver)
+            if not element:
+                return False
+            element.click()
+            return True
+
+        WebDriverWait(self.driver, timeout_s, ignored_exceptions=(StaleElementReferenceException,)).until(clicked)
 
     def wait_for_source(self, text: str, timeout_s: float = WAIT_S) -> None:
         """Wait until `text` is part of the rendered page (names the graph truncates included)."""
@@ -71,12 +82,10 @@ class Browser:
         self.open(f"{base_url}/locations/dps_assets/jobs/{job}")
         self.click_text("Materialize all…")
         wait = WebDriverWait(self.driver, WAIT_S)
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, "//*[normalize-space(text())='Select a partition or create one']"))).click()
+        self.click("//*[normalize-space(text())='Select a partition or create one']")
         wait.until(ec.element_to_be_clickable(
             (By.XPATH, "//input[@placeholder='Filter partitions']"))).send_keys(partition_key)
-        wait.until(ec.element_to_be_clickable(
-            (By.XPATH, f"//span[normalize-space(text())='{partition_key}']"))).click()
+        self.click(f"//span[normalize-space(text())='{partition_key}']")
         self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
         launch = wait.until(ec.element_to_be_clickable(
             (By.XPATH, "//button[normalize-space(.)='Launch 1 run']")))
