@@ -25,6 +25,7 @@ from dps_assets.definitions import build_definitions
 from dps_assets.embedded.process import start_ready_process
 from dps_assets_tests.support.containerfile import image_environment, image_user
 from dps_assets_tests.support.kubernetes import kubernetes_secret
+from dps_assets_tests.support.locks import pins
 from dps_assets_tests.support.processes import descendants
 from dps_assets_tests.support.servers import free_port
 
@@ -43,10 +44,13 @@ class Build:
     storage: Path
     image_id: str
 
-    def buildah(self, *arguments: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["buildah", "--storage-driver", "vfs", "--root", str(self.storage / "root"),
-                               "--runroot", str(self.storage / "run"), *arguments],
-                              capture_output=True, text=True, check=True, timeout=600, **kwargs)  # type: ignore[call-overload]
+    def buildah_argv(self, *arguments: str) -> list[str]:
+        """buildah with this build's storage (the build script's --storage)."""
+        return ["buildah", "--storage-driver", "vfs", "--root", str(self.storage / "root"),
+                "--runroot", str(self.storage / "run"), *arguments]
+
+    def buildah(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.buildah_argv(*arguments), capture_output=True, text=True, check=True, timeout=600)
 
     def config(self) -> dict:
         return json.loads(self.buildah("inspect", "--type", "image", IMAGE).stdout)["OCIv1"]["config"]
@@ -109,8 +113,7 @@ def test_the_image_holds_the_locked_packages_and_no_test_secret_or_setuid_file(b
               "print(json.dumps({'pins': pins, 'setuid': setuid, 'writable': writable, 'names': names}))\n")
     seen = json.loads(built.buildah("run", "--isolation", "chroot", container, "--",
                                     "/opt/dps-exchange/venv/bin/python", "-c", script).stdout)
-    lock = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", (REPO / "deploy/image/requirements.lock").read_text(),
-                           re.MULTILINE))
+    lock = pins("deploy/image/requirements.lock")
     installed = {normalized(name): version for name, version in seen["pins"].items()}
     assert installed.pop("dps-assets") and "dagster-k8s" in installed
     assert installed == {normalized(name): version for name, version in lock.items()}
@@ -141,10 +144,9 @@ def test_the_entry_point_starts_the_code_server_as_the_helm_values_ask(
     mounts = [f"{secrets}:/run/secrets/dps-exchange:ro", f"{configuration}:/etc/dps-exchange:ro",
               f"{batch}:/home/scripts/dps_batch", f"{scratch}:/tmp"]
     config = built.config()
-    argv = ["buildah", "--storage-driver", "vfs", "--root", str(built.storage / "root"),
-            "--runroot", str(built.storage / "run"), "run", "--isolation", "chroot",
-            *[option for mount in mounts for option in ("--volume", mount)],
-            container, "--", *config["Entrypoint"], *arguments]
+    argv = built.buildah_argv("run", "--isolation", "chroot",
+                              *[option for mount in mounts for option in ("--volume", mount)],
+                              container, "--", *config["Entrypoint"], *arguments)
     server = start_ready_process(argv, name="the image's code server", ready_pattern=r"Started Dagster code server",
                                  ready_stream="stdout", timeout_s=180, env=dict(os.environ))
     try:

@@ -3,20 +3,16 @@ server, and the code location loads and builds without them."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from dps_assets_tests.support.locks import pins
+
 REPO = Path(__file__).resolve().parents[2]
 NOT_IN_PRODUCTION = ("pytest", "selenium", "asyncssh", "aiosmtpd", "duckdb", "import-linter", "ruff", "mypy",
                      "pandas-stubs", "types-pyyaml", "types-paramiko")
-
-
-def pins(lock: str) -> dict[str, str]:
-    """name -> version of a lock, with or without hashes (`name==version \\`, then `--hash=` lines)."""
-    return dict(re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\]+)", (REPO / lock).read_text(), re.MULTILINE))
 
 
 def test_the_runtime_lock_has_no_test_tool_or_embedded_server_and_agrees_with_the_full_lock():
